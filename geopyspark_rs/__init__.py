@@ -1,0 +1,1 @@
+"""geopyspark_rs: the GeoPySpark raster API on stock PySpark, with a Rust core."""

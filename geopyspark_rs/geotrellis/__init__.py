@@ -1,0 +1,1 @@
+"""GeoTrellis data model and layers (the `geopyspark.geotrellis` namespace)."""
