@@ -1,3 +1,17 @@
+//! PyO3 bindings of geopyspark_rs: thin functions that convert arguments, release the GIL and call the
+//! engine. Each capability registers itself from its own file.
+
 use pyo3::prelude::*;
+
+mod error;
+mod tiles;
+
+// The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
-fn _native(_m: &Bound<'_, PyModule>) -> PyResult<()> { Ok(()) }
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    tiles::register(m)?;
+    Ok(())
+}

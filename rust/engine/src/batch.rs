@@ -1,0 +1,476 @@
+//! The tile contract over Arrow (DESIGN §3): reading the tile columns of a record batch, running a plan
+//! over every row, and building the output batch. Columns other than the tile columns (the keys) pass
+//! through untouched; the tile columns of extra inputs (`cells__1`, … after a join) are consumed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{
+    Array, ArrayRef, GenericBinaryArray, GenericStringArray, Int32Array, OffsetSizeTrait, RecordBatch,
+};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType as ArrowType, Field, Schema};
+
+use crate::cell_type::CellType;
+use crate::error::{EngineError, Result};
+use crate::plan::{self, CombineFn, Compiled, Step};
+
+/// The tile columns, in contract order.
+pub const TILE_COLUMNS: [&str; 5] = ["cell_type", "bands", "rows", "cols", "cells"];
+
+/// Working values are processed in chunks that stay in L1 cache.
+const CHUNK: usize = 2048;
+
+/// Name of a tile column of input `i` (0 → the plain name).
+pub fn input_column(name: &str, i: usize) -> String {
+    if i == 0 {
+        name.to_string()
+    } else {
+        format!("{name}__{i}")
+    }
+}
+
+fn is_extra_input_column(name: &str) -> bool {
+    TILE_COLUMNS.iter().any(|c| name.strip_prefix(c).is_some_and(|rest| rest.starts_with("__")))
+}
+
+/// Binary columns as Spark may send them.
+enum Bytes<'a> {
+    Small(&'a GenericBinaryArray<i32>),
+    Large(&'a GenericBinaryArray<i64>),
+    View(&'a arrow_array::BinaryViewArray),
+}
+
+impl<'a> Bytes<'a> {
+    fn value(&self, i: usize) -> &'a [u8] {
+        match self {
+            Bytes::Small(a) => a.value(i),
+            Bytes::Large(a) => a.value(i),
+            Bytes::View(a) => a.value(i),
+        }
+    }
+}
+
+/// String columns as Spark may send them.
+enum Text<'a> {
+    Small(&'a GenericStringArray<i32>),
+    Large(&'a GenericStringArray<i64>),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Text<'a> {
+    fn value(&self, i: usize) -> &'a str {
+        match self {
+            Text::Small(a) => a.value(i),
+            Text::Large(a) => a.value(i),
+            Text::View(a) => a.value(i),
+        }
+    }
+}
+
+/// Borrowed tile columns of one input.
+pub struct TileColumns<'a> {
+    cell_type: Text<'a>,
+    bands: &'a Int32Array,
+    rows: &'a Int32Array,
+    cols: &'a Int32Array,
+    cells: Bytes<'a>,
+}
+
+/// One tile borrowed from a batch.
+#[derive(Clone, Copy)]
+pub struct TileRef<'a> {
+    pub cell_type: &'a str,
+    pub bands: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub cells: &'a [u8],
+}
+
+impl<'a> TileRef<'a> {
+    pub fn cells_per_band(&self) -> usize {
+        self.rows * self.cols
+    }
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| EngineError::Contract(format!("missing column {name:?}")))
+}
+
+fn no_nulls(name: &str, a: &dyn Array) -> Result<()> {
+    if a.null_count() > 0 {
+        return Err(EngineError::Contract(format!("column {name:?} has nulls")));
+    }
+    Ok(())
+}
+
+impl<'a> TileColumns<'a> {
+    pub fn new(batch: &'a RecordBatch, input: usize) -> Result<TileColumns<'a>> {
+        let name = |c: &str| input_column(c, input);
+        let int = |c: &str| -> Result<&'a Int32Array> {
+            let n = name(c);
+            let a = column(batch, &n)?;
+            no_nulls(&n, a)?;
+            a.as_primitive_opt::<Int32Type>()
+                .ok_or_else(|| EngineError::Contract(format!("column {n:?} must be int32, is {}", a.data_type())))
+        };
+        let ct_name = name("cell_type");
+        let ct = column(batch, &ct_name)?;
+        no_nulls(&ct_name, ct)?;
+        let cell_type = match ct.data_type() {
+            ArrowType::Utf8 => Text::Small(ct.as_string::<i32>()),
+            ArrowType::LargeUtf8 => Text::Large(ct.as_string::<i64>()),
+            ArrowType::Utf8View => Text::View(ct.as_string_view()),
+            other => return Err(EngineError::Contract(format!("column {ct_name:?} must be a string, is {other}"))),
+        };
+        let cells_name = name("cells");
+        let c = column(batch, &cells_name)?;
+        no_nulls(&cells_name, c)?;
+        let cells = match c.data_type() {
+            ArrowType::Binary => Bytes::Small(c.as_binary::<i32>()),
+            ArrowType::LargeBinary => Bytes::Large(c.as_binary::<i64>()),
+            ArrowType::BinaryView => Bytes::View(c.as_binary_view()),
+            other => return Err(EngineError::Contract(format!("column {cells_name:?} must be binary, is {other}"))),
+        };
+        Ok(TileColumns { cell_type, bands: int("bands")?, rows: int("rows")?, cols: int("cols")?, cells })
+    }
+
+    /// The tile of row `i`, with its size checked against its shape and cell type.
+    pub fn tile(&self, i: usize, ct: &CellType) -> Result<TileRef<'a>> {
+        let dims = [self.bands.value(i), self.rows.value(i), self.cols.value(i)];
+        if dims.iter().any(|d| *d < 0) {
+            return Err(EngineError::Contract(format!("row {i}: negative tile shape {dims:?}")));
+        }
+        let [bands, rows, cols] = dims.map(|d| d as usize);
+        let cells = self.cells.value(i);
+        let expected = bands * rows * cols * ct.bytes_per_cell();
+        if cells.len() != expected {
+            return Err(EngineError::Contract(format!(
+                "row {i}: {} bytes of cells for a {bands}×{rows}×{cols} {} tile, expected {expected}",
+                cells.len(),
+                ct.name()
+            )));
+        }
+        Ok(TileRef { cell_type: self.cell_type.value(i), bands, rows, cols, cells })
+    }
+
+    pub fn cell_type_name(&self, i: usize) -> &'a str {
+        self.cell_type.value(i)
+    }
+}
+
+/// Parses each distinct cell type name once per batch.
+#[derive(Default)]
+pub struct CellTypeCache(HashMap<String, CellType>);
+
+impl CellTypeCache {
+    pub fn get(&mut self, name: &str) -> Result<CellType> {
+        if let Some(ct) = self.0.get(name) {
+            return Ok(*ct);
+        }
+        let ct = CellType::parse(name)?;
+        self.0.insert(name.to_string(), ct);
+        Ok(ct)
+    }
+}
+
+/// Output tile columns under construction.
+pub struct TileBuilder {
+    cell_types: Vec<String>,
+    bands: Vec<i32>,
+    rows: Vec<i32>,
+    cols: Vec<i32>,
+    offsets: Vec<i64>,
+    values: Vec<u8>,
+}
+
+impl TileBuilder {
+    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        TileBuilder {
+            cell_types: Vec::with_capacity(rows),
+            bands: Vec::with_capacity(rows),
+            rows: Vec::with_capacity(rows),
+            cols: Vec::with_capacity(rows),
+            offsets,
+            values: Vec::with_capacity(bytes),
+        }
+    }
+
+    /// The buffer the next tile's cells are appended to; close the tile with `finish_tile`.
+    pub fn values_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.values
+    }
+
+    pub fn finish_tile(&mut self, ct: &CellType, bands: usize, rows: usize, cols: usize) {
+        self.cell_types.push(ct.name());
+        self.bands.push(bands as i32);
+        self.rows.push(rows as i32);
+        self.cols.push(cols as i32);
+        self.offsets.push(self.values.len() as i64);
+    }
+
+    pub fn push_tile(&mut self, ct: &CellType, bands: usize, rows: usize, cols: usize, cells: &[u8]) {
+        self.values.extend_from_slice(cells);
+        self.finish_tile(ct, bands, rows, cols);
+    }
+
+    pub fn len(&self) -> usize {
+        self.bands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bands.is_empty()
+    }
+
+    /// The five tile columns; `large` chooses 64-bit offsets for strings and binaries.
+    pub fn finish(self, large: bool) -> Result<Vec<(Field, ArrayRef)>> {
+        let strings: ArrayRef = if large {
+            Arc::new(GenericStringArray::<i64>::from_iter_values(self.cell_types.iter()))
+        } else {
+            Arc::new(GenericStringArray::<i32>::from_iter_values(self.cell_types.iter()))
+        };
+        let cells: ArrayRef = if large {
+            binary_array::<i64>(self.offsets, self.values)?
+        } else {
+            if self.values.len() > i32::MAX as usize {
+                return Err(EngineError::Contract("batch of tiles exceeds 2 GiB; use smaller Arrow batches".into()));
+            }
+            binary_array::<i32>(self.offsets.iter().map(|o| *o as i32).collect(), self.values)?
+        };
+        let int = |v: Vec<i32>| -> ArrayRef { Arc::new(Int32Array::from(v)) };
+        Ok(vec![
+            (Field::new("cell_type", strings.data_type().clone(), false), strings),
+            (Field::new("bands", ArrowType::Int32, false), int(self.bands)),
+            (Field::new("rows", ArrowType::Int32, false), int(self.rows)),
+            (Field::new("cols", ArrowType::Int32, false), int(self.cols)),
+            (Field::new("cells", cells.data_type().clone(), false), cells),
+        ])
+    }
+}
+
+fn binary_array<O: OffsetSizeTrait>(offsets: Vec<O>, values: Vec<u8>) -> Result<ArrayRef>
+{
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    Ok(Arc::new(GenericBinaryArray::<O>::try_new(offsets, Buffer::from_vec(values), None)?))
+}
+
+/// Whether a batch carries its tile columns with 64-bit offsets (Spark's `useLargeVarTypes`).
+pub fn uses_large_types(batch: &RecordBatch) -> bool {
+    batch
+        .column_by_name("cells")
+        .is_some_and(|c| matches!(c.data_type(), ArrowType::LargeBinary))
+}
+
+/// Replace the tile columns of `batch` with `tiles`, keeping the other columns (the keys) and their
+/// order, and dropping the tile columns of extra inputs. `keep` selects the rows kept (None = all).
+pub fn with_tiles(batch: &RecordBatch, tiles: TileBuilder, keep: Option<&[u32]>) -> Result<RecordBatch> {
+    let large = uses_large_types(batch);
+    let mut new: HashMap<&str, (Field, ArrayRef)> =
+        TILE_COLUMNS.iter().copied().zip(tiles.finish(large)?).collect();
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    let indices = keep.map(|k| arrow_array::UInt32Array::from(k.to_vec()));
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        let name = field.name().as_str();
+        if is_extra_input_column(name) {
+            continue;
+        }
+        if let Some((f, c)) = new.remove(name) {
+            fields.push(f);
+            columns.push(c);
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(match &indices {
+                Some(ix) => arrow_select_take(col, ix)?,
+                None => col.clone(),
+            });
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
+/// Take rows of a pass-through key column (keys are primitive or string columns).
+fn arrow_select_take(col: &ArrayRef, ix: &arrow_array::UInt32Array) -> Result<ArrayRef> {
+    use arrow_array::types::Float64Type;
+    let idx: Vec<usize> = ix.values().iter().map(|i| *i as usize).collect();
+    macro_rules! prim {
+        ($t:ty) => {{
+            let a = col.as_primitive::<$t>();
+            Arc::new(arrow_array::PrimitiveArray::<$t>::from_iter(idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i)))))
+                as ArrayRef
+        }};
+    }
+    Ok(match col.data_type() {
+        ArrowType::Int32 => prim!(Int32Type),
+        ArrowType::Int64 => prim!(Int64Type),
+        ArrowType::Float64 => prim!(Float64Type),
+        ArrowType::Utf8 => {
+            let a = col.as_string::<i32>();
+            Arc::new(GenericStringArray::<i32>::from_iter(idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i)))))
+        }
+        ArrowType::LargeUtf8 => {
+            let a = col.as_string::<i64>();
+            Arc::new(GenericStringArray::<i64>::from_iter(idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i)))))
+        }
+        other => return Err(EngineError::Contract(format!("cannot select rows of a key column of type {other}"))),
+    })
+}
+
+/// Run a plan over every tile of a batch (one pass, all steps fused).
+pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
+    let n_inputs = plan::input_count(steps);
+    let inputs: Vec<TileColumns> = (0..n_inputs).map(|i| TileColumns::new(batch, i)).collect::<Result<_>>()?;
+    let mut types = CellTypeCache::default();
+    let mut compiled: HashMap<Vec<String>, Compiled> = HashMap::new();
+    let bytes: usize = (0..n_inputs)
+        .filter_map(|i| batch.column_by_name(&input_column("cells", i)))
+        .map(|c| c.get_buffer_memory_size())
+        .max()
+        .unwrap_or(0);
+    let mut out = TileBuilder::with_capacity(batch.num_rows(), bytes);
+    let mut work = vec![0.0f64; CHUNK];
+    let mut other = vec![0.0f64; CHUNK];
+    for row in 0..batch.num_rows() {
+        let names: Vec<String> = inputs.iter().map(|c| c.cell_type_name(row).to_string()).collect();
+        let in_types: Vec<CellType> = names.iter().map(|n| types.get(n)).collect::<Result<_>>()?;
+        let plan = match compiled.get(&names) {
+            Some(p) => p,
+            None => {
+                let p = Compiled::new(steps, &in_types)?;
+                compiled.entry(names).or_insert(p)
+            }
+        };
+        let tiles: Vec<TileRef> =
+            inputs.iter().zip(&in_types).map(|(c, t)| c.tile(row, t)).collect::<Result<_>>()?;
+        let sources = virtual_bands(plan, &tiles)?;
+        let bands = select_bands(&plan.band_selections, sources)?;
+        let t0 = tiles[0];
+        let n = t0.cells_per_band();
+        for &source in &bands {
+            let mut start = 0;
+            while start < n {
+                let len = CHUNK.min(n - start);
+                let (w, o) = (&mut work[..len], &mut other[..len]);
+                load_virtual(plan, &tiles, &in_types, source, start, w, o);
+                plan.apply_pointwise(w)?;
+                plan.out.store(w, out.values_mut());
+                start += len;
+            }
+        }
+        out.finish_tile(&plan.out, bands.len(), t0.rows, t0.cols);
+    }
+    with_tiles(batch, out, None)
+}
+
+/// A band of the combined tile: `(input, band)` for a concatenation, else band `b` of every input.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Band(usize),
+    Input(usize, usize),
+}
+
+fn virtual_bands(plan: &Compiled, tiles: &[TileRef]) -> Result<Vec<Source>> {
+    let t0 = tiles[0];
+    for (i, t) in tiles.iter().enumerate().skip(1) {
+        if (t.rows, t.cols) != (t0.rows, t0.cols) {
+            return Err(EngineError::Mismatch(format!(
+                "cannot combine a {}×{} tile with a {}×{} tile (input {i})",
+                t0.rows, t0.cols, t.rows, t.cols
+            )));
+        }
+    }
+    Ok(match plan.combine {
+        Some((CombineFn::ConcatBands, _)) => tiles
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| (0..t.bands).map(move |b| Source::Input(i, b)))
+            .collect(),
+        _ => {
+            if let Some(t) = tiles.iter().find(|t| t.bands != t0.bands) {
+                return Err(EngineError::Mismatch(format!(
+                    "cannot combine tiles with {} and {} bands: band counts must match",
+                    t0.bands, t.bands
+                )));
+            }
+            (0..t0.bands).map(Source::Band).collect()
+        }
+    })
+}
+
+fn select_bands(selections: &[Vec<i64>], mut bands: Vec<Source>) -> Result<Vec<Source>> {
+    for sel in selections {
+        bands = sel
+            .iter()
+            .map(|&i| {
+                usize::try_from(i).ok().and_then(|i| bands.get(i).copied()).ok_or_else(|| {
+                    EngineError::Value(format!("band index {i} is out of range for a tile with {} bands", bands.len()))
+                })
+            })
+            .collect::<Result<_>>()?;
+    }
+    Ok(bands)
+}
+
+fn load_virtual(
+    plan: &Compiled,
+    tiles: &[TileRef],
+    types: &[CellType],
+    source: Source,
+    start: usize,
+    work: &mut [f64],
+    other: &mut [f64],
+) {
+    let band_start = |t: &TileRef, b: usize| b * t.cells_per_band() + start;
+    match (source, plan.combine) {
+        (Source::Input(i, b), Some((_, out))) => {
+            types[i].load(tiles[i].cells, band_start(&tiles[i], b), work);
+            out.normalize(work);
+        }
+        (Source::Band(b), None) | (Source::Input(_, b), None) => types[0].load(tiles[0].cells, band_start(&tiles[0], b), work),
+        (Source::Band(b), Some((f, out))) => {
+            types[0].load(tiles[0].cells, band_start(&tiles[0], b), work);
+            let int_out = !out.data_type.is_float();
+            match f {
+                CombineFn::Fold(op) => {
+                    for (t, ct) in tiles.iter().zip(types).skip(1) {
+                        ct.load(t.cells, band_start(t, b), other);
+                        plan::pointwise_binary(op, work, other, int_out);
+                    }
+                }
+                CombineFn::Mean => mean_into(tiles, types, b, start, work, other),
+                CombineFn::ConcatBands => {}
+            }
+            out.normalize(work);
+        }
+    }
+}
+
+/// Cell-wise mean over the inputs, NoData ignored (all NoData → NoData).
+fn mean_into(tiles: &[TileRef], types: &[CellType], b: usize, start: usize, work: &mut [f64], other: &mut [f64]) {
+    let mut counts = vec![0u32; work.len()];
+    for (c, w) in counts.iter_mut().zip(work.iter_mut()) {
+        if w.is_nan() {
+            *w = 0.0;
+        } else {
+            *c = 1;
+        }
+    }
+    for (t, ct) in tiles.iter().zip(types).skip(1) {
+        ct.load(t.cells, b * t.cells_per_band() + start, other);
+        for ((w, c), o) in work.iter_mut().zip(counts.iter_mut()).zip(other.iter()) {
+            if !o.is_nan() {
+                *w += o;
+                *c += 1;
+            }
+        }
+    }
+    for (w, c) in work.iter_mut().zip(&counts) {
+        *w = if *c == 0 { f64::NAN } else { *w / *c as f64 };
+    }
+}

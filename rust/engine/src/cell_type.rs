@@ -1,0 +1,455 @@
+//! GeoTrellis cell types: the eight storage types, their NoData flavours (raw, constant, user-defined),
+//! names as GeoTrellis writes and parses them, and the conversions between stored cells and the `f64`
+//! working values every kernel computes on.
+//!
+//! Working values follow GeoTrellis' `getDouble`/`setDouble`: a NoData cell loads as NaN, and storing NaN
+//! writes the type's NoData (or what GeoTrellis writes for raw types). Integer storage truncates toward
+//! zero, saturates to `i32` and then wraps to the storage width, as Scala's `toInt.toByte` does.
+
+use crate::error::{EngineError, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DataType {
+    Bool,
+    Int8,
+    UInt8,
+    Int16,
+    UInt16,
+    Int32,
+    Float32,
+    Float64,
+}
+
+impl DataType {
+    pub fn bytes_per_cell(self) -> usize {
+        match self {
+            DataType::Bool | DataType::Int8 | DataType::UInt8 => 1,
+            DataType::Int16 | DataType::UInt16 => 2,
+            DataType::Int32 | DataType::Float32 => 4,
+            DataType::Float64 => 8,
+        }
+    }
+
+    pub fn bits(self) -> u32 {
+        match self {
+            DataType::Bool => 1,
+            other => 8 * other.bytes_per_cell() as u32,
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DataType::Float32 | DataType::Float64)
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            DataType::Bool => "bool",
+            DataType::Int8 => "int8",
+            DataType::UInt8 => "uint8",
+            DataType::Int16 => "int16",
+            DataType::UInt16 => "uint16",
+            DataType::Int32 => "int32",
+            DataType::Float32 => "float32",
+            DataType::Float64 => "float64",
+        }
+    }
+
+    /// The constant NoData sentinel as stored (None for bool).
+    fn constant_no_data(self) -> Option<f64> {
+        match self {
+            DataType::Bool => None,
+            DataType::Int8 => Some(i8::MIN as f64),
+            DataType::UInt8 | DataType::UInt16 => Some(0.0),
+            DataType::Int16 => Some(i16::MIN as f64),
+            DataType::Int32 => Some(i32::MIN as f64),
+            DataType::Float32 | DataType::Float64 => Some(f64::NAN),
+        }
+    }
+
+    /// Narrow an integer the way Scala's `Int.toByte`/`toShort`/`toChar` do (wrapping).
+    fn wrap_int(self, v: i32) -> f64 {
+        match self {
+            DataType::Int8 => v as i8 as f64,
+            DataType::UInt8 => v as u8 as f64,
+            DataType::Int16 => v as i16 as f64,
+            DataType::UInt16 => v as u16 as f64,
+            _ => v as f64,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NoData {
+    /// `…raw` types (and `bool`): no NoData value.
+    Raw,
+    /// The type's fixed sentinel (int8 −128, uint 0, int16 −32768, int32 `i32::MIN`, float NaN).
+    Constant,
+    /// `…ud<N>`: a user-defined NoData, held as its stored value (exact for every type).
+    UserDefined(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellType {
+    pub data_type: DataType,
+    pub no_data: NoData,
+}
+
+const ALL_TYPES: [DataType; 8] = [
+    // Longest prefixes first so that "uint8" is not taken for "int8".
+    DataType::Float32,
+    DataType::Float64,
+    DataType::UInt16,
+    DataType::UInt8,
+    DataType::Int16,
+    DataType::Int32,
+    DataType::Int8,
+    DataType::Bool,
+];
+
+impl CellType {
+    pub const fn new(data_type: DataType, no_data: NoData) -> Self {
+        CellType { data_type, no_data }
+    }
+
+    /// Parse a GeoTrellis cell type name (`CellType.fromName`).
+    pub fn parse(name: &str) -> Result<CellType> {
+        let unknown = || EngineError::UnknownCellType(name.to_string());
+        if name == "bool" || name == "boolraw" {
+            return Ok(CellType::new(DataType::Bool, NoData::Raw));
+        }
+        let dt = ALL_TYPES
+            .iter()
+            .copied()
+            .find(|dt| dt != &DataType::Bool && name.starts_with(dt.prefix()))
+            .ok_or_else(unknown)?;
+        let rest = &name[dt.prefix().len()..];
+        let no_data = match rest {
+            "" => NoData::Constant,
+            "raw" => NoData::Raw,
+            _ => {
+                let value = rest.strip_prefix("ud").ok_or_else(unknown)?;
+                if dt.is_float() {
+                    let v = parse_java_double(value).ok_or_else(unknown)?;
+                    if v.is_nan() {
+                        NoData::Constant
+                    } else if dt == DataType::Float32 {
+                        NoData::UserDefined(v as f32 as f64)
+                    } else {
+                        NoData::UserDefined(v)
+                    }
+                } else {
+                    let v: i32 = value.parse().map_err(|_| unknown())?;
+                    NoData::UserDefined(dt.wrap_int(v))
+                }
+            }
+        };
+        Ok(CellType::new(dt, no_data))
+    }
+
+    /// The GeoTrellis name (`CellType.toString`).
+    pub fn name(&self) -> String {
+        let prefix = self.data_type.prefix();
+        match (self.data_type, self.no_data) {
+            (DataType::Bool, _) => "bool".to_string(),
+            (_, NoData::Raw) => format!("{prefix}raw"),
+            (_, NoData::Constant) => prefix.to_string(),
+            (dt, NoData::UserDefined(v)) if dt.is_float() => format!("{prefix}ud{}", java_double_string(v)),
+            (_, NoData::UserDefined(v)) => format!("{prefix}ud{}", v as i64),
+        }
+    }
+
+    /// The value stored in a NoData cell, or None for raw types.
+    pub fn no_data_value(&self) -> Option<f64> {
+        match self.no_data {
+            NoData::Raw => None,
+            NoData::Constant => self.data_type.constant_no_data(),
+            NoData::UserDefined(v) => Some(v),
+        }
+    }
+
+    /// The same storage type with another NoData value (GeoTrellis `withNoData`): the sentinel of the
+    /// constant type normalises to the constant type; bool has no NoData and stays bool.
+    pub fn with_no_data(&self, value: Option<f64>) -> CellType {
+        let dt = self.data_type;
+        let no_data = match value {
+            _ if dt == DataType::Bool => NoData::Raw,
+            None => NoData::Raw,
+            Some(v) if dt.is_float() => {
+                if v.is_nan() {
+                    NoData::Constant
+                } else if dt == DataType::Float32 {
+                    NoData::UserDefined(v as f32 as f64)
+                } else {
+                    NoData::UserDefined(v)
+                }
+            }
+            Some(v) => {
+                let stored = dt.wrap_int(saturating_i32(v));
+                if Some(stored) == dt.constant_no_data() {
+                    NoData::Constant
+                } else {
+                    NoData::UserDefined(stored)
+                }
+            }
+        };
+        CellType::new(dt, no_data)
+    }
+
+    /// GeoTrellis `CellType.union`: the wider type wins; at equal width a floating type wins.
+    pub fn union(&self, other: &CellType) -> CellType {
+        if self == other {
+            return *self;
+        }
+        let (a, b) = (self.data_type, other.data_type);
+        if a.bits() > b.bits() || (a.bits() == b.bits() && a.is_float() && !b.is_float()) {
+            *self
+        } else if b.bits() > a.bits() || (a.bits() == b.bits() && b.is_float() && !a.is_float()) {
+            *other
+        } else {
+            // Same storage, different NoData (or int16 vs uint16): keep the left operand's type.
+            *self
+        }
+    }
+
+    pub fn bytes_per_cell(&self) -> usize {
+        self.data_type.bytes_per_cell()
+    }
+
+    /// `getDouble`: the working value of a stored value (NaN for NoData).
+    #[inline(always)]
+    fn load_value(&self, stored: f64) -> f64 {
+        match self.no_data {
+            NoData::Raw => stored,
+            NoData::Constant => {
+                if self.data_type.is_float() {
+                    stored
+                } else if Some(stored) == self.data_type.constant_no_data() {
+                    f64::NAN
+                } else {
+                    stored
+                }
+            }
+            NoData::UserDefined(nd) => {
+                if stored == nd {
+                    f64::NAN
+                } else {
+                    stored
+                }
+            }
+        }
+    }
+
+    /// `setDouble`: the stored value of a working value.
+    #[inline(always)]
+    fn store_value(&self, v: f64) -> f64 {
+        let dt = self.data_type;
+        if v.is_nan() {
+            return match (dt, self.no_data_value()) {
+                (DataType::Bool, _) => 0.0,
+                (_, Some(nd)) => nd,
+                // Raw types store GeoTrellis' NODATA narrowed to their width.
+                (DataType::Float32 | DataType::Float64, None) => f64::NAN,
+                (_, None) => dt.wrap_int(i32::MIN),
+            };
+        }
+        match dt {
+            DataType::Bool => (saturating_i32(v) & 1) as f64,
+            DataType::Float32 => v as f32 as f64,
+            DataType::Float64 => v,
+            _ => dt.wrap_int(saturating_i32(v)),
+        }
+    }
+
+    /// Load cells `[start, start + out.len())` of little-endian storage into working values.
+    pub fn load(&self, bytes: &[u8], start: usize, out: &mut [f64]) {
+        macro_rules! load_as {
+            ($t:ty, $n:expr) => {{
+                let n = out.len();
+                let src = &bytes[start * $n..(start + n) * $n];
+                for (o, c) in out.iter_mut().zip(src.chunks_exact($n)) {
+                    let stored = <$t>::from_le_bytes(c.try_into().unwrap()) as f64;
+                    *o = self.load_value(stored);
+                }
+            }};
+        }
+        match self.data_type {
+            DataType::Bool => {
+                let src = &bytes[start..start + out.len()];
+                for (o, b) in out.iter_mut().zip(src) {
+                    *o = (*b != 0) as u8 as f64;
+                }
+            }
+            DataType::Int8 => load_as!(i8, 1),
+            DataType::UInt8 => load_as!(u8, 1),
+            DataType::Int16 => load_as!(i16, 2),
+            DataType::UInt16 => load_as!(u16, 2),
+            DataType::Int32 => load_as!(i32, 4),
+            DataType::Float32 => load_as!(f32, 4),
+            DataType::Float64 => load_as!(f64, 8),
+        }
+    }
+
+    /// Append the storage of working values to `out`.
+    pub fn store(&self, values: &[f64], out: &mut Vec<u8>) {
+        macro_rules! store_as {
+            ($t:ty) => {{
+                for v in values {
+                    out.extend_from_slice(&(self.store_value(*v) as $t).to_le_bytes());
+                }
+            }};
+        }
+        match self.data_type {
+            DataType::Bool => store_as!(u8),
+            DataType::Int8 => store_as!(i8),
+            DataType::UInt8 => store_as!(u8),
+            DataType::Int16 => store_as!(i16),
+            DataType::UInt16 => store_as!(u16),
+            DataType::Int32 => store_as!(i32),
+            DataType::Float32 => store_as!(f32),
+            DataType::Float64 => store_as!(f64),
+        }
+    }
+
+    /// Round working values through this type's storage, as if a tile of this type had been written and
+    /// read back (what GeoTrellis does between two operations).
+    pub fn normalize(&self, values: &mut [f64]) {
+        match (self.data_type, self.no_data) {
+            (DataType::Float64, NoData::Raw | NoData::Constant) => {}
+            (DataType::Float32, NoData::Raw | NoData::Constant) => {
+                for v in values.iter_mut() {
+                    *v = *v as f32 as f64;
+                }
+            }
+            _ => {
+                for v in values.iter_mut() {
+                    *v = self.load_value(self.store_value(*v));
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for CellType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Scala's `Double.toInt`: truncate toward zero, saturate, NaN → 0.
+#[inline(always)]
+fn saturating_i32(v: f64) -> i32 {
+    v as i32
+}
+
+/// Parse a number the way Java's `Double.parseDouble` accepts the values GeoTrellis writes.
+fn parse_java_double(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => s.trim_end_matches(['d', 'D', 'f', 'F']).parse().ok(),
+    }
+}
+
+/// Java's `Double.toString` (shortest digits that round-trip): plain notation with at least one
+/// fractional digit for 1e-3 ≤ |v| < 1e7, otherwise `d.dddE±n`.
+pub fn java_double_string(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+    }
+    let a = v.abs();
+    if (1e-3..1e7).contains(&a) {
+        let s = format!("{v}");
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        let s = format!("{v:e}");
+        let (mantissa, exp) = s.split_once('e').expect("exponent form");
+        let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
+        format!("{mantissa}E{exp}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for name in [
+            "bool", "int8raw", "int8", "int8ud-1", "uint8raw", "uint8", "uint8ud255", "int16raw", "int16",
+            "int16ud-9999", "uint16raw", "uint16", "uint16ud65535", "int32raw", "int32", "int32ud-1",
+            "float32raw", "float32", "float32ud-9999.0", "float32ud-3.4028234663852886E38", "float64raw",
+            "float64", "float64ud1.0E-5", "float64ud18.0",
+        ] {
+            assert_eq!(CellType::parse(name).unwrap().name(), name, "{name}");
+        }
+        assert_eq!(CellType::parse("boolraw").unwrap().name(), "bool");
+        assert_eq!(CellType::parse("float32udNaN").unwrap().name(), "float32");
+        assert_eq!(CellType::parse("float64ud-9999").unwrap().name(), "float64ud-9999.0");
+        // GeoTrellis narrows with toByte: -1 read as uint8 is 255.
+        assert_eq!(CellType::parse("uint8ud-1").unwrap().name(), "uint8ud255");
+        assert!(CellType::parse("int64").is_err());
+        assert!(CellType::parse("int16udx").is_err());
+        assert!(CellType::parse("").is_err());
+    }
+
+    #[test]
+    fn java_doubles() {
+        assert_eq!(java_double_string(-9999.0), "-9999.0");
+        assert_eq!(java_double_string(1e-5), "1.0E-5");
+        assert_eq!(java_double_string(1e7), "1.0E7");
+        assert_eq!(java_double_string(0.001), "0.001");
+        assert_eq!(java_double_string(f32::MIN as f64), "-3.4028234663852886E38");
+    }
+
+    #[test]
+    fn with_no_data_normalises_sentinels() {
+        let i16 = CellType::parse("int16raw").unwrap();
+        assert_eq!(i16.with_no_data(Some(-32768.0)).name(), "int16");
+        assert_eq!(i16.with_no_data(Some(-1.0)).name(), "int16ud-1");
+        let f32t = CellType::parse("float32raw").unwrap();
+        assert_eq!(f32t.with_no_data(Some(-10.0)).name(), "float32ud-10.0");
+        assert_eq!(f32t.with_no_data(Some(f64::NAN)).name(), "float32");
+        assert_eq!(CellType::parse("bool").unwrap().with_no_data(Some(1.0)).name(), "bool");
+        assert_eq!(CellType::parse("uint8raw").unwrap().with_no_data(Some(0.0)).name(), "uint8");
+    }
+
+    #[test]
+    fn union_rules() {
+        let p = |s| CellType::parse(s).unwrap();
+        assert_eq!(p("int32").union(&p("float32")).name(), "float32");
+        assert_eq!(p("uint8").union(&p("int16")).name(), "int16");
+        assert_eq!(p("float32").union(&p("float64")).name(), "float64");
+        assert_eq!(p("bool").union(&p("int8")).name(), "int8");
+    }
+
+    #[test]
+    fn load_store_nodata() {
+        let t = CellType::parse("int16ud-9999").unwrap();
+        let bytes: Vec<u8> = [-9999i16, 5, -32768].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut vals = [0.0; 3];
+        t.load(&bytes, 0, &mut vals);
+        assert!(vals[0].is_nan());
+        assert_eq!(&vals[1..], &[5.0, -32768.0]);
+        let mut out = Vec::new();
+        t.store(&vals, &mut out);
+        assert_eq!(out, bytes);
+        // uint8: 0 is NoData, 256 wraps to 0 and so becomes NoData.
+        let u = CellType::parse("uint8").unwrap();
+        let mut v = [256.0, 255.9, -1.0, f64::NAN];
+        u.normalize(&mut v);
+        assert!(v[0].is_nan() && v[3].is_nan());
+        assert_eq!(&v[1..3], &[255.0, 255.0]);
+        // Raw ints store GeoTrellis' NODATA narrowed: 0 for int8raw.
+        let r = CellType::parse("int8raw").unwrap();
+        let mut out = Vec::new();
+        r.store(&[f64::NAN, 127.0, 128.0], &mut out);
+        assert_eq!(out, vec![0u8, 127, 0x80]);
+    }
+}

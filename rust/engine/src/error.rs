@@ -1,0 +1,31 @@
+//! One error type for the engine; the binding maps each variant to a Python exception in one place.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A cell type name that GeoTrellis would not parse.
+    #[error("unknown cell type {0:?}; expected a GeoTrellis name such as 'int16', 'uint8raw', 'float32ud-9999.0' or 'bool'")]
+    UnknownCellType(String),
+    /// A plan (the JSON list of per-tile steps) that cannot be run.
+    #[error("invalid plan: {0}")]
+    InvalidPlan(String),
+    /// A record batch that does not follow the tile contract (DESIGN §3).
+    #[error("tile batch does not follow the tile contract: {0}")]
+    Contract(String),
+    /// Tiles that cannot be combined (band counts, shapes).
+    #[error("{0}")]
+    Mismatch(String),
+    /// A value a strict operation refuses (e.g. an unmapped cell in a strict reclassify).
+    #[error("{0}")]
+    Value(String),
+    #[error("unknown CRS {0:?}: {1}")]
+    Crs(String, String),
+    #[error("arrow error: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error("json error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;

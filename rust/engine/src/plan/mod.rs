@@ -1,0 +1,169 @@
+//! A plan is the list of per-tile steps a layer has recorded but not yet run (DESIGN §4). It arrives as
+//! JSON from Python, is compiled once per distinct input cell type, and then runs over every tile in chunks
+//! of working values, so that a chain of N steps reads and writes each tile once.
+
+mod pointwise;
+
+use serde::Deserialize;
+
+use crate::cell_type::{CellType, DataType, NoData};
+use crate::error::{EngineError, Result};
+pub use pointwise::{BinaryOp, ReclassifyStrategy};
+
+/// One recorded step. `combine` may only come first: it reads several joined tiles (inputs `0..n`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    Combine { r#fn: CombineFn, inputs: usize },
+    Scalar { r#fn: BinaryOp, value: f64, #[serde(default)] reverse: bool },
+    Unary { r#fn: UnaryOp },
+    Convert { cell_type: String },
+    Interpret { no_data: Option<f64> },
+    Bands { indices: Vec<i64> },
+    Reclassify(Reclassify),
+    Normalize { old_min: f64, old_max: f64, new_min: f64, new_max: f64 },
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnaryOp {
+    Abs,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum CombineFn {
+    /// Fold the inputs left to right with a binary operation (NoData in any input gives NoData).
+    Fold(BinaryOp),
+    /// Cell-wise mean over the inputs, ignoring NoData (GeoTrellis `localMean`).
+    Mean,
+    /// Concatenate the bands of the inputs in order.
+    ConcatBands,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reclassify {
+    pub strategy: ReclassifyStrategy,
+    /// Break values, ascending, and the value each maps to.
+    pub breaks: Vec<f64>,
+    pub values: Vec<f64>,
+    /// Compare cells truncated to integers (GeoPySpark's `data_type=int`).
+    pub int_keys: bool,
+    pub replace_nodata_with: Option<f64>,
+    pub fallback: Option<f64>,
+    pub strict: bool,
+}
+
+/// Parse the JSON plan sent by the Python layer.
+pub fn parse_plan(json: &str) -> Result<Vec<Step>> {
+    let steps: Vec<Step> = serde_json::from_str(json).map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::Combine { inputs, .. } if i > 0 || *inputs == 0 => {
+                return Err(EngineError::InvalidPlan("combine must be the first step and have inputs".into()))
+            }
+            Step::Reclassify(r) => {
+                if r.breaks.len() != r.values.len() {
+                    return Err(EngineError::InvalidPlan("reclassify needs one value per break".into()));
+                }
+                if r.breaks.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(EngineError::InvalidPlan("reclassify breaks must be sorted and distinct".into()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(steps)
+}
+
+/// How many tiles a plan reads per row (1 unless it starts with `combine`).
+pub fn input_count(steps: &[Step]) -> usize {
+    match steps.first() {
+        Some(Step::Combine { inputs, .. }) => *inputs,
+        _ => 1,
+    }
+}
+
+/// A step that maps working values one by one, with the cell type its output is stored in.
+#[derive(Clone, Debug)]
+pub(crate) struct TypedStep {
+    pub step: Step,
+    pub input: CellType,
+    pub out: CellType,
+}
+
+/// A plan compiled for given input cell types.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub combine: Option<(CombineFn, CellType)>,
+    pub(crate) pointwise: Vec<TypedStep>,
+    /// Each `bands` step's indices, in order; they compose into one band selection per tile.
+    pub band_selections: Vec<Vec<i64>>,
+    pub out: CellType,
+}
+
+impl Compiled {
+    pub fn new(steps: &[Step], inputs: &[CellType]) -> Result<Compiled> {
+        let mut current = inputs[0];
+        let mut combine = None;
+        let mut pointwise = Vec::new();
+        let mut band_selections = Vec::new();
+        for step in steps {
+            match step {
+                Step::Combine { r#fn, inputs: n } => {
+                    if *n != inputs.len() {
+                        return Err(EngineError::InvalidPlan(format!("combine expects {n} inputs, got {}", inputs.len())));
+                    }
+                    let union = inputs.iter().skip(1).fold(inputs[0], |acc, t| acc.union(t));
+                    current = match r#fn {
+                        CombineFn::Fold(op) if op.is_comparison() => bool_type(),
+                        _ => union,
+                    };
+                    combine = Some((*r#fn, current));
+                }
+                Step::Bands { indices } => band_selections.push(indices.clone()),
+                other => {
+                    let input = current;
+                    current = step_output_type(other, &input)?;
+                    pointwise.push(TypedStep { step: other.clone(), input, out: current });
+                }
+            }
+        }
+        Ok(Compiled { combine, pointwise, band_selections, out: current })
+    }
+
+    /// Run the pointwise steps over a chunk of working values.
+    #[inline]
+    pub fn apply_pointwise(&self, values: &mut [f64]) -> Result<()> {
+        for ts in &self.pointwise {
+            pointwise::apply(&ts.step, values, &ts.input, &ts.out)?;
+            ts.out.normalize(values);
+        }
+        Ok(())
+    }
+}
+
+fn bool_type() -> CellType {
+    CellType::new(DataType::Bool, NoData::Raw)
+}
+
+fn step_output_type(step: &Step, input: &CellType) -> Result<CellType> {
+    Ok(match step {
+        Step::Scalar { r#fn, .. } if r#fn.is_comparison() => bool_type(),
+        Step::Convert { cell_type } => CellType::parse(cell_type)?,
+        Step::Interpret { no_data } => input.with_no_data(*no_data),
+        _ => *input,
+    })
+}
+
+/// The cell type a plan produces from the given input cell types (used by the driver for metadata).
+pub fn output_cell_type(steps: &[Step], inputs: &[CellType]) -> Result<CellType> {
+    Ok(Compiled::new(steps, inputs)?.out)
+}
+
+/// `acc[i] = acc[i] op other[i]` with GeoTrellis' NoData rules.
+pub fn pointwise_binary(op: BinaryOp, acc: &mut [f64], other: &[f64], int_out: bool) {
+    pointwise::binary_slices(op, acc, other, int_out)
+}

@@ -1,0 +1,199 @@
+//! Kernels of the pointwise steps over chunks of working values (NaN = NoData). Each step's loop is
+//! monomorphic so that the compiler vectorises it; NoData rules follow GeoTrellis' local operations.
+
+use serde::Deserialize;
+
+use super::{Reclassify, Step, UnaryOp};
+use crate::cell_type::CellType;
+use crate::error::{EngineError, Result};
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Max,
+    Min,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl BinaryOp {
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum ReclassifyStrategy {
+    GreaterThan,
+    GreaterThanOrEqualTo,
+    LessThan,
+    LessThanOrEqualTo,
+    Exact,
+}
+
+/// `x op y` on working values, stored in `out`. NoData (NaN) in gives NoData out; comparisons with NoData
+/// are false; integer division by zero is NoData (GeoTrellis `Divide`).
+#[inline(always)]
+pub fn binary(op: BinaryOp, x: f64, y: f64, int_out: bool) -> f64 {
+    let nodata = x.is_nan() || y.is_nan();
+    let b = |c: bool| if nodata { 0.0 } else { c as u8 as f64 };
+    match op {
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => {
+            if int_out && y == 0.0 {
+                f64::NAN
+            } else {
+                x / y
+            }
+        }
+        BinaryOp::Pow => {
+            if nodata {
+                f64::NAN
+            } else {
+                x.powf(y)
+            }
+        }
+        BinaryOp::Max => {
+            if nodata {
+                f64::NAN
+            } else {
+                x.max(y)
+            }
+        }
+        BinaryOp::Min => {
+            if nodata {
+                f64::NAN
+            } else {
+                x.min(y)
+            }
+        }
+        BinaryOp::Lt => b(x < y),
+        BinaryOp::Le => b(x <= y),
+        BinaryOp::Gt => b(x > y),
+        BinaryOp::Ge => b(x >= y),
+        BinaryOp::Eq => b(x == y),
+        BinaryOp::Ne => b(x != y),
+    }
+}
+
+/// Apply `op` between each value of `acc` and the matching value of `other`, in place.
+pub fn binary_slices(op: BinaryOp, acc: &mut [f64], other: &[f64], int_out: bool) {
+    macro_rules! each {
+        ($op:expr) => {
+            for (a, b) in acc.iter_mut().zip(other) {
+                *a = binary($op, *a, *b, int_out);
+            }
+        };
+    }
+    // One loop per operation so that each is specialised.
+    match op {
+        BinaryOp::Add => each!(BinaryOp::Add),
+        BinaryOp::Sub => each!(BinaryOp::Sub),
+        BinaryOp::Mul => each!(BinaryOp::Mul),
+        BinaryOp::Div => each!(BinaryOp::Div),
+        BinaryOp::Pow => each!(BinaryOp::Pow),
+        BinaryOp::Max => each!(BinaryOp::Max),
+        BinaryOp::Min => each!(BinaryOp::Min),
+        BinaryOp::Lt => each!(BinaryOp::Lt),
+        BinaryOp::Le => each!(BinaryOp::Le),
+        BinaryOp::Gt => each!(BinaryOp::Gt),
+        BinaryOp::Ge => each!(BinaryOp::Ge),
+        BinaryOp::Eq => each!(BinaryOp::Eq),
+        BinaryOp::Ne => each!(BinaryOp::Ne),
+    }
+}
+
+fn scalar(op: BinaryOp, value: f64, reverse: bool, values: &mut [f64], int_out: bool) {
+    macro_rules! each {
+        ($op:expr) => {
+            if reverse {
+                for v in values.iter_mut() {
+                    *v = binary($op, value, *v, int_out);
+                }
+            } else {
+                for v in values.iter_mut() {
+                    *v = binary($op, *v, value, int_out);
+                }
+            }
+        };
+    }
+    match op {
+        BinaryOp::Add => each!(BinaryOp::Add),
+        BinaryOp::Sub => each!(BinaryOp::Sub),
+        BinaryOp::Mul => each!(BinaryOp::Mul),
+        BinaryOp::Div => each!(BinaryOp::Div),
+        BinaryOp::Pow => each!(BinaryOp::Pow),
+        BinaryOp::Max => each!(BinaryOp::Max),
+        BinaryOp::Min => each!(BinaryOp::Min),
+        BinaryOp::Lt => each!(BinaryOp::Lt),
+        BinaryOp::Le => each!(BinaryOp::Le),
+        BinaryOp::Gt => each!(BinaryOp::Gt),
+        BinaryOp::Ge => each!(BinaryOp::Ge),
+        BinaryOp::Eq => each!(BinaryOp::Eq),
+        BinaryOp::Ne => each!(BinaryOp::Ne),
+    }
+}
+
+fn reclassify(r: &Reclassify, values: &mut [f64]) -> Result<()> {
+    for v in values.iter_mut() {
+        if v.is_nan() {
+            *v = r.replace_nodata_with.unwrap_or(f64::NAN);
+            continue;
+        }
+        let key = if r.int_keys { v.trunc() } else { *v };
+        let found = match r.strategy {
+            ReclassifyStrategy::LessThanOrEqualTo => Some(r.breaks.partition_point(|b| *b < key)),
+            ReclassifyStrategy::LessThan => Some(r.breaks.partition_point(|b| *b <= key)),
+            ReclassifyStrategy::GreaterThan => r.breaks.partition_point(|b| *b < key).checked_sub(1),
+            ReclassifyStrategy::GreaterThanOrEqualTo => r.breaks.partition_point(|b| *b <= key).checked_sub(1),
+            ReclassifyStrategy::Exact => r.breaks.binary_search_by(|b| b.total_cmp(&key)).ok(),
+        }
+        .filter(|i| *i < r.breaks.len());
+        *v = match (found, r.fallback) {
+            (Some(i), _) => r.values[i],
+            (None, Some(f)) => f,
+            (None, None) if r.strict => {
+                return Err(EngineError::Value(format!("reclassify (strict): the value {key} matches no break")))
+            }
+            (None, None) => f64::NAN,
+        };
+    }
+    Ok(())
+}
+
+/// Apply one pointwise step to working values whose result is stored as `out`.
+pub(crate) fn apply(step: &Step, values: &mut [f64], input: &CellType, out: &CellType) -> Result<()> {
+    let int_out = !out.data_type.is_float();
+    match step {
+        Step::Scalar { r#fn, value, reverse } => scalar(*r#fn, *value, *reverse, values, int_out),
+        Step::Unary { r#fn: UnaryOp::Abs } => values.iter_mut().for_each(|v| *v = v.abs()),
+        Step::Unary { r#fn: UnaryOp::Neg } => values.iter_mut().for_each(|v| *v = -*v),
+        // Conversion is the store into the new type, done by the caller's normalise.
+        Step::Convert { .. } => {}
+        Step::Interpret { .. } => {
+            // Cells keep their stored value: the old type's NoData turns back into its stored value, and the
+            // caller's normalise then recognises the new type's NoData.
+            if let Some(stored) = input.no_data_value() {
+                values.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = stored);
+            }
+        }
+        Step::Reclassify(r) => reclassify(r, values)?,
+        Step::Normalize { old_min, old_max, new_min, new_max } => {
+            let scale = (new_max - new_min) / (old_max - old_min);
+            values.iter_mut().for_each(|v| *v = (*v - old_min) * scale + new_min);
+        }
+        Step::Combine { .. } | Step::Bands { .. } => {}
+    }
+    Ok(())
+}
