@@ -1,1 +1,11 @@
-"""geopyspark_rs: the GeoPySpark raster API on stock PySpark, with a Rust core."""
+"""geopyspark_rs: the GeoPySpark raster API on stock PySpark, with a Rust core.
+
+``import geopyspark_rs as gps`` gives the names of ``import geopyspark as gps``.
+"""
+
+from .geotrellis import *  # noqa: F401,F403
+from .geotrellis import __all__ as _geotrellis_all
+from .session import geopyspark_conf, get_spark_context  # noqa: F401
+
+__version__ = "0.1.0"
+__all__ = ["geopyspark_conf"] + list(_geotrellis_all)

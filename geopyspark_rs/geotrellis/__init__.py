@@ -1,1 +1,22 @@
-"""GeoTrellis data model and layers (the `geopyspark.geotrellis` namespace)."""
+"""The ``geopyspark.geotrellis`` namespace: data model, constants, layers, histograms."""
+
+from .constants import *  # noqa: F401,F403
+from .constants import __all__ as _constants_all
+from .data_model import (  # noqa: F401
+    Bounds, CellValue, Extent, Feature, GlobalLayout, HashPartitionStrategy, LayoutDefinition, LocalLayout,
+    Metadata, ProjectedExtent, RasterizerOptions, SourceInfo, SpaceTimeKey, SpaceTimePartitionStrategy,
+    SpatialKey, SpatialPartitionStrategy, TemporalProjectedExtent, Tile, TileLayout, _convert_to_unix_time,
+    crs_to_proj4,
+)
+from .histogram import Histogram  # noqa: F401
+from .layer import RasterLayer, TiledRasterLayer  # noqa: F401
+from .partition import check_partition_strategy  # noqa: F401
+from .union import check_layers, union  # noqa: F401  (the function shadows the submodule, as in GeoPySpark)
+from .combine_bands import combine_bands  # noqa: F401,E402
+
+__all__ = [
+    "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
+    "LayoutDefinition", "Bounds", "Metadata", "GlobalLayout", "LocalLayout", "RasterizerOptions",
+    "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
+    "CellValue", "Histogram", "RasterLayer", "TiledRasterLayer", "union", "combine_bands",
+] + list(_constants_all)

@@ -1,0 +1,358 @@
+"""Layers: ``RasterLayer`` (untiled rasters keyed by extent) and ``TiledRasterLayer`` (tiles keyed by
+SpatialKey/SpaceTimeKey in a layout). A layer is a Spark DataFrame in the tile contract plus the per-tile
+steps recorded on it (run fused, in one pass, when the data is needed)."""
+
+from __future__ import annotations
+
+import datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from ..session import active_session, is_connect
+from . import plan as _plan
+from . import tile_contract as tc
+from .cell_edits import CellEdits
+from .constants import LayerType
+from .data_model import Bounds, Metadata, SpaceTimeKey, SpatialKey
+from .map_algebra import MapAlgebra
+from .partition import check_partition_strategy, repartition as _repartition
+from .retile import RasterRetiling, TiledRetiling
+from .statistics import Statistics
+
+__all__ = ["RasterLayer", "TiledRasterLayer"]
+
+
+def with_cell_type(metadata, cell_type):
+    """The metadata with another cell type."""
+    m = metadata
+    return Metadata(m.bounds, m.crs, cell_type, m.extent, m.layout_definition)
+
+
+def _no_rdds_on_connect(spark, what: str, sibling: str) -> None:
+    if is_connect(spark):
+        raise RuntimeError(
+            f"{what} works with PySpark RDDs, which do not exist on Spark Connect; use {sibling} instead."
+        )
+
+
+class CachableLayer:
+    """Caching and partition-level methods shared by every layer."""
+
+    def _set_df(self, df, steps=()):
+        self._df = df
+        self._steps = tuple(steps)
+
+    @property
+    def dataframe(self):
+        """The layer as a Spark DataFrame in the tile contract (recorded steps applied)."""
+        return _plan.execute(self._df, self._steps, self._schema())
+
+    @property
+    def pysc(self):
+        """The SparkContext (None on Spark Connect, which has none)."""
+        spark = self._df.sparkSession
+        return None if is_connect(spark) else spark.sparkContext
+
+    def wrapped_rdds(self):
+        """The DataFrames behind this layer (GeoPySpark returned its JVM RDDs)."""
+        return [self.dataframe]
+
+    def cache(self):
+        return self.persist()
+
+    def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
+        """Run the recorded steps once and keep the tiles in Spark's cache."""
+        df = self.dataframe.persist(storageLevel)
+        self._set_df(df)
+        self.is_cached = True
+        return self
+
+    def unpersist(self):
+        self._df.unpersist()
+        self.is_cached = False
+        return self
+
+    def getNumPartitions(self):
+        df = self.dataframe
+        if not is_connect(df):
+            return df.rdd.getNumPartitions()
+        # Spark Connect has no RDD: count up to the last non-empty partition.
+        last = df.select(F.max(F.spark_partition_id())).first()[0]
+        return 0 if last is None else last + 1
+
+    # Recorded steps never add or drop rows, so counting needs no tile work.
+    def count(self):
+        return self._df.count()
+
+    def isEmpty(self):
+        return self._df.isEmpty()
+
+
+class _Layer(CachableLayer, CellEdits, Statistics):
+    """What RasterLayer and TiledRasterLayer share."""
+
+    _tiled = False
+
+    def _init(self, layer_type, df, steps=(), partition_strategy=None):
+        self.layer_type = LayerType(layer_type)
+        self.is_cached = False
+        self._partition_strategy = partition_strategy
+        self._set_df(df, steps)
+
+    @property
+    def _key_columns(self):
+        return tc.key_columns(self._tiled, self.layer_type)
+
+    def _schema(self):
+        return tc.schema(self._tiled, self.layer_type)
+
+    def _derive(self, df=None, steps=None, **changes):
+        """A new layer of the same kind over another DataFrame and/or steps."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.is_cached = False
+        new._set_df(self._df if df is None else df, self._steps if steps is None else steps)
+        if df is not None:
+            new._partition_strategy = None
+        for k, v in changes.items():
+            setattr(new, k, v)
+        return new
+
+    def _cell_type(self):
+        """The layer's cell type when the layer knows it (tiled layers), else None."""
+        return None
+
+    def _with_step(self, step):
+        return self._derive(steps=self._steps + (step,))
+
+    # --- conversion -------------------------------------------------------------------------------
+
+    def to_numpy_rdd(self):
+        """A PySpark RDD of ``(key, Tile)`` pairs (classic Spark only; see ``to_numpy_tiles``)."""
+        df = self.dataframe
+        _no_rdds_on_connect(df, "to_numpy_rdd", "to_numpy_tiles() or .dataframe")
+        tiled, layer_type, names = self._tiled, self.layer_type, self._key_columns
+
+        def decode(row):
+            key = tc.decode_key({c: row[c] for c in names}, tiled, layer_type)
+            return key, tc.decode_tile(*(row[c] for c in tc.TILE_COLUMNS))
+
+        return df.rdd.map(decode)
+
+    def to_numpy_tiles(self):
+        """All ``(key, Tile)`` pairs collected to the driver (works on Spark Connect too)."""
+        return tc.table_to_records(self.dataframe.toArrow(), self._tiled, self.layer_type)
+
+    def collect_keys(self):
+        rows = self._df.select(*self._key_columns).collect()
+        return [tc.decode_key(r.asDict(), self._tiled, self.layer_type) for r in rows]
+
+    # --- partitions ---------------------------------------------------------------------------------
+
+    def repartition(self, num_partitions=None):
+        if not num_partitions:
+            return self
+        return self._derive(df=self.dataframe.repartition(int(num_partitions)))
+
+    def partitionBy(self, partition_strategy=None):
+        if partition_strategy is None:
+            return self
+        check_partition_strategy(partition_strategy, self.layer_type)
+        current = partition_strategy.num_partitions or self.getNumPartitions()
+        df, strategy = _repartition(self.dataframe, self._key_columns, self.layer_type, partition_strategy, current)
+        new = self._derive(df=df)
+        new._partition_strategy = strategy
+        return new
+
+    def get_partition_strategy(self):
+        """The strategy the layer was last partitioned with, or None."""
+        return self._partition_strategy
+
+    # --- time ---------------------------------------------------------------------------------------
+
+    def _require_spacetime(self, what, exc=ValueError):
+        if self.layer_type != LayerType.SPACETIME:
+            raise exc(f"{what} is only supported for SPACETIME layers, this layer is {self.layer_type}")
+
+    def filter_by_times(self, time_intervals):
+        """Keep records whose instant equals a given time or falls in ``[t0, t1]`` pairs of the list."""
+        self._require_spacetime("filter_by_times", TypeError)
+        if not isinstance(time_intervals, (list, tuple)) or not time_intervals:
+            raise ValueError("time_intervals must be a non-empty list of datetimes")
+        ms = [tc.instant_ms(t) for t in time_intervals]
+        instant = F.col("instant")
+        cond = None
+        for i in range(0, len(ms), 2):
+            part = instant.between(ms[i], ms[i + 1]) if i + 1 < len(ms) else instant == ms[i]
+            cond = part if cond is None else cond | part
+        return self._derive(df=self.dataframe.where(cond))
+
+    def _to_spatial_df(self, target_time):
+        self._require_spacetime("to_spatial_layer")
+        df = self.dataframe
+        if target_time is not None:
+            df = df.where(F.col("instant") == tc.instant_ms(target_time))
+        return df.drop("instant")
+
+    def merge(self, partition_strategy=None):
+        """One record per key: later tiles fill the NoData cells of earlier ones."""
+        check_partition_strategy(partition_strategy, self.layer_type)
+        return self._derive(df=self._combine_runs("fill", partition_strategy))
+
+    def _combine_runs(self, op, partition_strategy=None):
+        """Shuffle on the keys, sort within partitions and combine runs of equal keys in Rust."""
+        from .shuffle import shuffle_by_key
+        from .shuffle import combine_runs
+
+        df, _ = shuffle_by_key(self.dataframe, self._key_columns, self.layer_type, partition_strategy)
+        return combine_runs(df, self._key_columns, op, self._schema())
+
+
+class RasterLayer(_Layer, RasterRetiling):
+    """Untiled rasters keyed by ``ProjectedExtent``/``TemporalProjectedExtent``."""
+
+    def __init__(self, layer_type, dataframe, steps=()):
+        self._init(layer_type, dataframe, steps)
+
+    @classmethod
+    def from_numpy_rdd(cls, layer_type, numpy_rdd):
+        """From a PySpark RDD of ``(ProjectedExtent | TemporalProjectedExtent, Tile)``."""
+        layer_type = LayerType(layer_type)
+        spark = active_session()
+        _no_rdds_on_connect(spark, "from_numpy_rdd", "RasterLayer.from_numpy_tiles")
+        rows = numpy_rdd.map(lambda kv: tc.encode_key(kv[0], False, layer_type) + tc.encode_tile(kv[1]))
+        return cls(layer_type, spark.createDataFrame(rows, tc.schema(False, layer_type)))
+
+    @classmethod
+    def from_numpy_tiles(cls, layer_type, tiles):
+        """From a local list of ``(ProjectedExtent | TemporalProjectedExtent, Tile)`` (works on Connect)."""
+        layer_type = LayerType(layer_type)
+        table = tc.records_to_table(tiles, False, layer_type)
+        return cls(layer_type, active_session().createDataFrame(table))
+
+    @classmethod
+    def from_dataframe(cls, layer_type, dataframe):
+        """Wrap a DataFrame that follows the tile contract."""
+        layer_type = LayerType(layer_type)
+        return cls(layer_type, dataframe.select(*tc.schema(False, layer_type).names))
+
+    def to_spatial_layer(self, target_time=None):
+        return RasterLayer(LayerType.SPATIAL, self._to_spatial_df(target_time))
+
+    def __str__(self):
+        return f"RasterLayer(layer_type={self.layer_type})"
+
+    __repr__ = __str__
+
+
+class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
+    """Tiles keyed by ``SpatialKey``/``SpaceTimeKey`` in a layout, with ``layer_metadata`` and ``zoom_level``."""
+
+    _tiled = True
+
+    def __init__(self, layer_type, dataframe, layer_metadata, zoom_level=None, steps=()):
+        if isinstance(layer_metadata, dict):
+            layer_metadata = Metadata.from_dict(layer_metadata)
+        if not isinstance(layer_metadata, Metadata):
+            raise TypeError(f"layer_metadata must be a Metadata or its dict, got {type(layer_metadata).__name__}")
+        self.layer_metadata = layer_metadata
+        self.zoom_level = zoom_level
+        self._init(layer_type, dataframe, steps)
+
+    @property
+    def is_floating_point_layer(self):
+        return self.layer_metadata.cell_type.startswith("float")
+
+    def _cell_type(self):
+        return self.layer_metadata.cell_type
+
+    def _with_step(self, step):
+        if isinstance(step, _plan.PythonStep):
+            return self._derive(steps=self._steps + (step,))
+        cell_type = _plan.output_cell_type([step], [self.layer_metadata.cell_type])
+        return self._derive(steps=self._steps + (step,), layer_metadata=with_cell_type(self.layer_metadata, cell_type))
+
+    @classmethod
+    def from_numpy_rdd(cls, layer_type, numpy_rdd, metadata, zoom_level=None):
+        """From a PySpark RDD of ``(SpatialKey | SpaceTimeKey, Tile)`` and the layer's Metadata."""
+        layer_type = LayerType(layer_type)
+        spark = active_session()
+        _no_rdds_on_connect(spark, "from_numpy_rdd", "TiledRasterLayer.from_numpy_tiles")
+        rows = numpy_rdd.map(lambda kv: tc.encode_key(kv[0], True, layer_type) + tc.encode_tile(kv[1]))
+        df = spark.createDataFrame(rows, tc.schema(True, layer_type))
+        return cls(layer_type, df, metadata, zoom_level or None)
+
+    @classmethod
+    def from_numpy_tiles(cls, layer_type, tiles, metadata, zoom_level=None):
+        """From a local list of ``(SpatialKey | SpaceTimeKey, Tile)`` (works on Spark Connect)."""
+        layer_type = LayerType(layer_type)
+        table = tc.records_to_table(tiles, True, layer_type)
+        return cls(layer_type, active_session().createDataFrame(table), metadata, zoom_level or None)
+
+    @classmethod
+    def from_dataframe(cls, layer_type, dataframe, metadata, zoom_level=None):
+        """Wrap a DataFrame that follows the tile contract."""
+        layer_type = LayerType(layer_type)
+        return cls(layer_type, dataframe.select(*tc.schema(True, layer_type).names), metadata, zoom_level or None)
+
+    def to_spatial_layer(self, target_time=None):
+        m = self.layer_metadata
+        b = m.bounds
+        bounds = Bounds(SpatialKey(b.minKey.col, b.minKey.row), SpatialKey(b.maxKey.col, b.maxKey.row))
+        metadata = Metadata(bounds, m.crs, m.cell_type, m.extent, m.layout_definition)
+        return TiledRasterLayer(LayerType.SPATIAL, self._to_spatial_df(target_time), metadata, self.zoom_level)
+
+    def lookup(self, col, row):
+        """The tiles at ``SpatialKey(col, row)``."""
+        if self.layer_type != LayerType.SPATIAL:
+            raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use lookup()")
+        b = self.layer_metadata.bounds
+        if not (b.minKey.col <= col <= b.maxKey.col and b.minKey.row <= row <= b.maxKey.row):
+            raise IndexError(
+                f"col {col} and row {row} are outside the layer's bounds {tuple(b.minKey)}..{tuple(b.maxKey)}"
+            )
+        df = self.dataframe.where((F.col("col") == int(col)) & (F.col("row") == int(row)))
+        return [tile for _, tile in tc.table_to_records(df.toArrow(), True, self.layer_type)]
+
+    def stitch(self):
+        """Mosaic the whole layer into one Tile (SPATIAL layers)."""
+        from .shuffle import stitch
+
+        if self.layer_type != LayerType.SPATIAL:
+            raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use stitch()")
+        return stitch(self.dataframe.toArrow())
+
+    def aggregate_by_cell(self, operation):
+        """Combine the tiles of duplicate keys cell by cell (SUM, MEAN, MIN, MAX, VARIANCE,
+        STANDARD_DEVIATION; the variance is the sample variance)."""
+        from .constants import Operation
+
+        allowed = {
+            Operation.SUM: "sum", Operation.MEAN: "mean", Operation.MIN: "min", Operation.MAX: "max",
+            Operation.VARIANCE: "variance", Operation.STANDARD_DEVIATION: "standard_deviation",
+        }
+        try:
+            op = allowed[Operation(operation)]
+        except (ValueError, KeyError):
+            raise ValueError(
+                f"aggregate_by_cell does not support {operation!r}; use one of "
+                + ", ".join(o.name for o in allowed)
+            ) from None
+        layer = self._derive(df=self._combine_runs(op))
+        if op in ("mean", "variance", "standard_deviation"):
+            from .shuffle import run_cell_type
+
+            layer.layer_metadata = with_cell_type(self.layer_metadata, run_cell_type(op, self.layer_metadata.cell_type))
+        return layer
+
+    def __str__(self):
+        return (
+            f"TiledRasterLayer(layer_type={self.layer_type}, zoom_level={self.zoom_level}, "
+            f"is_floating_point_layer={self.is_floating_point_layer})"
+        )
+
+    __repr__ = __str__
+
+    def __hash__(self):
+        return id(self)

@@ -1,0 +1,162 @@
+"""Tiling rasters into a layout: ``collect_metadata`` and ``tile_to_layout`` in the layer's own CRS with
+nearest-neighbour sampling. Each raster is cut into layout tiles in Rust, the pieces are shuffled by key
+and merged in Rust. (Reprojection, GlobalLayout and other resampling methods come with the CRS work.)"""
+
+from __future__ import annotations
+
+from pyspark.sql import functions as F
+
+from . import tile_contract as tc
+from .constants import LayerType, ResampleMethod
+from .data_model import (Bounds, Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, SpaceTimeKey,
+                         SpatialKey, crs_to_proj4)
+from .layout import floating_layout, key_bounds, layout_tuple
+from .. import _native
+
+
+def _bounds(layer_type, cols_rows, instants=None):
+    c0, r0, c1, r1 = cols_rows
+    if layer_type == LayerType.SPACETIME:
+        t0, t1 = instants
+        return Bounds(SpaceTimeKey(c0, r0, tc.instant_datetime(t0)), SpaceTimeKey(c1, r1, tc.instant_datetime(t1)))
+    return Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1))
+
+
+def _unsupported(layout, target_crs, resample_method):
+    if target_crs is not None:
+        raise NotImplementedError("tile_to_layout with target_crs (reprojection) is not available yet")
+    if ResampleMethod(resample_method) != ResampleMethod.NEAREST_NEIGHBOR:
+        raise NotImplementedError(
+            f"tile_to_layout supports ResampleMethod.NEAREST_NEIGHBOR for now, not {ResampleMethod(resample_method)}"
+        )
+    if isinstance(layout, GlobalLayout):
+        raise NotImplementedError("GlobalLayout (zoomed power-of-two layouts) is not available yet")
+
+
+def _check_crs(layer_crs, metadata):
+    if layer_crs is not None and metadata.crs is not None and crs_to_proj4(layer_crs) != metadata.crs:
+        raise ValueError(f"The layout's CRS ({metadata.crs!r}) differs from the layer's CRS ({crs_to_proj4(layer_crs)!r})")
+
+
+class Retiling:
+    """Mixed into both layer classes."""
+
+    def _layer_crs(self):
+        raise NotImplementedError
+
+    def _target_metadata(self, layout):
+        from .layer import TiledRasterLayer
+
+        if isinstance(layout, TiledRasterLayer):
+            layout = layout.layer_metadata
+        if isinstance(layout, Metadata):
+            _check_crs(self._layer_crs(), layout)
+            return layout
+        if isinstance(layout, (LayoutDefinition, LocalLayout)):
+            return self.collect_metadata(layout)
+        raise TypeError("Could not retile from the given layout")
+
+    def tile_to_layout(self, layout=LocalLayout(), target_crs=None,
+                       resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_strategy=None):
+        """Cut the rasters into the tiles of a layout (a LocalLayout, LayoutDefinition, Metadata or another
+        TiledRasterLayer); overlapping pieces are merged."""
+        from .layer import TiledRasterLayer
+        from .partition import check_partition_strategy
+        from .shuffle import combine_runs, shuffle_by_key
+
+        _unsupported(layout, target_crs, resample_method)
+        check_partition_strategy(partition_strategy, self.layer_type)
+        zoom = layout.zoom_level if isinstance(layout, TiledRasterLayer) else None
+        metadata = self._target_metadata(layout)
+        lt = layout_tuple(metadata.layout_definition)
+        keys = tc.key_columns(True, self.layer_type)
+        schema = tc.schema(True, self.layer_type)
+
+        def cut(batches):
+            for batch in batches:
+                yield _native.cut_to_layout(batch, lt)
+
+        pieces = self._raster_dataframe().mapInArrow(cut, schema)
+        shuffled, strategy = shuffle_by_key(pieces, keys, self.layer_type, partition_strategy)
+        out = TiledRasterLayer(self.layer_type, combine_runs(shuffled, keys, "fill", schema), metadata, zoom)
+        out._partition_strategy = strategy
+        if self._cell_type() == metadata.cell_type:
+            return out
+        # Cells take the metadata's cell type, as GeoTrellis cuts into tiles of that type.
+        return out._with_step({"op": "convert", "cell_type": metadata.cell_type})
+
+
+class RasterRetiling(Retiling):
+    def _raster_dataframe(self):
+        return self.dataframe
+
+    def _layer_crs(self):
+        crs = [r[0] for r in self._df.select("crs").distinct().collect()]
+        if len(crs) > 1:
+            raise ValueError(f"the layer's rasters are in several CRSs ({crs}); reproject them to one first")
+        return crs[0] if crs else None
+
+    def collect_metadata(self, layout=LocalLayout()):
+        """The Metadata of this layer tiled to ``layout`` (LocalLayout or LayoutDefinition)."""
+        if isinstance(layout, GlobalLayout):
+            raise NotImplementedError("GlobalLayout (zoomed power-of-two layouts) is not available yet")
+        if not isinstance(layout, (LocalLayout, LayoutDefinition)):
+            raise TypeError(f"layout must be a LocalLayout or LayoutDefinition, got {type(layout).__name__}")
+        cw = (F.col("xmax") - F.col("xmin")) / F.col("cols")
+        ch = (F.col("ymax") - F.col("ymin")) / F.col("rows")
+        aggs = [F.min("xmin"), F.min("ymin"), F.max("xmax"), F.max("ymax"),
+                F.min_by(F.struct(cw.alias("w"), ch.alias("h")), F.sqrt(cw * ch)),
+                F.collect_set("cell_type"), F.collect_set("crs")]
+        if self.layer_type == LayerType.SPACETIME:
+            aggs += [F.min("instant"), F.max("instant")]
+        row = self._df.agg(*aggs).first()
+        if row[0] is None:
+            raise ValueError("cannot collect metadata of an empty layer")
+        extent = Extent(row[0], row[1], row[2], row[3])
+        if len(row[6]) > 1:
+            raise ValueError(f"the layer's rasters are in several CRSs ({row[6]}); reproject them to one first")
+        cell_type = _native.cell_type_union(list(self._steps_cell_types(row[5])))
+        if isinstance(layout, LocalLayout):
+            layout = floating_layout(extent, row[4]["w"], row[4]["h"], layout.tile_cols, layout.tile_rows)
+        instants = (row[7], row[8]) if self.layer_type == LayerType.SPACETIME else None
+        bounds = _bounds(self.layer_type, key_bounds(layout, extent), instants)
+        return Metadata(bounds, row[6][0] if row[6] else None, cell_type, extent, layout)
+
+    def _steps_cell_types(self, input_types):
+        """The cell types the recorded steps turn the stored cell types into."""
+        from .plan import PythonStep, output_cell_type
+
+        rust = [s for s in self._steps if not isinstance(s, PythonStep)]
+        return [output_cell_type(rust, [t]) if rust else t for t in input_types]
+
+
+class TiledRetiling(Retiling):
+    def _layer_crs(self):
+        return self.layer_metadata.crs
+
+    def _raster_dataframe(self):
+        """The tiles with their extents, as a RasterLayer's DataFrame."""
+        e, tl = self.layer_metadata.layout_definition.extent, self.layer_metadata.tile_layout
+        tw = (e.xmax - e.xmin) / tl.layoutCols
+        th = (e.ymax - e.ymin) / tl.layoutRows
+        col, row = F.col("col"), F.col("row")
+        df = self.dataframe.select(
+            (F.lit(e.xmin) + col * tw).alias("xmin"), (F.lit(e.ymax) - (row + 1) * th).alias("ymin"),
+            (F.lit(e.xmin) + (col + 1) * tw).alias("xmax"), (F.lit(e.ymax) - row * th).alias("ymax"),
+            F.lit(self.layer_metadata.crs).alias("crs"), *self._key_columns[2:], *tc.TILE_COLUMNS)
+        return df
+
+    def collect_metadata(self, layout=LocalLayout()):
+        m = self.layer_metadata
+        if isinstance(layout, LocalLayout):
+            e, tl = m.layout_definition.extent, m.tile_layout
+            cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
+            ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+            layout = floating_layout(m.extent, cw, ch, layout.tile_cols, layout.tile_rows)
+        elif not isinstance(layout, LayoutDefinition):
+            raise TypeError(f"layout must be a LocalLayout or LayoutDefinition, got {type(layout).__name__}")
+        b = m.bounds
+        instants = (tc.instant_ms(b.minKey.instant), tc.instant_ms(b.maxKey.instant)) \
+            if self.layer_type == LayerType.SPACETIME else None
+        bounds = _bounds(self.layer_type, key_bounds(layout, m.extent), instants)
+        return Metadata(bounds, m.crs, m.cell_type, m.extent, layout)

@@ -1,0 +1,60 @@
+"""Shuffles (DESIGN §4): rows of equal keys are brought into one partition and sorted, then one
+``mapInArrow`` streams runs of equal keys through a Rust kernel (no Python call per group)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from .. import _native
+from .data_model import Tile
+from .tile_contract import decode_tile
+
+
+def shuffle_by_key(df, keys, layer_type, strategy):
+    """Rows of equal keys brought together and consecutive: ``(DataFrame, strategy used or None)``."""
+    from .partition import repartition
+
+    if strategy is not None:
+        n = strategy.num_partitions or int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+        df, strategy = repartition(df, keys, layer_type, strategy, n)
+    else:
+        df = df.repartition(*keys)
+    return df.sortWithinPartitions(*keys), strategy
+
+
+def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
+    if a.num_rows == 0:
+        return b
+    return pa.Table.from_batches([a, b.cast(a.schema) if b.schema != a.schema else b]).combine_chunks().to_batches()[0]
+
+
+def combine_runs(sorted_df, keys, op, schema):
+    """Each run of equal keys combined into one row by ``op`` ("fill" merges; else aggregate_by_cell)."""
+    keys = list(keys)
+
+    def run(batches):
+        carry = None
+        for batch in batches:
+            if carry is not None:
+                batch = _concat(carry, batch)
+            out, start = _native.combine_runs(batch, keys, op, False)
+            carry = batch.slice(start)
+            if out.num_rows:
+                yield out
+        if carry is not None and carry.num_rows:
+            yield _native.combine_runs(carry, keys, op, True)[0]
+
+    return sorted_df.mapInArrow(run, schema)
+
+
+def run_cell_type(op: str, cell_type: str) -> str:
+    """The cell type aggregate_by_cell gives for ``op`` on tiles of ``cell_type``."""
+    return _native.combine_runs_cell_type(op, cell_type)
+
+
+def stitch(table: pa.Table) -> Tile:
+    """Mosaic collected tiles (col, row + tile columns) into one Tile."""
+    if table.num_rows == 0:
+        raise ValueError("cannot stitch an empty layer")
+    cell_type, bands, rows, cols, cells, _ = _native.stitch(table.combine_chunks().to_batches()[0])
+    return decode_tile(cell_type, bands, rows, cols, cells)

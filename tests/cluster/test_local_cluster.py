@@ -1,0 +1,26 @@
+"""End to end on local-cluster[2,1,1024]: two executor processes, as on a cluster."""
+
+import numpy as np
+import pytest
+
+import geopyspark_rs as gps
+from layers import cells, ramp
+
+pytestmark = pytest.mark.cluster
+
+
+def test_pipeline_on_separate_executors(spark):
+    sc = spark.sparkContext
+    assert sc.master.startswith("local-cluster")
+    full = ramp((1, 64, 96))
+    recs = [(gps.ProjectedExtent(gps.Extent(0, 0, 48, 64), epsg=3857), gps.Tile(full[:, :, :48], "FLOAT", np.nan)),
+            (gps.ProjectedExtent(gps.Extent(48, 0, 96, 64), epsg=3857), gps.Tile(full[:, :, 48:], "FLOAT", np.nan))]
+    raster = gps.RasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, sc.parallelize(recs, 2))
+    layer = raster.tile_to_layout(gps.LocalLayout(16)).repartition(4)
+    out = ((layer + 1) * 2).cache()
+    # Python workers are forked by one daemon per executor: two daemons, two executors.
+    pids = out.dataframe.rdd.mapPartitions(lambda _: [__import__("os").getppid()]).collect()
+    assert len(set(pids)) >= 2, "expected tasks in two executor processes"
+    np.testing.assert_array_equal(out.stitch().cells, (full + 1) * 2)
+    assert out.get_min_max() == (2.0, float((64 * 96 - 1 + 1) * 2))
+    assert sorted(cells(out)) == [(c, r) for c in range(6) for r in range(4)]

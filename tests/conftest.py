@@ -1,0 +1,48 @@
+"""One local SparkSession per test session (starting Spark takes seconds).
+
+Spark Connect (tests/connect) and local-cluster (tests/cluster) suites need their own Spark in their own
+process: they run only when GPS_TEST_SUITE names them (see dev/test)."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+SUITE = os.environ.get("GPS_TEST_SUITE", "local")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_ignore_collect(collection_path, config):
+    parts = Path(collection_path).parts
+    for suite in ("connect", "cluster"):
+        if suite in parts and "tests" in parts and SUITE != suite:
+            return True
+    if SUITE != "local" and Path(collection_path).is_file() and not any(s in parts for s in ("connect", "cluster")):
+        return True
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    import geopyspark_rs as gps
+
+    if SUITE == "connect":
+        session = SparkSession.builder.remote("local[2]").getOrCreate()
+    else:
+        master = "local-cluster[2,1,1024]" if SUITE == "cluster" else "local[2]"
+        conf = gps.geopyspark_conf(master=master, appName=f"geopyspark_rs-tests-{SUITE}")
+        conf.set("spark.driver.memory", "2g").set("spark.sql.shuffle.partitions", "4")
+        session = SparkSession.builder.config(conf=conf).getOrCreate()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA

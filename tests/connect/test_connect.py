@@ -1,0 +1,43 @@
+"""The core layer operations over Spark Connect (a local Connect server on loopback): no RDDs, no JVM."""
+
+import numpy as np
+import pytest
+
+import geopyspark_rs as gps
+from geopyspark_rs.session import is_connect
+from layers import cells, ramp, tiled
+
+pytestmark = pytest.mark.connect
+
+
+def test_session_is_connect(spark):
+    assert is_connect(spark)
+
+
+def test_local_ops_stats_and_shuffles(spark):
+    a = ramp((1, 4, 4))
+    a[0, 0, 0] = np.nan
+    layer = tiled({(0, 0): a, (1, 0): a + 16, (1, 1): a + 32}, no_data=np.nan)
+    assert is_connect(layer.dataframe)
+    out = abs((layer + 1) * 2 - 3)
+    for key, src in cells(layer).items():
+        np.testing.assert_allclose(cells(out)[key], np.abs((src + 1) * 2 - 3))
+    np.testing.assert_array_equal(cells(layer + layer)[(1, 1)], cells(layer)[(1, 1)] * 2)
+    assert layer.get_min_max() == (1.0, 47.0)
+    assert layer.get_histogram().min_max() == (1.0, 47.0)
+    assert layer.count() == 3 and layer.getNumPartitions() >= 1
+    assert layer.stitch().cells.shape == (1, 8, 8)
+    assert layer.merge().count() == 3
+    assert layer.partitionBy(gps.SpatialPartitionStrategy(2)).count() == 3
+    cached = (layer * 2).cache()
+    assert cached.is_cached and cells(cached)[(1, 0)][0, 1, 1] == (a[0, 1, 1] + 16) * 2
+    retiled = layer.tile_to_layout(gps.LocalLayout(2))
+    np.testing.assert_array_equal(retiled.stitch().cells, layer.stitch().cells)
+
+
+def test_rdd_methods_raise_clearly(spark):
+    layer = tiled({(0, 0): ramp((1, 2, 2))})
+    with pytest.raises(RuntimeError, match="Spark Connect"):
+        layer.to_numpy_rdd()
+    with pytest.raises(RuntimeError, match="from_numpy_tiles"):
+        gps.TiledRasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, None, layer.layer_metadata)

@@ -1,0 +1,33 @@
+"""geopyspark_conf and get_spark_context."""
+
+import sys
+
+import pytest
+
+import geopyspark_rs as gps
+
+
+def test_geopyspark_conf():
+    conf = gps.geopyspark_conf(master="local[3]", appName="x", additional_jar_dirs=["/nowhere"])
+    assert conf.get("spark.master") == "local[3]"
+    assert conf.get("spark.app.name") == "x"
+    assert conf.get("spark.pyspark.python") == sys.executable
+    assert conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "64"
+    assert conf.get("spark.jars") is None
+    with pytest.raises(ValueError, match="appName"):
+        gps.geopyspark_conf()
+
+
+def test_get_spark_context(spark):
+    assert gps.get_spark_context() is spark.sparkContext
+
+
+def test_namespace():
+    import geopyspark_rs.geotrellis as gt
+    from geopyspark_rs.geotrellis.constants import LayerType
+    from geopyspark_rs.geotrellis.layer import TiledRasterLayer
+
+    assert gt.LayerType is LayerType and gps.TiledRasterLayer is TiledRasterLayer
+    for name in ["Tile", "Extent", "Metadata", "Histogram", "RasterLayer", "CellType", "NO_DATA_INT",
+                 "geopyspark_conf", "union", "combine_bands", "Neighborhood"]:
+        assert name in gps.__all__ and hasattr(gps, name), name
