@@ -1,1 +1,3 @@
+pub mod crs;
+
 pub fn placeholder() {}

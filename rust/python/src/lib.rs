@@ -1,3 +1,9 @@
 use pyo3::prelude::*;
+
+mod crs;
+
 #[pymodule]
-fn _native(_m: &Bound<'_, PyModule>) -> PyResult<()> { Ok(()) }
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    crs::register(m)?;
+    Ok(())
+}
