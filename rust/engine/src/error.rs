@@ -20,8 +20,6 @@ pub enum EngineError {
     /// A value a strict operation refuses (e.g. an unmapped cell in a strict reclassify).
     #[error("{0}")]
     Value(String),
-    #[error("unknown CRS {0:?}: {1}")]
-    Crs(String, String),
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("json error: {0}")]

@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod cell_type;
+pub mod crs;
 pub mod error;
 pub mod plan;
 

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod crs;
 mod error;
 mod tiles;
 
@@ -12,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    crs::register(m)?;
     tiles::register(m)?;
     Ok(())
 }
