@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numbers
 
+from pyspark.sql import functions as F
+
 from . import tile_contract as tc
 
 
@@ -16,7 +18,7 @@ def joined_dataframe(layers):
     extra = []
     for i, other in enumerate(layers[1:], 1):
         names = [f"{c}__{i}" for c in tc.TILE_COLUMNS]
-        right = other.dataframe.select(*keys, *[other.dataframe[c].alias(n) for c, n in zip(tc.TILE_COLUMNS, names)])
+        right = other.dataframe.select(*keys, *[F.col(c).alias(n) for c, n in zip(tc.TILE_COLUMNS, names)])
         df = df.join(right, on=keys, how="inner")
         extra += names
     return df.select(*keys, *tc.TILE_COLUMNS, *extra)
