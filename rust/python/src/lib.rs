@@ -1,3 +1,7 @@
 use pyo3::prelude::*;
+mod histogram;
 #[pymodule]
-fn _native(_m: &Bound<'_, PyModule>) -> PyResult<()> { Ok(()) }
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    histogram::register(m)?;
+    Ok(())
+}

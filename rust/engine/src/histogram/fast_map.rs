@@ -242,7 +242,9 @@ impl FastMapHistogram {
     /// bucket alone get a bucket each, the last break is the maximum, and at most `num` breaks are returned.
     pub fn quantile_breaks(&self, num: usize) -> Result<Vec<i32>, HistogramError> {
         if num == 0 {
-            return Err(HistogramError::InvalidArgument("num_breaks must be at least 1".into()));
+            return Err(HistogramError::InvalidArgument(
+                "num_breaks must be at least 1".into(),
+            ));
         }
         let quantiles: Vec<f64> = (1..=num).map(|i| i as f64 / num as f64).collect();
         // The JVM's `(double).toInt` saturates, as Rust's `as` does.
@@ -264,7 +266,9 @@ impl FastMapHistogram {
             let new_total = curr_total + count;
             if count != 0 && new_total as f64 > limits[breaks.len()] {
                 let limit = limits[breaks.len()];
-                let brk = if (limit - curr_total as f64).abs() > (limit - new_total as f64).abs() || j == 0 {
+                let brk = if (limit - curr_total as f64).abs() > (limit - new_total as f64).abs()
+                    || j == 0
+                {
                     // this value is closer to the limit than the previous one (or there is none before)
                     z
                 } else if breaks.last() == Some(&values[j - 1]) {
@@ -288,7 +292,12 @@ impl FastMapHistogram {
     /// GeoTrellis' `normalizeExtremeValues`: `None` if no value has more than `cutoff` occurrences, else a
     /// copy where each such value counts as one ideal bucket.
     fn normalize_extreme_values(&self, num: usize, cutoff: i64) -> Option<FastMapHistogram> {
-        let extreme: Vec<i32> = self.counts.iter().filter(|(_, &c)| c > cutoff).map(|(&z, _)| z).collect();
+        let extreme: Vec<i32> = self
+            .counts
+            .iter()
+            .filter(|(_, &c)| c > cutoff)
+            .map(|(&z, _)| z)
+            .collect();
         if extreme.is_empty() {
             return None;
         }
@@ -302,7 +311,9 @@ impl FastMapHistogram {
         let extreme_total: i64 = extreme.iter().map(|&z| h.item_count(z)).sum();
         let others = h.total - extreme_total;
         // num > extreme.len() always holds (each extreme value has more than total / num occurrences).
-        let per = others.checked_div(num as i64 - extreme.len() as i64).unwrap_or(0);
+        let per = others
+            .checked_div(num as i64 - extreme.len() as i64)
+            .unwrap_or(0);
         for &z in &extreme {
             h.set_item(z, per);
         }
@@ -337,16 +348,21 @@ impl FastMapHistogram {
     /// Decode an already parsed GeoTrellis integer histogram.
     pub fn from_json_value(value: &Value) -> Result<Self, HistogramError> {
         let pairs = value.as_array().ok_or_else(|| {
-            HistogramError::InvalidJson("an integer histogram is an array of [value, count] pairs".into())
+            HistogramError::InvalidJson(
+                "an integer histogram is an array of [value, count] pairs".into(),
+            )
         })?;
         let mut h = FastMapHistogram::new();
         for pair in pairs {
             let (z, c) = json_pair(pair)?;
             let z = whole(z)
                 .and_then(|z| i32::try_from(z).ok())
-                .ok_or_else(|| HistogramError::InvalidJson(format!("value in {pair} is not a 32-bit integer")))?;
-            let c = whole(c)
-                .ok_or_else(|| HistogramError::InvalidJson(format!("count in {pair} is not an integer")))?;
+                .ok_or_else(|| {
+                    HistogramError::InvalidJson(format!("value in {pair} is not a 32-bit integer"))
+                })?;
+            let c = whole(c).ok_or_else(|| {
+                HistogramError::InvalidJson(format!("count in {pair} is not an integer"))
+            })?;
             h.count_item_n(z, c);
         }
         Ok(h)
@@ -369,7 +385,9 @@ mod tests {
 
     #[test]
     fn counts_and_statistics() {
-        let h = FastMapHistogram::from_values(&[1., 1., 1., 1., 3., 1., 1., 1., 4., 3., 1., 1., 5., 4., 3., 1.]);
+        let h = FastMapHistogram::from_values(&[
+            1., 1., 1., 1., 3., 1., 1., 1., 4., 3., 1., 1., 5., 4., 3., 1.,
+        ]);
         assert_eq!(h.bin_counts(), vec![(1, 10), (3, 3), (4, 2), (5, 1)]);
         assert_eq!(h.values(), vec![1, 3, 4, 5]);
         assert_eq!(h.total_count(), 16);
@@ -383,7 +401,10 @@ mod tests {
         assert_eq!(h.median(), Some(3));
         assert_eq!(h.mean(), Some(2.5));
         assert_eq!(h.mode(), Some(1));
-        assert_eq!(h.cdf(), vec![(1.0, 0.25), (2.0, 0.5), (3.0, 0.75), (4.0, 1.0)]);
+        assert_eq!(
+            h.cdf(),
+            vec![(1.0, 0.25), (2.0, 0.5), (3.0, 0.75), (4.0, 1.0)]
+        );
         assert_eq!(FastMapHistogram::new().median(), None);
         assert_eq!(FastMapHistogram::new().mean(), None);
     }
@@ -413,14 +434,32 @@ mod tests {
         assert_eq!(h.quantile_breaks(4).unwrap(), vec![25, 50, 75, 100]);
         // 1..4 four times each
         let v: Vec<f64> = [1., 2., 3., 4.].iter().flat_map(|&x| [x; 4]).collect();
-        assert_eq!(FastMapHistogram::from_values(&v).quantile_breaks(4).unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            FastMapHistogram::from_values(&v)
+                .quantile_breaks(4)
+                .unwrap(),
+            vec![1, 2, 3, 4]
+        );
         // an extreme value (9 of 12 cells with 3 breaks) counts as one ideal bucket (1 cell) instead
         let v = [1., 2., 3., 5., 5., 5., 5., 5., 5., 5., 5., 5.];
-        assert_eq!(FastMapHistogram::from_values(&v).quantile_breaks(3).unwrap(), vec![1, 3, 5]);
+        assert_eq!(
+            FastMapHistogram::from_values(&v)
+                .quantile_breaks(3)
+                .unwrap(),
+            vec![1, 3, 5]
+        );
         // only extreme values
         let v = [1., 1., 1., 7., 7., 7.];
-        assert_eq!(FastMapHistogram::from_values(&v).quantile_breaks(4).unwrap(), vec![1, 7]);
-        assert_eq!(FastMapHistogram::new().quantile_breaks(4).unwrap(), Vec::<i32>::new());
+        assert_eq!(
+            FastMapHistogram::from_values(&v)
+                .quantile_breaks(4)
+                .unwrap(),
+            vec![1, 7]
+        );
+        assert_eq!(
+            FastMapHistogram::new().quantile_breaks(4).unwrap(),
+            Vec::<i32>::new()
+        );
         assert!(FastMapHistogram::new().quantile_breaks(0).is_err());
     }
 
@@ -429,9 +468,25 @@ mod tests {
         let h = FastMapHistogram::from_values(&[3., 1., 1., -4.]);
         assert_eq!(h.to_json(), "[[-4,1],[1,2],[3,1]]");
         assert_eq!(FastMapHistogram::from_json(&h.to_json()).unwrap(), h);
-        assert_eq!(FastMapHistogram::from_json("[]").unwrap(), FastMapHistogram::new());
-        assert_eq!(FastMapHistogram::from_json("[[2.0, 3.0]]").unwrap().item_count(2), 3);
-        for bad in ["{}", "[[1]]", "[[1.5, 1]]", "[[1, 1.5]]", "[[3000000000, 1]]", "[1, 2]", "[["] {
+        assert_eq!(
+            FastMapHistogram::from_json("[]").unwrap(),
+            FastMapHistogram::new()
+        );
+        assert_eq!(
+            FastMapHistogram::from_json("[[2.0, 3.0]]")
+                .unwrap()
+                .item_count(2),
+            3
+        );
+        for bad in [
+            "{}",
+            "[[1]]",
+            "[[1.5, 1]]",
+            "[[1, 1.5]]",
+            "[[3000000000, 1]]",
+            "[1, 2]",
+            "[[",
+        ] {
             assert!(FastMapHistogram::from_json(bad).is_err(), "{bad}");
         }
     }

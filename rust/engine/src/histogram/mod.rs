@@ -51,7 +51,10 @@ impl Histogram {
         if int_histogram {
             Ok(Histogram::Int(FastMapHistogram::from_values(values)))
         } else {
-            Ok(Histogram::Double(StreamingHistogram::from_values(values, max_bucket_count)?))
+            Ok(Histogram::Double(StreamingHistogram::from_values(
+                values,
+                max_bucket_count,
+            )?))
         }
     }
 
@@ -151,8 +154,14 @@ mod tests {
         let i = Histogram::from_json("[[1, 2], [5, 1]]").unwrap();
         assert!(i.is_int());
         assert_eq!(i.total_count(), 3);
-        assert!(matches!(Histogram::from_json("3"), Err(HistogramError::InvalidJson(_))));
-        assert!(matches!(Histogram::from_json("{"), Err(HistogramError::InvalidJson(_))));
+        assert!(matches!(
+            Histogram::from_json("3"),
+            Err(HistogramError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            Histogram::from_json("{"),
+            Err(HistogramError::InvalidJson(_))
+        ));
     }
 
     #[test]
