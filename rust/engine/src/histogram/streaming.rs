@@ -66,6 +66,9 @@ enum Store {
     },
 }
 
+/// A bucket: `(label, count)`.
+type Bucket = (f64, i64);
+
 /// Iterator over `(label, count)` of either store.
 enum BucketIter<'a> {
     Small(std::slice::Iter<'a, (f64, i64)>),
@@ -138,7 +141,7 @@ impl StreamingHistogram {
     }
 
     /// `(count of a bucket labelled item, nearest bucket below, nearest bucket above)`.
-    fn locate(&self, item: f64) -> (Option<i64>, Option<(f64, i64)>, Option<(f64, i64)>) {
+    fn locate(&self, item: f64) -> (Option<i64>, Option<Bucket>, Option<Bucket>) {
         match &self.store {
             Store::Small(v) => {
                 let pos = v.partition_point(|(l, _)| l.total_cmp(&item) == Ordering::Less);
