@@ -4,6 +4,7 @@ pub mod batch;
 pub mod cell_type;
 pub mod crs;
 pub mod error;
+pub mod histogram;
 pub mod plan;
 
 pub use cell_type::{CellType, DataType, NoData};

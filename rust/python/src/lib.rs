@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod crs;
 mod error;
+mod histogram;
 mod tiles;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
@@ -14,6 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crs::register(m)?;
+    histogram::register(m)?;
     tiles::register(m)?;
     Ok(())
 }
