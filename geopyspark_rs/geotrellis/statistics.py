@@ -43,12 +43,13 @@ class Statistics:
                     else:
                         acc.append(h)
             if acc:
-                yield pa.RecordBatch.from_pydict({"band": list(range(len(acc))), "state": [h.to_json() for h in acc]})
+                yield pa.RecordBatch.from_pydict({
+                    "band": pa.array(range(len(acc)), pa.int32()), "state": [h.to_json() for h in acc]})
 
         rows = self.dataframe.mapInArrow(run, "band int, state string").collect()
         merged = {}
         for r in rows:
-            h = _native.NativeHistogram.from_json(r.state)
+            h = _native.Histogram.from_json(r.state)
             merged[r.band] = merged[r.band].merge(h) if r.band in merged else h
         return [merged[b] for b in sorted(merged)]
 

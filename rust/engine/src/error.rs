@@ -20,6 +20,8 @@ pub enum EngineError {
     /// A value a strict operation refuses (e.g. an unmapped cell in a strict reclassify).
     #[error("{0}")]
     Value(String),
+    #[error("{0}")]
+    Histogram(#[from] crate::histogram::HistogramError),
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("json error: {0}")]

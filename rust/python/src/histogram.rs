@@ -223,6 +223,23 @@ impl PyHistogram {
 }
 
 /// Add the histogram class to the extension module.
+/// One histogram per band over the tiles of a record batch in the tile contract.
+#[pyfunction]
+#[pyo3(signature = (batch, int_histogram, max_bucket_count = 80))]
+fn batch_histograms(
+    py: Python<'_>,
+    batch: pyo3_arrow::PyRecordBatch,
+    int_histogram: bool,
+    max_bucket_count: usize,
+) -> PyResult<Vec<PyHistogram>> {
+    let batch = batch.into_inner();
+    let hists = py
+        .detach(|| gps_engine::histogram::band_histograms(&batch, int_histogram, max_bucket_count))
+        .map_err(crate::error::Error::from)?;
+    Ok(hists.into_iter().map(PyHistogram::wrap).collect())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyHistogram>()
+    m.add_class::<PyHistogram>()?;
+    m.add_function(wrap_pyfunction!(batch_histograms, m)?)
 }

@@ -11,9 +11,11 @@
 
 mod fast_map;
 mod streaming;
+mod tiles;
 
 pub use fast_map::FastMapHistogram;
 pub use streaming::{StreamingHistogram, DEFAULT_NUM_BUCKETS};
+pub use tiles::band_histograms;
 
 use serde_json::Value;
 
