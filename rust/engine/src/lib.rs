@@ -3,7 +3,11 @@
 pub mod batch;
 pub mod cell_type;
 pub mod error;
+pub mod merge;
 pub mod plan;
+pub mod retile;
+pub mod stats;
+pub mod stitch;
 
 pub use cell_type::{CellType, DataType, NoData};
 pub use error::{EngineError, Result};
