@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 
@@ -194,6 +194,34 @@ fn raw_skips(ct: &CellType) -> Option<fn(&[u8]) -> bool> {
     }
 }
 
+/// One output row of `N`-byte cells: the source cell of each column, or the empty cell.
+#[inline]
+fn sample_row<const N: usize>(
+    src_row: Option<&[u8]>,
+    col_map: &[Option<usize>],
+    empty: &[u8],
+    skip: Option<fn(&[u8]) -> bool>,
+    dst: &mut [u8],
+) {
+    let empty: [u8; N] = empty.try_into().expect("cell size");
+    let dst = dst.chunks_exact_mut(N);
+    let Some(src_row) = src_row else {
+        dst.for_each(|d| d.copy_from_slice(&empty));
+        return;
+    };
+    for (d, sc) in dst.zip(col_map) {
+        let cell: [u8; N] = match sc {
+            Some(sc) => src_row[sc * N..sc * N + N].try_into().unwrap(),
+            None => empty,
+        };
+        if skip.is_some_and(|f| f(&cell)) {
+            d.copy_from_slice(&empty);
+        } else {
+            d.copy_from_slice(&cell);
+        }
+    }
+}
+
 fn f64_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a Float64Array> {
     let a = batch
         .column_by_name(name)
@@ -225,7 +253,19 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
     let mut out_cols: Vec<i32> = Vec::new();
     let mut out_rows: Vec<i32> = Vec::new();
     let mut out_instants: Vec<Option<i64>> = Vec::new();
-    let mut out = TileBuilder::with_capacity(batch.num_rows(), 0);
+    // Size the output once (an upper bound: keys that only touch the raster are skipped later).
+    let (mut n_tiles, mut n_bytes) = (0usize, 0usize);
+    for i in 0..batch.num_rows() {
+        let src = Extent { xmin: xmin.value(i), ymin: ymin.value(i), xmax: xmax.value(i), ymax: ymax.value(i) };
+        if let Some((c0, r0, c1, r1)) = layout.key_bounds_in_layout(&src) {
+            let keys = ((c1 - c0 + 1) * (r1 - r0 + 1)) as usize;
+            let ct = types.get(tiles.cell_type_name(i))?;
+            let bands = batch.column_by_name("bands").map_or(1, |b| b.as_primitive::<Int32Type>().value(i).max(0) as usize);
+            n_tiles += keys;
+            n_bytes = n_bytes.saturating_add(keys.saturating_mul(bands * tc * tr * ct.bytes_per_cell()));
+        }
+    }
+    let mut out = TileBuilder::with_capacity(n_tiles, n_bytes.min(1 << 31));
 
     for i in 0..batch.num_rows() {
         let ct = types.get(tiles.cell_type_name(i))?;
@@ -262,21 +302,19 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
                     |y| (src.ymax - y) / sch,
                 );
                 let values = out.values_mut();
+                let tile_start = values.len();
+                values.resize(tile_start + tile.bands * tr * tc * bpc, 0);
+                let dst_tile = &mut values[tile_start..];
                 for b in 0..tile.bands {
                     let band = &tile.cells[b * band_bytes..(b + 1) * band_bytes];
-                    for sr in &row_map {
-                        match sr {
-                            None => (0..tc).for_each(|_| values.extend_from_slice(&empty)),
-                            Some(sr) => {
-                                let src_row = &band[sr * tile.cols * bpc..(sr + 1) * tile.cols * bpc];
-                                for sc in &col_map {
-                                    let cell = sc.map(|sc| &src_row[sc * bpc..(sc + 1) * bpc]);
-                                    match cell {
-                                        Some(cell) if !skip.is_some_and(|f| f(cell)) => values.extend_from_slice(cell),
-                                        _ => values.extend_from_slice(&empty),
-                                    }
-                                }
-                            }
+                    for (r, sr) in row_map.iter().enumerate() {
+                        let dst = &mut dst_tile[(b * tr + r) * tc * bpc..(b * tr + r + 1) * tc * bpc];
+                        let src_row = sr.map(|sr| &band[sr * tile.cols * bpc..(sr + 1) * tile.cols * bpc]);
+                        match bpc {
+                            1 => sample_row::<1>(src_row, &col_map, &empty, skip, dst),
+                            2 => sample_row::<2>(src_row, &col_map, &empty, skip, dst),
+                            4 => sample_row::<4>(src_row, &col_map, &empty, skip, dst),
+                            _ => sample_row::<8>(src_row, &col_map, &empty, skip, dst),
                         }
                     }
                 }
@@ -387,7 +425,7 @@ pub(crate) mod tests {
         let cells = out.column_by_name("cells").unwrap().as_binary::<i32>();
         assert_eq!(as_f32(cells.value(0)), vec![0.0, 1.0, 4.0, 5.0]);
         assert_eq!(as_f32(cells.value(1)), vec![2.0, 3.0, 6.0, 7.0]);
-        let cols = out.column_by_name("col").unwrap().as_primitive::<arrow_array::types::Int32Type>();
+        let cols = out.column_by_name("col").unwrap().as_primitive::<Int32Type>();
         assert_eq!(cols.values().to_vec(), vec![0, 1]);
         assert_eq!(out.column_by_name("instant").unwrap().as_primitive::<Int64Type>().values().to_vec(), vec![7, 7]);
     }
@@ -430,7 +468,7 @@ pub(crate) mod tests {
         let b = raster_batch(&[ext(10.0, 0.0, 20.0, 10.0)], &[("float32raw", 2, 1, 2, cells)], None);
         let out = cut_to_layout(&b, &l).unwrap();
         assert_eq!(out.num_rows(), 1);
-        assert_eq!(out.column_by_name("col").unwrap().as_primitive::<arrow_array::types::Int32Type>().value(0), 1);
+        assert_eq!(out.column_by_name("col").unwrap().as_primitive::<Int32Type>().value(0), 1);
         let v = as_f32(out.column_by_name("cells").unwrap().as_binary::<i32>().value(0));
         // Raw float: a NaN source cell is not data, so the empty tile's 0 stays.
         assert_eq!(v, vec![1.0, 2.0, 0.0, 4.0]);

@@ -24,13 +24,12 @@ pub fn min_max(batch: &RecordBatch) -> Result<Option<(f64, f64)>> {
             let len = CHUNK.min(n - start);
             let v = &mut values[..len];
             ct.load(tile.cells, start, v);
+            // f64::min/max ignore a NaN operand, so NoData needs no branch.
             for x in v.iter() {
-                if !x.is_nan() {
-                    any = true;
-                    lo = lo.min(*x);
-                    hi = hi.max(*x);
-                }
+                lo = lo.min(*x);
+                hi = hi.max(*x);
             }
+            any = any || v.iter().any(|x| !x.is_nan());
             start += len;
         }
     }

@@ -65,11 +65,7 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
         .filter(|v| *v <= isize::MAX as usize)
         .ok_or_else(too_big)?;
     let empty = empty_cell(&ct);
-    let mut out: Vec<u8> = if empty.iter().all(|b| *b == 0) {
-        vec![0u8; total]
-    } else {
-        empty.iter().copied().cycle().take(total).collect()
-    };
+    let mut out: Vec<u8> = if empty.iter().all(|b| *b == 0) { vec![0u8; total] } else { empty.repeat(total / bpc) };
     let key_tiles = (max_col as i64 - min_col as i64 + 1) as usize;
     let mut seen = vec![false; key_tiles * ((max_row as i64 - min_row as i64 + 1) as usize)];
     let mut src = vec![0.0f64; tc];
