@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod error;
+mod shuffle;
 mod tiles;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
@@ -13,5 +14,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tiles::register(m)?;
+    shuffle::register(m)?;
     Ok(())
 }
