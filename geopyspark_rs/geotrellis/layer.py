@@ -324,8 +324,9 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
         return stitch(self.dataframe.toArrow())
 
     def aggregate_by_cell(self, operation):
-        """Combine the tiles of duplicate keys cell by cell (SUM, MEAN, MIN, MAX, VARIANCE,
-        STANDARD_DEVIATION; the variance is the sample variance)."""
+        """Combine the tiles of duplicate keys cell by cell: SUM, MIN and MAX give NoData where any tile
+        has NoData (GeoTrellis local ops); MEAN, VARIANCE and STANDARD_DEVIATION skip NoData, and the
+        variance is the sample variance (one value → NoData)."""
         from .constants import Operation
 
         allowed = {
@@ -339,12 +340,8 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
                 f"aggregate_by_cell does not support {operation!r}; use one of "
                 + ", ".join(o.name for o in allowed)
             ) from None
-        layer = self._derive(df=self._combine_runs(op))
-        if op in ("mean", "variance", "standard_deviation"):
-            from .shuffle import run_cell_type
-
-            layer.layer_metadata = with_cell_type(self.layer_metadata, run_cell_type(op, self.layer_metadata.cell_type))
-        return layer
+        # As in GeoTrellis, every aggregate keeps the layer's cell type (an int16 mean stays int16).
+        return self._derive(df=self._combine_runs(op))
 
     def __str__(self):
         return (

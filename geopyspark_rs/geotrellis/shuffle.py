@@ -47,11 +47,6 @@ def combine_runs(sorted_df, keys, op, schema):
     return sorted_df.mapInArrow(run, schema)
 
 
-def run_cell_type(op: str, cell_type: str) -> str:
-    """The cell type aggregate_by_cell gives for ``op`` on tiles of ``cell_type``."""
-    return _native.combine_runs_cell_type(op, cell_type)
-
-
 def stitch(table: pa.Table) -> Tile:
     """Mosaic collected tiles (col, row + tile columns) into one Tile."""
     if table.num_rows == 0:

@@ -5,7 +5,11 @@ pub mod cell_type;
 pub mod crs;
 pub mod error;
 pub mod histogram;
+pub mod merge;
 pub mod plan;
+pub mod retile;
+pub mod stats;
+pub mod stitch;
 
 pub use cell_type::{CellType, DataType, NoData};
 pub use error::{EngineError, Result};

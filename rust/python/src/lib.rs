@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod crs;
 mod error;
 mod histogram;
+mod shuffle;
 mod tiles;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
@@ -17,5 +18,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crs::register(m)?;
     histogram::register(m)?;
     tiles::register(m)?;
+    shuffle::register(m)?;
     Ok(())
 }
