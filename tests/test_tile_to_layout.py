@@ -29,7 +29,7 @@ def test_collect_metadata_local_layout(mosaic):
     assert md.layout_definition.extent == gps.Extent(0, -2, 12, 6)
     assert md.bounds == gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(2, 1))
     assert md.cell_type == "float32ud-1.0"
-    assert md.crs == gps.crs_to_proj4(3857)
+    assert md.crs == gps.geotrellis.crs_to_proj4(3857)
     assert layer.collect_metadata().tile_layout == gps.TileLayout(1, 1, 256, 256)
 
 

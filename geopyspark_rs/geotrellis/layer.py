@@ -77,9 +77,15 @@ class CachableLayer:
         df = self.dataframe
         if not is_connect(df):
             return df.rdd.getNumPartitions()
-        # Spark Connect has no RDD: count up to the last non-empty partition.
-        last = df.select(F.max(F.spark_partition_id())).first()[0]
-        return 0 if last is None else last + 1
+        # Spark Connect has no RDD to ask: every partition, empty or not, emits one row.
+        def one_row(batches):
+            import pyarrow as pa
+
+            for _ in batches:
+                pass
+            yield pa.RecordBatch.from_pydict({"one": pa.array([1], pa.int32())})
+
+        return df.select("col" if self._tiled else "xmin").mapInArrow(one_row, "one int").count()
 
     # Recorded steps never add or drop rows, so counting needs no tile work.
     def count(self):
