@@ -27,6 +27,7 @@ _lock = threading.Lock()
 def _settings() -> dict[str, str]:
     return {
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_RECORDS_PER_BATCH),
         # Workers must import the same environment as the driver (geopyspark_rs and its extension).
@@ -107,6 +108,7 @@ def active_session() -> SparkSession:
                 for key, value in _settings().items():
                     builder = builder.config(key, value)
                 session = builder.getOrCreate()
+                session.sparkContext.setLogLevel("ERROR")
     _tune(session)
     return session
 

@@ -14,12 +14,22 @@ def shuffle_by_key(df, keys, layer_type, strategy):
     """Rows of equal keys brought together and consecutive: ``(DataFrame, strategy used or None)``."""
     from .partition import repartition
 
+    n = input_partitions(df)
     if strategy is not None:
-        n = strategy.num_partitions or int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
-        df, strategy = repartition(df, keys, layer_type, strategy, n)
+        df, strategy = repartition(df, keys, layer_type, strategy, strategy.num_partitions or n or 1)
+    elif n:
+        df = df.repartition(n, *keys)
     else:
         df = df.repartition(*keys)
     return df.sortWithinPartitions(*keys), strategy
+
+
+def input_partitions(df):
+    """The DataFrame's partition count when Spark can tell without a job (classic Spark), as GeoPySpark
+    shuffles keep their input's count; None on Spark Connect (adaptive execution sizes the shuffle)."""
+    from ..session import is_connect
+
+    return None if is_connect(df) else df.rdd.getNumPartitions()
 
 
 def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
