@@ -201,3 +201,25 @@ def test_union_and_combine_bands(layer):
 def test_from_numpy_rdd_requires_layer_type(spark):
     with pytest.raises(ValueError):
         gps.TiledRasterLayer.from_numpy_tiles("planar", [], metadata("float32"))
+
+
+def test_tile_cell_type_names(spark):
+    """A Tile's cell_type may be GeoPySpark's name, a GeoTrellis name or a CellType member (reference §2)."""
+    from geopyspark_rs.geotrellis.tile_contract import cell_type_name
+
+    assert cell_type_name("FLOAT", None) == "float32raw"
+    assert cell_type_name("FLOAT", -1) == "float32ud-1.0"
+    assert cell_type_name("SHORT", -32768) == "int16"
+    assert cell_type_name("int16raw", -5) == "int16ud-5"
+    assert cell_type_name(gps.CellType.UINT8, None) == "uint8"
+    assert cell_type_name("float32ud-9999.0", None) == "float32ud-9999.0"
+    assert cell_type_name("BIT", None) == "bool"
+    with pytest.raises(ValueError):
+        cell_type_name("complex64", None)
+
+
+def test_union_of_mixed_cell_types(layer):
+    ints = layer.convert_data_type(gps.CellType.INT16)
+    u = union([ints, layer.convert_data_type(gps.CellType.FLOAT64)])
+    assert u.layer_metadata.cell_type == "float64"
+    assert {t.cells.dtype for _, t in u.to_numpy_tiles()} == {np.dtype("float64")}

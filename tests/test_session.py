@@ -31,3 +31,11 @@ def test_namespace():
     for name in ["Tile", "Extent", "Metadata", "Histogram", "RasterLayer", "CellType", "NO_DATA_INT",
                  "geopyspark_conf", "union", "combine_bands", "Neighborhood"]:
         assert name in gps.__all__ and hasattr(gps, name), name
+
+
+def test_get_spark_context_without_spark(spark, monkeypatch):
+    from pyspark import SparkContext
+
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)
+    with pytest.raises(RuntimeError, match="SparkContext must be initialized"):
+        gps.get_spark_context()

@@ -22,11 +22,9 @@ class Statistics:
         """``(min, max)`` of all data cells over all bands, as floats (NaN when there is no data)."""
 
         def run(batches):
-            acc = None
-            for batch in batches:
-                acc = _merge_min_max([acc, _native.min_max(batch)]) if acc is not None else _native.min_max(batch)
-            if acc is not None and not math.isnan(acc[0]):
-                yield pa.RecordBatch.from_pydict({"lo": [acc[0]], "hi": [acc[1]]})
+            lo, hi = _merge_min_max([_native.min_max(batch) for batch in batches])
+            if not math.isnan(lo):
+                yield pa.RecordBatch.from_pydict({"lo": [lo], "hi": [hi]})
 
         rows = self.dataframe.mapInArrow(run, "lo double, hi double").collect()
         return _merge_min_max([(r.lo, r.hi) for r in rows])

@@ -52,14 +52,15 @@ def cell_type_name(cell_type, no_data_value=None) -> str:
     """The GeoTrellis cell type name of a Tile's ``cell_type`` (a GeoPySpark name such as ``'FLOAT'``,
     a GeoTrellis name or a ``CellType`` member) with its ``no_data_value``."""
     name = cell_type.value if isinstance(cell_type, CellType) else str(cell_type)
-    storage = _PROTO_TO_STORAGE.get(name)
-    if storage is None:
-        canonical, _, _ = _native.cell_type_info(name)
-        if no_data_value is None or "ud" in canonical:
-            return canonical
-        storage = canonical
+    base = _PROTO_TO_STORAGE.get(name)
+    if base is None:
+        base, _, _ = _native.cell_type_info(name)
+        if no_data_value is None or "ud" in base:
+            return base
+    elif base != "bool":
+        base += "raw"
     nd = None if no_data_value is None or no_data_value is False else float(no_data_value)
-    return _native.cell_type_with_no_data(storage + "raw" if storage != "bool" else storage, nd)
+    return _native.cell_type_with_no_data(base, nd)
 
 
 def encode_tile(tile) -> tuple[str, int, int, int, bytes]:

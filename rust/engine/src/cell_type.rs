@@ -262,51 +262,72 @@ impl CellType {
 
     /// Load cells `[start, start + out.len())` of little-endian storage into working values.
     pub fn load(&self, bytes: &[u8], start: usize, out: &mut [f64]) {
+        // The NoData test is hoisted out of the loop so that each loop is a plain, vectorisable map.
+        let nd = match self.no_data {
+            NoData::Raw => None,
+            NoData::Constant if self.data_type.is_float() => None,
+            _ => self.no_data_value(),
+        };
         macro_rules! load_as {
-            ($t:ty, $n:expr) => {{
+            ($t:ty) => {{
+                const N: usize = std::mem::size_of::<$t>();
                 let n = out.len();
-                let src = &bytes[start * $n..(start + n) * $n];
-                for (o, c) in out.iter_mut().zip(src.chunks_exact($n)) {
-                    let stored = <$t>::from_le_bytes(c.try_into().unwrap()) as f64;
-                    *o = self.load_value(stored);
+                let src = &bytes[start * N..(start + n) * N];
+                let cells = src.chunks_exact(N).map(|c| <$t>::from_le_bytes(c.try_into().unwrap()) as f64);
+                match nd {
+                    None => out.iter_mut().zip(cells).for_each(|(o, v)| *o = v),
+                    Some(nd) => out.iter_mut().zip(cells).for_each(|(o, v)| *o = if v == nd { f64::NAN } else { v }),
                 }
             }};
         }
         match self.data_type {
             DataType::Bool => {
                 let src = &bytes[start..start + out.len()];
-                for (o, b) in out.iter_mut().zip(src) {
-                    *o = (*b != 0) as u8 as f64;
-                }
+                out.iter_mut().zip(src).for_each(|(o, b)| *o = (*b != 0) as u8 as f64);
             }
-            DataType::Int8 => load_as!(i8, 1),
-            DataType::UInt8 => load_as!(u8, 1),
-            DataType::Int16 => load_as!(i16, 2),
-            DataType::UInt16 => load_as!(u16, 2),
-            DataType::Int32 => load_as!(i32, 4),
-            DataType::Float32 => load_as!(f32, 4),
-            DataType::Float64 => load_as!(f64, 8),
+            DataType::Int8 => load_as!(i8),
+            DataType::UInt8 => load_as!(u8),
+            DataType::Int16 => load_as!(i16),
+            DataType::UInt16 => load_as!(u16),
+            DataType::Int32 => load_as!(i32),
+            DataType::Float32 => load_as!(f32),
+            DataType::Float64 => load_as!(f64),
         }
     }
 
     /// Append the storage of working values to `out`.
     pub fn store(&self, values: &[f64], out: &mut Vec<u8>) {
         macro_rules! store_as {
-            ($t:ty) => {{
-                for v in values {
-                    out.extend_from_slice(&(self.store_value(*v) as $t).to_le_bytes());
+            ($t:ty, $conv:expr) => {{
+                const N: usize = std::mem::size_of::<$t>();
+                let begin = out.len();
+                out.resize(begin + values.len() * N, 0);
+                let conv = $conv;
+                for (dst, v) in out[begin..].chunks_exact_mut(N).zip(values) {
+                    let stored: $t = conv(*v);
+                    dst.copy_from_slice(&stored.to_le_bytes());
                 }
             }};
         }
-        match self.data_type {
-            DataType::Bool => store_as!(u8),
-            DataType::Int8 => store_as!(i8),
-            DataType::UInt8 => store_as!(u8),
-            DataType::Int16 => store_as!(i16),
-            DataType::UInt16 => store_as!(u16),
-            DataType::Int32 => store_as!(i32),
-            DataType::Float32 => store_as!(f32),
-            DataType::Float64 => store_as!(f64),
+        let ud = self.no_data_value();
+        match (self.data_type, self.no_data) {
+            // Floats without a user NoData store NaN as NaN: a plain narrowing copy.
+            (DataType::Float32, NoData::Raw | NoData::Constant) => store_as!(f32, |v: f64| v as f32),
+            (DataType::Float64, NoData::Raw | NoData::Constant) => store_as!(f64, |v: f64| v),
+            (DataType::Float32, _) => {
+                let nd = ud.unwrap_or(f64::NAN) as f32;
+                store_as!(f32, |v: f64| if v.is_nan() { nd } else { v as f32 })
+            }
+            (DataType::Float64, _) => {
+                let nd = ud.unwrap_or(f64::NAN);
+                store_as!(f64, |v: f64| if v.is_nan() { nd } else { v })
+            }
+            (DataType::Bool, _) => store_as!(u8, |v: f64| self.store_value(v) as u8),
+            (DataType::Int8, _) => store_as!(i8, |v: f64| self.store_value(v) as i8),
+            (DataType::UInt8, _) => store_as!(u8, |v: f64| self.store_value(v) as u8),
+            (DataType::Int16, _) => store_as!(i16, |v: f64| self.store_value(v) as i16),
+            (DataType::UInt16, _) => store_as!(u16, |v: f64| self.store_value(v) as u16),
+            (DataType::Int32, _) => store_as!(i32, |v: f64| self.store_value(v) as i32),
         }
     }
 
