@@ -474,3 +474,140 @@ fn mean_into(tiles: &[TileRef], types: &[CellType], b: usize, start: usize, work
         *w = if *c == 0 { f64::NAN } else { *w / *c as f64 };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::parse_plan;
+    use arrow_array::{Int32Array, StringArray};
+    use proptest::prelude::*;
+
+    fn batch(cell_type: &str, tiles: &[Vec<u8>], bands: i32, rows: i32, cols: i32) -> RecordBatch {
+        let n = tiles.len();
+        let cells = arrow_array::BinaryArray::from_iter_values(tiles.iter());
+        RecordBatch::try_from_iter(vec![
+            ("col", Arc::new(Int32Array::from((0..n as i32).collect::<Vec<_>>())) as ArrayRef),
+            ("cell_type", Arc::new(StringArray::from(vec![cell_type; n])) as ArrayRef),
+            ("bands", Arc::new(Int32Array::from(vec![bands; n])) as ArrayRef),
+            ("rows", Arc::new(Int32Array::from(vec![rows; n])) as ArrayRef),
+            ("cols", Arc::new(Int32Array::from(vec![cols; n])) as ArrayRef),
+            ("cells", Arc::new(cells) as ArrayRef),
+        ])
+        .unwrap()
+    }
+
+    fn cells_of(b: &RecordBatch) -> Vec<u8> {
+        b.column_by_name("cells").unwrap().as_binary::<i32>().value(0).to_vec()
+    }
+
+    /// GeoTrellis' per-operation semantics on one float32 cell: compute in f64, NaN in → NaN out, store f32.
+    fn naive_f32(mut v: f32, ops: &[(&str, f64)]) -> f32 {
+        for (op, c) in ops {
+            let x = v as f64;
+            let r = if x.is_nan() {
+                f64::NAN
+            } else {
+                match *op {
+                    "add" => x + c,
+                    "sub" => x - c,
+                    "mul" => x * c,
+                    "div" => x / c,
+                    "max" => x.max(*c),
+                    "min" => x.min(*c),
+                    _ => unreachable!(),
+                }
+            };
+            v = r as f32;
+        }
+        v
+    }
+
+    fn naive_i16(mut v: i16, ops: &[(&str, f64)]) -> i16 {
+        for (op, c) in ops {
+            if v == i16::MIN {
+                continue; // NoData stays NoData
+            }
+            let x = v as f64;
+            let r = match *op {
+                "add" => x + c,
+                "sub" => x - c,
+                "mul" => x * c,
+                "div" if *c == 0.0 => f64::NAN,
+                "div" => x / c,
+                "max" => x.max(*c),
+                "min" => x.min(*c),
+                _ => unreachable!(),
+            };
+            // Truncate, saturate to i32, wrap to i16 (Scala's toInt.toShort); i16::MIN becomes NoData.
+            v = if r.is_nan() { i16::MIN } else { (r as i32) as i16 };
+        }
+        v
+    }
+
+    fn op_strategy() -> impl Strategy<Value = (&'static str, f64)> {
+        (prop::sample::select(vec!["add", "sub", "mul", "div", "max", "min"]), -50.0f64..50.0)
+            .prop_map(|(op, c)| (op, (c * 4.0).round() / 4.0))
+    }
+
+    fn plan_json(ops: &[(&str, f64)]) -> String {
+        let steps: Vec<String> =
+            ops.iter().map(|(op, c)| format!(r#"{{"op":"scalar","fn":"{op}","value":{c:?}}}"#)).collect();
+        format!("[{}]", steps.join(","))
+    }
+
+    proptest! {
+        #[test]
+        fn fused_float32_chain_matches_per_step_semantics(
+            values in prop::collection::vec(prop_oneof![Just(f32::NAN), -1000.0f32..1000.0], 1..3000),
+            ops in prop::collection::vec(op_strategy(), 1..6),
+        ) {
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let b = batch("float32", &[bytes], 1, 1, values.len() as i32);
+            let out = run_plan(&b, &parse_plan(&plan_json(&ops)).unwrap()).unwrap();
+            let got: Vec<f32> = cells_of(&out).chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+            for (v, g) in values.iter().zip(&got) {
+                let want = naive_f32(*v, &ops);
+                prop_assert!(want.to_bits() == g.to_bits() || (want.is_nan() && g.is_nan()), "{v} -> {g}, want {want}");
+            }
+        }
+
+        #[test]
+        fn fused_int16_chain_matches_per_step_semantics(
+            values in prop::collection::vec(any::<i16>(), 1..3000),
+            ops in prop::collection::vec(op_strategy(), 1..6),
+        ) {
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let b = batch("int16", &[bytes], 1, 1, values.len() as i32);
+            let out = run_plan(&b, &parse_plan(&plan_json(&ops)).unwrap()).unwrap();
+            let got: Vec<i16> = cells_of(&out).chunks_exact(2).map(|c| i16::from_le_bytes(c.try_into().unwrap())).collect();
+            for (v, g) in values.iter().zip(&got) {
+                prop_assert_eq!(*g, naive_i16(*v, &ops), "input {}", v);
+            }
+        }
+    }
+
+    #[test]
+    fn combine_bands_and_errors() {
+        let a: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut b = batch("float32", &[a.clone()], 1, 1, 2);
+        // A second input, as after a join: concatenate bands, then pick band 1 and add.
+        let mut cols: Vec<(String, ArrayRef)> =
+            b.schema().fields().iter().zip(b.columns()).map(|(f, c)| (f.name().clone(), c.clone())).collect();
+        for c in TILE_COLUMNS {
+            let col = b.column_by_name(c).unwrap().clone();
+            cols.push((format!("{c}__1"), col));
+        }
+        b = RecordBatch::try_from_iter(cols).unwrap();
+        let plan = r#"[{"op":"combine","fn":"concat_bands","inputs":2},{"op":"bands","indices":[1]},
+                       {"op":"scalar","fn":"add","value":1.0}]"#;
+        let out = run_plan(&b, &parse_plan(plan).unwrap()).unwrap();
+        assert_eq!(out.num_columns(), 6, "extra input columns are dropped");
+        let got: Vec<f32> = cells_of(&out).chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(got, vec![2.0, 3.0]);
+        let bad = parse_plan(r#"[{"op":"bands","indices":[3]}]"#).unwrap();
+        assert!(run_plan(&batch("float32", &[a.clone()], 1, 1, 2), &bad).unwrap_err().to_string().contains("out of range"));
+        let short = batch("float32", &[a[..4].to_vec()], 1, 1, 2);
+        assert!(matches!(run_plan(&short, &[]), Err(EngineError::Contract(_))));
+        assert!(parse_plan(r#"[{"op":"scalar","fn":"plus","value":1}]"#).is_err());
+    }
+}
