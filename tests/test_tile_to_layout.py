@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import geopyspark_rs as gps
-from layers import cells, ramp
+from layers import ramp
 
 
 def raster_layer(rasters, crs="EPSG:3857", no_data=-1.0):

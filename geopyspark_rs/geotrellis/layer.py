@@ -4,7 +4,6 @@ steps recorded on it (run fused, in one pass, when the data is needed)."""
 
 from __future__ import annotations
 
-import datetime
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
@@ -14,7 +13,7 @@ from . import plan as _plan
 from . import tile_contract as tc
 from .cell_edits import CellEdits
 from .constants import LayerType
-from .data_model import Bounds, Metadata, SpaceTimeKey, SpatialKey
+from .data_model import Bounds, Metadata, SpatialKey
 from .map_algebra import MapAlgebra
 from .partition import check_partition_strategy, repartition as _repartition
 from .retile import RasterRetiling, TiledRetiling

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, GenericBinaryArray, GenericStringArray, Int32Array, OffsetSizeTrait, RecordBatch,
+    Array, ArrayRef, GenericBinaryArray, GenericStringArray, Int32Array, OffsetSizeTrait,
+    RecordBatch,
 };
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
@@ -33,7 +34,10 @@ pub fn input_column(name: &str, i: usize) -> String {
 }
 
 fn is_extra_input_column(name: &str) -> bool {
-    TILE_COLUMNS.iter().any(|c| name.strip_prefix(c).is_some_and(|rest| rest.starts_with("__")))
+    TILE_COLUMNS.iter().any(|c| {
+        name.strip_prefix(c)
+            .is_some_and(|rest| rest.starts_with("__"))
+    })
 }
 
 /// Binary columns as Spark may send them.
@@ -115,8 +119,9 @@ impl<'a> TileColumns<'a> {
             let n = name(c);
             let a = column(batch, &n)?;
             no_nulls(&n, a)?;
-            a.as_primitive_opt::<Int32Type>()
-                .ok_or_else(|| EngineError::Contract(format!("column {n:?} must be int32, is {}", a.data_type())))
+            a.as_primitive_opt::<Int32Type>().ok_or_else(|| {
+                EngineError::Contract(format!("column {n:?} must be int32, is {}", a.data_type()))
+            })
         };
         let ct_name = name("cell_type");
         let ct = column(batch, &ct_name)?;
@@ -125,7 +130,11 @@ impl<'a> TileColumns<'a> {
             ArrowType::Utf8 => Text::Small(ct.as_string::<i32>()),
             ArrowType::LargeUtf8 => Text::Large(ct.as_string::<i64>()),
             ArrowType::Utf8View => Text::View(ct.as_string_view()),
-            other => return Err(EngineError::Contract(format!("column {ct_name:?} must be a string, is {other}"))),
+            other => {
+                return Err(EngineError::Contract(format!(
+                    "column {ct_name:?} must be a string, is {other}"
+                )))
+            }
         };
         let cells_name = name("cells");
         let c = column(batch, &cells_name)?;
@@ -134,16 +143,28 @@ impl<'a> TileColumns<'a> {
             ArrowType::Binary => Bytes::Small(c.as_binary::<i32>()),
             ArrowType::LargeBinary => Bytes::Large(c.as_binary::<i64>()),
             ArrowType::BinaryView => Bytes::View(c.as_binary_view()),
-            other => return Err(EngineError::Contract(format!("column {cells_name:?} must be binary, is {other}"))),
+            other => {
+                return Err(EngineError::Contract(format!(
+                    "column {cells_name:?} must be binary, is {other}"
+                )))
+            }
         };
-        Ok(TileColumns { cell_type, bands: int("bands")?, rows: int("rows")?, cols: int("cols")?, cells })
+        Ok(TileColumns {
+            cell_type,
+            bands: int("bands")?,
+            rows: int("rows")?,
+            cols: int("cols")?,
+            cells,
+        })
     }
 
     /// The tile of row `i`, with its size checked against its shape and cell type.
     pub fn tile(&self, i: usize, ct: &CellType) -> Result<TileRef<'a>> {
         let dims = [self.bands.value(i), self.rows.value(i), self.cols.value(i)];
         if dims.iter().any(|d| *d < 0) {
-            return Err(EngineError::Contract(format!("row {i}: negative tile shape {dims:?}")));
+            return Err(EngineError::Contract(format!(
+                "row {i}: negative tile shape {dims:?}"
+            )));
         }
         let [bands, rows, cols] = dims.map(|d| d as usize);
         let cells = self.cells.value(i);
@@ -155,7 +176,13 @@ impl<'a> TileColumns<'a> {
                 ct.name()
             )));
         }
-        Ok(TileRef { cell_type: self.cell_type.value(i), bands, rows, cols, cells })
+        Ok(TileRef {
+            cell_type: self.cell_type.value(i),
+            bands,
+            rows,
+            cols,
+            cells,
+        })
     }
 
     pub fn cell_type_name(&self, i: usize) -> &'a str {
@@ -215,7 +242,14 @@ impl TileBuilder {
         self.offsets.push(self.values.len() as i64);
     }
 
-    pub fn push_tile(&mut self, ct: &CellType, bands: usize, rows: usize, cols: usize, cells: &[u8]) {
+    pub fn push_tile(
+        &mut self,
+        ct: &CellType,
+        bands: usize,
+        rows: usize,
+        cols: usize,
+        cells: &[u8],
+    ) {
         self.values.extend_from_slice(cells);
         self.finish_tile(ct, bands, rows, cols);
     }
@@ -231,22 +265,37 @@ impl TileBuilder {
     /// The five tile columns; `large` chooses 64-bit offsets for strings and binaries.
     pub fn finish(self, large: bool) -> Result<Vec<(Field, ArrayRef)>> {
         let strings: ArrayRef = if large {
-            Arc::new(GenericStringArray::<i64>::from_iter_values(self.cell_types.iter()))
+            Arc::new(GenericStringArray::<i64>::from_iter_values(
+                self.cell_types.iter(),
+            ))
         } else {
-            Arc::new(GenericStringArray::<i32>::from_iter_values(self.cell_types.iter()))
+            Arc::new(GenericStringArray::<i32>::from_iter_values(
+                self.cell_types.iter(),
+            ))
         };
         let cells: ArrayRef = if large {
             binary_array::<i64>(self.offsets, self.values)?
         } else {
             if self.values.len() > i32::MAX as usize {
-                return Err(EngineError::Contract("batch of tiles exceeds 2 GiB; use smaller Arrow batches".into()));
+                return Err(EngineError::Contract(
+                    "batch of tiles exceeds 2 GiB; use smaller Arrow batches".into(),
+                ));
             }
-            binary_array::<i32>(self.offsets.iter().map(|o| *o as i32).collect(), self.values)?
+            binary_array::<i32>(
+                self.offsets.iter().map(|o| *o as i32).collect(),
+                self.values,
+            )?
         };
         let int = |v: Vec<i32>| -> ArrayRef { Arc::new(Int32Array::from(v)) };
         Ok(vec![
-            (Field::new("cell_type", strings.data_type().clone(), false), strings),
-            (Field::new("bands", ArrowType::Int32, false), int(self.bands)),
+            (
+                Field::new("cell_type", strings.data_type().clone(), false),
+                strings,
+            ),
+            (
+                Field::new("bands", ArrowType::Int32, false),
+                int(self.bands),
+            ),
             (Field::new("rows", ArrowType::Int32, false), int(self.rows)),
             (Field::new("cols", ArrowType::Int32, false), int(self.cols)),
             (Field::new("cells", cells.data_type().clone(), false), cells),
@@ -254,10 +303,13 @@ impl TileBuilder {
     }
 }
 
-fn binary_array<O: OffsetSizeTrait>(offsets: Vec<O>, values: Vec<u8>) -> Result<ArrayRef>
-{
+fn binary_array<O: OffsetSizeTrait>(offsets: Vec<O>, values: Vec<u8>) -> Result<ArrayRef> {
     let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-    Ok(Arc::new(GenericBinaryArray::<O>::try_new(offsets, Buffer::from_vec(values), None)?))
+    Ok(Arc::new(GenericBinaryArray::<O>::try_new(
+        offsets,
+        Buffer::from_vec(values),
+        None,
+    )?))
 }
 
 /// Whether a batch carries its tile columns with 64-bit offsets (Spark's `useLargeVarTypes`).
@@ -269,10 +321,17 @@ pub fn uses_large_types(batch: &RecordBatch) -> bool {
 
 /// Replace the tile columns of `batch` with `tiles`, keeping the other columns (the keys) and their
 /// order, and dropping the tile columns of extra inputs. `keep` selects the rows kept (None = all).
-pub fn with_tiles(batch: &RecordBatch, tiles: TileBuilder, keep: Option<&[u32]>) -> Result<RecordBatch> {
+pub fn with_tiles(
+    batch: &RecordBatch,
+    tiles: TileBuilder,
+    keep: Option<&[u32]>,
+) -> Result<RecordBatch> {
     let large = uses_large_types(batch);
-    let mut new: HashMap<&str, (Field, ArrayRef)> =
-        TILE_COLUMNS.iter().copied().zip(tiles.finish(large)?).collect();
+    let mut new: HashMap<&str, (Field, ArrayRef)> = TILE_COLUMNS
+        .iter()
+        .copied()
+        .zip(tiles.finish(large)?)
+        .collect();
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     let indices = keep.map(|k| arrow_array::UInt32Array::from(k.to_vec()));
@@ -292,7 +351,10 @@ pub fn with_tiles(batch: &RecordBatch, tiles: TileBuilder, keep: Option<&[u32]>)
             });
         }
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Take rows of a pass-through key column (keys are primitive or string columns).
@@ -302,8 +364,9 @@ fn arrow_select_take(col: &ArrayRef, ix: &arrow_array::UInt32Array) -> Result<Ar
     macro_rules! prim {
         ($t:ty) => {{
             let a = col.as_primitive::<$t>();
-            Arc::new(arrow_array::PrimitiveArray::<$t>::from_iter(idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i)))))
-                as ArrayRef
+            Arc::new(arrow_array::PrimitiveArray::<$t>::from_iter(
+                idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i))),
+            )) as ArrayRef
         }};
     }
     Ok(match col.data_type() {
@@ -312,20 +375,30 @@ fn arrow_select_take(col: &ArrayRef, ix: &arrow_array::UInt32Array) -> Result<Ar
         ArrowType::Float64 => prim!(Float64Type),
         ArrowType::Utf8 => {
             let a = col.as_string::<i32>();
-            Arc::new(GenericStringArray::<i32>::from_iter(idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i)))))
+            Arc::new(GenericStringArray::<i32>::from_iter(
+                idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i))),
+            ))
         }
         ArrowType::LargeUtf8 => {
             let a = col.as_string::<i64>();
-            Arc::new(GenericStringArray::<i64>::from_iter(idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i)))))
+            Arc::new(GenericStringArray::<i64>::from_iter(
+                idx.iter().map(|i| a.is_valid(*i).then(|| a.value(*i))),
+            ))
         }
-        other => return Err(EngineError::Contract(format!("cannot select rows of a key column of type {other}"))),
+        other => {
+            return Err(EngineError::Contract(format!(
+                "cannot select rows of a key column of type {other}"
+            )))
+        }
     })
 }
 
 /// Run a plan over every tile of a batch (one pass, all steps fused).
 pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
     let n_inputs = plan::input_count(steps);
-    let inputs: Vec<TileColumns> = (0..n_inputs).map(|i| TileColumns::new(batch, i)).collect::<Result<_>>()?;
+    let inputs: Vec<TileColumns> = (0..n_inputs)
+        .map(|i| TileColumns::new(batch, i))
+        .collect::<Result<_>>()?;
     let mut types = CellTypeCache::default();
     let mut compiled: HashMap<Vec<String>, Compiled> = HashMap::new();
     let bytes: usize = (0..n_inputs)
@@ -337,7 +410,10 @@ pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
     let mut work = vec![0.0f64; CHUNK];
     let mut other = vec![0.0f64; CHUNK];
     for row in 0..batch.num_rows() {
-        let names: Vec<String> = inputs.iter().map(|c| c.cell_type_name(row).to_string()).collect();
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|c| c.cell_type_name(row).to_string())
+            .collect();
         let in_types: Vec<CellType> = names.iter().map(|n| types.get(n)).collect::<Result<_>>()?;
         let plan = match compiled.get(&names) {
             Some(p) => p,
@@ -346,8 +422,11 @@ pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
                 compiled.entry(names).or_insert(p)
             }
         };
-        let tiles: Vec<TileRef> =
-            inputs.iter().zip(&in_types).map(|(c, t)| c.tile(row, t)).collect::<Result<_>>()?;
+        let tiles: Vec<TileRef> = inputs
+            .iter()
+            .zip(&in_types)
+            .map(|(c, t)| c.tile(row, t))
+            .collect::<Result<_>>()?;
         let sources = virtual_bands(plan, &tiles)?;
         let bands = select_bands(&plan.band_selections, sources)?;
         let t0 = tiles[0];
@@ -408,9 +487,15 @@ fn select_bands(selections: &[Vec<i64>], mut bands: Vec<Source>) -> Result<Vec<S
         bands = sel
             .iter()
             .map(|&i| {
-                usize::try_from(i).ok().and_then(|i| bands.get(i).copied()).ok_or_else(|| {
-                    EngineError::Value(format!("band index {i} is out of range for a tile with {} bands", bands.len()))
-                })
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| bands.get(i).copied())
+                    .ok_or_else(|| {
+                        EngineError::Value(format!(
+                            "band index {i} is out of range for a tile with {} bands",
+                            bands.len()
+                        ))
+                    })
             })
             .collect::<Result<_>>()?;
     }
@@ -432,7 +517,9 @@ fn load_virtual(
             types[i].load(tiles[i].cells, band_start(&tiles[i], b), work);
             out.normalize(work);
         }
-        (Source::Band(b), None) | (Source::Input(_, b), None) => types[0].load(tiles[0].cells, band_start(&tiles[0], b), work),
+        (Source::Band(b), None) | (Source::Input(_, b), None) => {
+            types[0].load(tiles[0].cells, band_start(&tiles[0], b), work)
+        }
         (Source::Band(b), Some((f, out))) => {
             types[0].load(tiles[0].cells, band_start(&tiles[0], b), work);
             let int_out = !out.data_type.is_float();
@@ -452,7 +539,14 @@ fn load_virtual(
 }
 
 /// Cell-wise mean over the inputs, NoData ignored (all NoData → NoData).
-fn mean_into(tiles: &[TileRef], types: &[CellType], b: usize, start: usize, work: &mut [f64], other: &mut [f64]) {
+fn mean_into(
+    tiles: &[TileRef],
+    types: &[CellType],
+    b: usize,
+    start: usize,
+    work: &mut [f64],
+    other: &mut [f64],
+) {
     let mut counts = vec![0u32; work.len()];
     for (c, w) in counts.iter_mut().zip(work.iter_mut()) {
         if w.is_nan() {
@@ -486,18 +580,37 @@ mod tests {
         let n = tiles.len();
         let cells = arrow_array::BinaryArray::from_iter_values(tiles.iter());
         RecordBatch::try_from_iter(vec![
-            ("col", Arc::new(Int32Array::from((0..n as i32).collect::<Vec<_>>())) as ArrayRef),
-            ("cell_type", Arc::new(StringArray::from(vec![cell_type; n])) as ArrayRef),
-            ("bands", Arc::new(Int32Array::from(vec![bands; n])) as ArrayRef),
-            ("rows", Arc::new(Int32Array::from(vec![rows; n])) as ArrayRef),
-            ("cols", Arc::new(Int32Array::from(vec![cols; n])) as ArrayRef),
+            (
+                "col",
+                Arc::new(Int32Array::from((0..n as i32).collect::<Vec<_>>())) as ArrayRef,
+            ),
+            (
+                "cell_type",
+                Arc::new(StringArray::from(vec![cell_type; n])) as ArrayRef,
+            ),
+            (
+                "bands",
+                Arc::new(Int32Array::from(vec![bands; n])) as ArrayRef,
+            ),
+            (
+                "rows",
+                Arc::new(Int32Array::from(vec![rows; n])) as ArrayRef,
+            ),
+            (
+                "cols",
+                Arc::new(Int32Array::from(vec![cols; n])) as ArrayRef,
+            ),
             ("cells", Arc::new(cells) as ArrayRef),
         ])
         .unwrap()
     }
 
     fn cells_of(b: &RecordBatch) -> Vec<u8> {
-        b.column_by_name("cells").unwrap().as_binary::<i32>().value(0).to_vec()
+        b.column_by_name("cells")
+            .unwrap()
+            .as_binary::<i32>()
+            .value(0)
+            .to_vec()
     }
 
     /// GeoTrellis' per-operation semantics on one float32 cell: compute in f64, NaN in → NaN out, store f32.
@@ -539,19 +652,28 @@ mod tests {
                 _ => unreachable!(),
             };
             // Truncate, saturate to i32, wrap to i16 (Scala's toInt.toShort); i16::MIN becomes NoData.
-            v = if r.is_nan() { i16::MIN } else { (r as i32) as i16 };
+            v = if r.is_nan() {
+                i16::MIN
+            } else {
+                (r as i32) as i16
+            };
         }
         v
     }
 
     fn op_strategy() -> impl Strategy<Value = (&'static str, f64)> {
-        (prop::sample::select(vec!["add", "sub", "mul", "div", "max", "min"]), -50.0f64..50.0)
+        (
+            prop::sample::select(vec!["add", "sub", "mul", "div", "max", "min"]),
+            -50.0f64..50.0,
+        )
             .prop_map(|(op, c)| (op, (c * 4.0).round() / 4.0))
     }
 
     fn plan_json(ops: &[(&str, f64)]) -> String {
-        let steps: Vec<String> =
-            ops.iter().map(|(op, c)| format!(r#"{{"op":"scalar","fn":"{op}","value":{c:?}}}"#)).collect();
+        let steps: Vec<String> = ops
+            .iter()
+            .map(|(op, c)| format!(r#"{{"op":"scalar","fn":"{op}","value":{c:?}}}"#))
+            .collect();
         format!("[{}]", steps.join(","))
     }
 
@@ -591,8 +713,13 @@ mod tests {
         let a: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
         let mut b = batch("float32", &[a.clone()], 1, 1, 2);
         // A second input, as after a join: concatenate bands, then pick band 1 and add.
-        let mut cols: Vec<(String, ArrayRef)> =
-            b.schema().fields().iter().zip(b.columns()).map(|(f, c)| (f.name().clone(), c.clone())).collect();
+        let mut cols: Vec<(String, ArrayRef)> = b
+            .schema()
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, c)| (f.name().clone(), c.clone()))
+            .collect();
         for c in TILE_COLUMNS {
             let col = b.column_by_name(c).unwrap().clone();
             cols.push((format!("{c}__1"), col));
@@ -602,12 +729,21 @@ mod tests {
                        {"op":"scalar","fn":"add","value":1.0}]"#;
         let out = run_plan(&b, &parse_plan(plan).unwrap()).unwrap();
         assert_eq!(out.num_columns(), 6, "extra input columns are dropped");
-        let got: Vec<f32> = cells_of(&out).chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let got: Vec<f32> = cells_of(&out)
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         assert_eq!(got, vec![2.0, 3.0]);
         let bad = parse_plan(r#"[{"op":"bands","indices":[3]}]"#).unwrap();
-        assert!(run_plan(&batch("float32", &[a.clone()], 1, 1, 2), &bad).unwrap_err().to_string().contains("out of range"));
+        assert!(run_plan(&batch("float32", &[a.clone()], 1, 1, 2), &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
         let short = batch("float32", &[a[..4].to_vec()], 1, 1, 2);
-        assert!(matches!(run_plan(&short, &[]), Err(EngineError::Contract(_))));
+        assert!(matches!(
+            run_plan(&short, &[]),
+            Err(EngineError::Contract(_))
+        ));
         assert!(parse_plan(r#"[{"op":"scalar","fn":"plus","value":1}]"#).is_err());
     }
 }

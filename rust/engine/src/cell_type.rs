@@ -129,14 +129,7 @@ impl CellType {
             _ => {
                 let value = rest.strip_prefix("ud").ok_or_else(unknown)?;
                 if dt.is_float() {
-                    let v = parse_java_double(value).ok_or_else(unknown)?;
-                    if v.is_nan() {
-                        NoData::Constant
-                    } else if dt == DataType::Float32 {
-                        NoData::UserDefined(v as f32 as f64)
-                    } else {
-                        NoData::UserDefined(v)
-                    }
+                    float_no_data(dt, parse_java_double(value).ok_or_else(unknown)?)
                 } else {
                     let v: i32 = value.parse().map_err(|_| unknown())?;
                     NoData::UserDefined(dt.wrap_int(v))
@@ -153,7 +146,9 @@ impl CellType {
             (DataType::Bool, _) => "bool".to_string(),
             (_, NoData::Raw) => format!("{prefix}raw"),
             (_, NoData::Constant) => prefix.to_string(),
-            (dt, NoData::UserDefined(v)) if dt.is_float() => format!("{prefix}ud{}", java_double_string(v)),
+            (dt, NoData::UserDefined(v)) if dt.is_float() => {
+                format!("{prefix}ud{}", java_double_string(v))
+            }
             (_, NoData::UserDefined(v)) => format!("{prefix}ud{}", v as i64),
         }
     }
@@ -174,15 +169,7 @@ impl CellType {
         let no_data = match value {
             _ if dt == DataType::Bool => NoData::Raw,
             None => NoData::Raw,
-            Some(v) if dt.is_float() => {
-                if v.is_nan() {
-                    NoData::Constant
-                } else if dt == DataType::Float32 {
-                    NoData::UserDefined(v as f32 as f64)
-                } else {
-                    NoData::UserDefined(v)
-                }
-            }
+            Some(v) if dt.is_float() => float_no_data(dt, v),
             Some(v) => {
                 let stored = dt.wrap_int(saturating_i32(v));
                 if Some(stored) == dt.constant_no_data() {
@@ -273,17 +260,24 @@ impl CellType {
                 const N: usize = std::mem::size_of::<$t>();
                 let n = out.len();
                 let src = &bytes[start * N..(start + n) * N];
-                let cells = src.chunks_exact(N).map(|c| <$t>::from_le_bytes(c.try_into().unwrap()) as f64);
+                let cells = src
+                    .chunks_exact(N)
+                    .map(|c| <$t>::from_le_bytes(c.try_into().unwrap()) as f64);
                 match nd {
                     None => out.iter_mut().zip(cells).for_each(|(o, v)| *o = v),
-                    Some(nd) => out.iter_mut().zip(cells).for_each(|(o, v)| *o = if v == nd { f64::NAN } else { v }),
+                    Some(nd) => out
+                        .iter_mut()
+                        .zip(cells)
+                        .for_each(|(o, v)| *o = if v == nd { f64::NAN } else { v }),
                 }
             }};
         }
         match self.data_type {
             DataType::Bool => {
                 let src = &bytes[start..start + out.len()];
-                out.iter_mut().zip(src).for_each(|(o, b)| *o = (*b != 0) as u8 as f64);
+                out.iter_mut()
+                    .zip(src)
+                    .for_each(|(o, b)| *o = (*b != 0) as u8 as f64);
             }
             DataType::Int8 => load_as!(i8),
             DataType::UInt8 => load_as!(u8),
@@ -312,7 +306,9 @@ impl CellType {
         let ud = self.no_data_value();
         match (self.data_type, self.no_data) {
             // Floats without a user NoData store NaN as NaN: a plain narrowing copy.
-            (DataType::Float32, NoData::Raw | NoData::Constant) => store_as!(f32, |v: f64| v as f32),
+            (DataType::Float32, NoData::Raw | NoData::Constant) => {
+                store_as!(f32, |v: f64| v as f32)
+            }
             (DataType::Float64, NoData::Raw | NoData::Constant) => store_as!(f64, |v: f64| v),
             (DataType::Float32, _) => {
                 let nd = ud.unwrap_or(f64::NAN) as f32;
@@ -356,6 +352,18 @@ impl std::fmt::Display for CellType {
     }
 }
 
+/// The NoData of a float type given its value: NaN is the constant type's, anything else user-defined
+/// (held at the storage precision).
+fn float_no_data(dt: DataType, v: f64) -> NoData {
+    if v.is_nan() {
+        NoData::Constant
+    } else if dt == DataType::Float32 {
+        NoData::UserDefined(v as f32 as f64)
+    } else {
+        NoData::UserDefined(v)
+    }
+}
+
 /// Scala's `Double.toInt`: truncate toward zero, saturate, NaN → 0.
 #[inline(always)]
 fn saturating_i32(v: f64) -> i32 {
@@ -379,19 +387,35 @@ pub fn java_double_string(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if v.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let a = v.abs();
     if (1e-3..1e7).contains(&a) {
         let s = format!("{v}");
-        if s.contains('.') { s } else { format!("{s}.0") }
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
     } else {
         let s = format!("{v:e}");
         let (mantissa, exp) = s.split_once('e').expect("exponent form");
-        let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_string()
+        } else {
+            format!("{mantissa}.0")
+        };
         format!("{mantissa}E{exp}")
     }
 }
@@ -403,16 +427,39 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for name in [
-            "bool", "int8raw", "int8", "int8ud-1", "uint8raw", "uint8", "uint8ud255", "int16raw", "int16",
-            "int16ud-9999", "uint16raw", "uint16", "uint16ud65535", "int32raw", "int32", "int32ud-1",
-            "float32raw", "float32", "float32ud-9999.0", "float32ud-3.4028234663852886E38", "float64raw",
-            "float64", "float64ud1.0E-5", "float64ud18.0",
+            "bool",
+            "int8raw",
+            "int8",
+            "int8ud-1",
+            "uint8raw",
+            "uint8",
+            "uint8ud255",
+            "int16raw",
+            "int16",
+            "int16ud-9999",
+            "uint16raw",
+            "uint16",
+            "uint16ud65535",
+            "int32raw",
+            "int32",
+            "int32ud-1",
+            "float32raw",
+            "float32",
+            "float32ud-9999.0",
+            "float32ud-3.4028234663852886E38",
+            "float64raw",
+            "float64",
+            "float64ud1.0E-5",
+            "float64ud18.0",
         ] {
             assert_eq!(CellType::parse(name).unwrap().name(), name, "{name}");
         }
         assert_eq!(CellType::parse("boolraw").unwrap().name(), "bool");
         assert_eq!(CellType::parse("float32udNaN").unwrap().name(), "float32");
-        assert_eq!(CellType::parse("float64ud-9999").unwrap().name(), "float64ud-9999.0");
+        assert_eq!(
+            CellType::parse("float64ud-9999").unwrap().name(),
+            "float64ud-9999.0"
+        );
         // GeoTrellis narrows with toByte: -1 read as uint8 is 255.
         assert_eq!(CellType::parse("uint8ud-1").unwrap().name(), "uint8ud255");
         assert!(CellType::parse("int64").is_err());
@@ -426,7 +473,10 @@ mod tests {
         assert_eq!(java_double_string(1e-5), "1.0E-5");
         assert_eq!(java_double_string(1e7), "1.0E7");
         assert_eq!(java_double_string(0.001), "0.001");
-        assert_eq!(java_double_string(f32::MIN as f64), "-3.4028234663852886E38");
+        assert_eq!(
+            java_double_string(f32::MIN as f64),
+            "-3.4028234663852886E38"
+        );
     }
 
     #[test]
@@ -437,8 +487,20 @@ mod tests {
         let f32t = CellType::parse("float32raw").unwrap();
         assert_eq!(f32t.with_no_data(Some(-10.0)).name(), "float32ud-10.0");
         assert_eq!(f32t.with_no_data(Some(f64::NAN)).name(), "float32");
-        assert_eq!(CellType::parse("bool").unwrap().with_no_data(Some(1.0)).name(), "bool");
-        assert_eq!(CellType::parse("uint8raw").unwrap().with_no_data(Some(0.0)).name(), "uint8");
+        assert_eq!(
+            CellType::parse("bool")
+                .unwrap()
+                .with_no_data(Some(1.0))
+                .name(),
+            "bool"
+        );
+        assert_eq!(
+            CellType::parse("uint8raw")
+                .unwrap()
+                .with_no_data(Some(0.0))
+                .name(),
+            "uint8"
+        );
     }
 
     #[test]
@@ -453,7 +515,10 @@ mod tests {
     #[test]
     fn load_store_nodata() {
         let t = CellType::parse("int16ud-9999").unwrap();
-        let bytes: Vec<u8> = [-9999i16, 5, -32768].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes: Vec<u8> = [-9999i16, 5, -32768]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let mut vals = [0.0; 3];
         t.load(&bytes, 0, &mut vals);
         assert!(vals[0].is_nan());

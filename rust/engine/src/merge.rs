@@ -102,7 +102,11 @@ impl<'a> KeyColumn<'a> {
             KeyColumn::I64(a) => eq(*a, i, j, |k| a.value(k)),
             KeyColumn::F64(a) => eq(*a, i, j, |k| {
                 let v = a.value(k);
-                if v.is_nan() { u64::MAX } else { (v + 0.0).to_bits() }
+                if v.is_nan() {
+                    u64::MAX
+                } else {
+                    (v + 0.0).to_bits()
+                }
             }),
             KeyColumn::Utf8(a) => eq(*a, i, j, |k| a.value(k)),
             KeyColumn::LargeUtf8(a) => eq(*a, i, j, |k| a.value(k)),
@@ -120,7 +124,10 @@ pub fn combine_runs(
     op: RunOp,
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
-    let keys: Vec<KeyColumn> = key_columns.iter().map(|k| KeyColumn::new(batch, k)).collect::<Result<_>>()?;
+    let keys: Vec<KeyColumn> = key_columns
+        .iter()
+        .map(|k| KeyColumn::new(batch, k))
+        .collect::<Result<_>>()?;
     let tiles = TileColumns::new(batch, 0)?;
     let n = batch.num_rows();
     let mut starts: Vec<usize> = Vec::new();
@@ -136,7 +143,9 @@ pub fn combine_runs(
         }
     }
     let mut types = CellTypeCache::default();
-    let bytes = batch.column_by_name("cells").map_or(0, |c| c.get_buffer_memory_size());
+    let bytes = batch
+        .column_by_name("cells")
+        .map_or(0, |c| c.get_buffer_memory_size());
     let mut out = TileBuilder::with_capacity(starts.len(), bytes.min(1 << 30));
     let mut scratch = Scratch::default();
     for (r, &s) in starts.iter().enumerate() {
@@ -179,7 +188,12 @@ fn load(t: &(TileRef, CellType), out: &CellType, b: usize, start: usize, into: &
     }
 }
 
-fn combine_run(run: &[(TileRef, CellType)], op: RunOp, out: &mut TileBuilder, s: &mut Scratch) -> Result<()> {
+fn combine_run(
+    run: &[(TileRef, CellType)],
+    op: RunOp,
+    out: &mut TileBuilder,
+    s: &mut Scratch,
+) -> Result<()> {
     let (t0, _) = run[0];
     for (t, _) in &run[1..] {
         if (t.bands, t.rows, t.cols) != (t0.bands, t0.rows, t0.cols) {
@@ -189,7 +203,10 @@ fn combine_run(run: &[(TileRef, CellType)], op: RunOp, out: &mut TileBuilder, s:
             )));
         }
     }
-    let ct = run.iter().skip(1).fold(run[0].1, |acc, (_, t)| acc.union(t));
+    let ct = run
+        .iter()
+        .skip(1)
+        .fold(run[0].1, |acc, (_, t)| acc.union(t));
     let single_copy = run.len() == 1 && !matches!(op, RunOp::Variance | RunOp::StandardDeviation);
     if single_copy && run[0].1 == ct {
         out.push_tile(&ct, t0.bands, t0.rows, t0.cols, t0.cells);
@@ -197,7 +214,13 @@ fn combine_run(run: &[(TileRef, CellType)], op: RunOp, out: &mut TileBuilder, s:
     }
     let int_out = !ct.data_type.is_float();
     let n = t0.cells_per_band();
-    for buf in [&mut s.work, &mut s.other, &mut s.count, &mut s.mean, &mut s.m2] {
+    for buf in [
+        &mut s.work,
+        &mut s.other,
+        &mut s.count,
+        &mut s.mean,
+        &mut s.m2,
+    ] {
         buf.resize(CHUNK, 0.0);
     }
     for b in 0..t0.bands {
@@ -252,13 +275,19 @@ fn combine_run(run: &[(TileRef, CellType)], op: RunOp, out: &mut TileBuilder, s:
                     }
                 }
                 RunOp::Variance | RunOp::StandardDeviation => {
-                    let (count, mean, m2) = (&mut s.count[..len], &mut s.mean[..len], &mut s.m2[..len]);
+                    let (count, mean, m2) =
+                        (&mut s.count[..len], &mut s.mean[..len], &mut s.m2[..len]);
                     count.fill(0.0);
                     mean.fill(0.0);
                     m2.fill(0.0);
                     for t in run {
                         load(t, &ct, b, start, other);
-                        for (((v, c), m), q) in other.iter().zip(count.iter_mut()).zip(mean.iter_mut()).zip(m2.iter_mut()) {
+                        for (((v, c), m), q) in other
+                            .iter()
+                            .zip(count.iter_mut())
+                            .zip(mean.iter_mut())
+                            .zip(m2.iter_mut())
+                        {
                             if !v.is_nan() {
                                 *c += 1.0;
                                 let delta = v - *m;
@@ -270,7 +299,11 @@ fn combine_run(run: &[(TileRef, CellType)], op: RunOp, out: &mut TileBuilder, s:
                     for ((w, c), q) in work.iter_mut().zip(count.iter()).zip(m2.iter()) {
                         *w = if *c > 1.0 {
                             let var = q / (c - 1.0);
-                            if int_out { var.round() } else { var }
+                            if int_out {
+                                var.round()
+                            } else {
+                                var
+                            }
                         } else {
                             f64::NAN
                         };
@@ -280,7 +313,11 @@ fn combine_run(run: &[(TileRef, CellType)], op: RunOp, out: &mut TileBuilder, s:
                         ct.normalize(work);
                         for w in work.iter_mut() {
                             *w = if int_out {
-                                if w.is_nan() || *w < 0.0 { f64::NAN } else { w.sqrt().trunc() }
+                                if w.is_nan() || *w < 0.0 {
+                                    f64::NAN
+                                } else {
+                                    w.sqrt().trunc()
+                                }
                             } else {
                                 w.sqrt()
                             };
@@ -303,11 +340,18 @@ mod tests {
     use arrow_array::{ArrayRef, Int32Array, StringArray};
     use std::sync::Arc;
 
-    fn keyed(keys: &[i32], names: &[&str], tiles: &[(&str, usize, usize, usize, Vec<u8>)]) -> RecordBatch {
+    fn keyed(
+        keys: &[i32],
+        names: &[&str],
+        tiles: &[(&str, usize, usize, usize, Vec<u8>)],
+    ) -> RecordBatch {
         tile_batch(
             vec![
                 ("col", Arc::new(Int32Array::from(keys.to_vec())) as ArrayRef),
-                ("name", Arc::new(StringArray::from(names.to_vec())) as ArrayRef),
+                (
+                    "name",
+                    Arc::new(StringArray::from(names.to_vec())) as ArrayRef,
+                ),
             ],
             tiles,
         )
@@ -321,18 +365,28 @@ mod tests {
     const ND: f32 = f32::NAN;
 
     fn same(a: &[f32], b: &[f32]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
     }
 
     #[test]
     fn runs_and_carry() {
         let t = |v: f32| ("float32", 1, 1, 2, f32s(&[v, ND]));
-        let b = keyed(&[1, 1, 2, 3, 3], &["a", "b", "c", "d", "e"], &[t(1.0), t(2.0), t(3.0), t(4.0), t(5.0)]);
+        let b = keyed(
+            &[1, 1, 2, 3, 3],
+            &["a", "b", "c", "d", "e"],
+            &[t(1.0), t(2.0), t(3.0), t(4.0), t(5.0)],
+        );
         let (out, next) = combine_runs(&b, &["col"], RunOp::Sum, true).unwrap();
         assert_eq!(next, 5);
         assert_eq!(out.num_rows(), 3);
         let names = out.column_by_name("name").unwrap().as_string::<i32>();
-        assert_eq!((names.value(0), names.value(1), names.value(2)), ("a", "c", "d"));
+        assert_eq!(
+            (names.value(0), names.value(1), names.value(2)),
+            ("a", "c", "d")
+        );
         let c = cells(&out);
         assert!(same(&as_f32(&c[0]), &[3.0, ND]));
         assert!(same(&as_f32(&c[2]), &[9.0, ND]));
@@ -356,22 +410,48 @@ mod tests {
         let b = keyed(
             &[0, 0, 0],
             &["a", "b", "c"],
-            &[("float32", 1, 1, 3, f32s(&[1.0, ND, ND])), ("float32", 1, 1, 3, f32s(&[9.0, 2.0, ND])), ("float32", 1, 1, 3, f32s(&[9.0, 9.0, 3.0]))],
+            &[
+                ("float32", 1, 1, 3, f32s(&[1.0, ND, ND])),
+                ("float32", 1, 1, 3, f32s(&[9.0, 2.0, ND])),
+                ("float32", 1, 1, 3, f32s(&[9.0, 9.0, 3.0])),
+            ],
         );
         let (out, _) = combine_runs(&b, &["col"], RunOp::Fill, true).unwrap();
         assert_eq!(as_f32(&cells(&out)[0]), vec![1.0, 2.0, 3.0]);
         // Raw types: 0 is the transparent value.
-        let b = keyed(&[0, 0], &["a", "b"], &[("uint8raw", 1, 1, 3, vec![0, 5, 0]), ("uint8raw", 1, 1, 3, vec![7, 7, 0])]);
+        let b = keyed(
+            &[0, 0],
+            &["a", "b"],
+            &[
+                ("uint8raw", 1, 1, 3, vec![0, 5, 0]),
+                ("uint8raw", 1, 1, 3, vec![7, 7, 0]),
+            ],
+        );
         let (out, _) = combine_runs(&b, &["col"], RunOp::Fill, true).unwrap();
         assert_eq!(cells(&out)[0], vec![7, 5, 0]);
         // Mixed types: union (int16 + float32 → float32).
         let b = keyed(
             &[0, 0],
             &["a", "b"],
-            &[("int16", 1, 1, 2, [i16::MIN, 4].iter().flat_map(|v| v.to_le_bytes()).collect()), ("float32", 1, 1, 2, f32s(&[1.5, 2.0]))],
+            &[
+                (
+                    "int16",
+                    1,
+                    1,
+                    2,
+                    [i16::MIN, 4].iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+                ("float32", 1, 1, 2, f32s(&[1.5, 2.0])),
+            ],
         );
         let (out, _) = combine_runs(&b, &["col"], RunOp::Fill, true).unwrap();
-        assert_eq!(out.column_by_name("cell_type").unwrap().as_string::<i32>().value(0), "float32");
+        assert_eq!(
+            out.column_by_name("cell_type")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "float32"
+        );
         assert_eq!(as_f32(&cells(&out)[0]), vec![1.5, 4.0]);
     }
 
@@ -385,12 +465,24 @@ mod tests {
         let b = keyed(&[0, 0, 1], &["a", "b", "c"], &[t1.clone(), t2, t1]);
         let run = |op| {
             let (out, _) = combine_runs(&b, &["col"], op, true).unwrap();
-            assert_eq!(out.column_by_name("cell_type").unwrap().as_string::<i32>().value(0), "float32ud-1.0");
+            assert_eq!(
+                out.column_by_name("cell_type")
+                    .unwrap()
+                    .as_string::<i32>()
+                    .value(0),
+                "float32ud-1.0"
+            );
             cells(&out).iter().map(|c| as_f32(c)).collect::<Vec<_>>()
         };
         // Sum/Min/Max: a NoData operand gives NoData (GeoTrellis localAdd/Min/Max).
-        assert_eq!(run(RunOp::Sum)[0], vec![2.0, 3.0, 8.0, -1.0, 2.0, 3.0, 8.0, -1.0]);
-        assert_eq!(run(RunOp::Min)[0], vec![1.0, 1.0, 3.0, -1.0, 1.0, 1.0, 3.0, -1.0]);
+        assert_eq!(
+            run(RunOp::Sum)[0],
+            vec![2.0, 3.0, 8.0, -1.0, 2.0, 3.0, 8.0, -1.0]
+        );
+        assert_eq!(
+            run(RunOp::Min)[0],
+            vec![1.0, 1.0, 3.0, -1.0, 1.0, 1.0, 3.0, -1.0]
+        );
         assert_eq!(run(RunOp::Max)[0][..4], [1.0, 2.0, 5.0, -1.0]);
         // Mean ignores NoData.
         assert_eq!(run(RunOp::Mean)[0][..4], [1.0, 1.5, 4.0, 7.0]);
@@ -407,12 +499,20 @@ mod tests {
     #[test]
     fn integer_aggregates() {
         let i16s = |v: &[i16]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
-        let from = |b: &[u8]| -> Vec<i16> { b.chunks_exact(2).map(|c| i16::from_le_bytes(c.try_into().unwrap())).collect() };
+        let from = |b: &[u8]| -> Vec<i16> {
+            b.chunks_exact(2)
+                .map(|c| i16::from_le_bytes(c.try_into().unwrap()))
+                .collect()
+        };
         let nd = i16::MIN;
         let b = keyed(
             &[0, 0, 0],
             &["a", "b", "c"],
-            &[("int16", 1, 1, 4, i16s(&[1, -7, nd, 10])), ("int16", 1, 1, 4, i16s(&[2, 0, nd, 0])), ("int16", 1, 1, 4, i16s(&[2, nd, 4, 0]))],
+            &[
+                ("int16", 1, 1, 4, i16s(&[1, -7, nd, 10])),
+                ("int16", 1, 1, 4, i16s(&[2, 0, nd, 0])),
+                ("int16", 1, 1, 4, i16s(&[2, nd, 4, 0])),
+            ],
         );
         let run = |op| from(&cells(&combine_runs(&b, &["col"], op, true).unwrap().0)[0]);
         assert_eq!(run(RunOp::Mean), vec![1, -3, 4, 3]); // 5/3 → 1, -7/2 → -3 (truncation)
@@ -420,15 +520,39 @@ mod tests {
         assert_eq!(run(RunOp::StandardDeviation), vec![0, 5, nd, 5]);
         assert_eq!(run(RunOp::Sum), vec![5, nd, nd, 10]);
         // uint8: the sum wraps through storage at every step (200 + 56 = 256 → 0 = NoData).
-        let b = keyed(&[0, 0, 0], &["a", "b", "c"], &[("uint8", 1, 1, 1, vec![200]), ("uint8", 1, 1, 1, vec![56]), ("uint8", 1, 1, 1, vec![3])]);
-        assert_eq!(cells(&combine_runs(&b, &["col"], RunOp::Sum, true).unwrap().0)[0], vec![0]);
+        let b = keyed(
+            &[0, 0, 0],
+            &["a", "b", "c"],
+            &[
+                ("uint8", 1, 1, 1, vec![200]),
+                ("uint8", 1, 1, 1, vec![56]),
+                ("uint8", 1, 1, 1, vec![3]),
+            ],
+        );
+        assert_eq!(
+            cells(&combine_runs(&b, &["col"], RunOp::Sum, true).unwrap().0)[0],
+            vec![0]
+        );
     }
 
     #[test]
     fn mismatched_shapes() {
-        let b = keyed(&[0, 0], &["a", "b"], &[("uint8", 1, 1, 2, vec![1, 2]), ("uint8", 2, 1, 2, vec![1, 2, 3, 4])]);
-        assert!(matches!(combine_runs(&b, &["col"], RunOp::Fill, true), Err(EngineError::Mismatch(_))));
+        let b = keyed(
+            &[0, 0],
+            &["a", "b"],
+            &[
+                ("uint8", 1, 1, 2, vec![1, 2]),
+                ("uint8", 2, 1, 2, vec![1, 2, 3, 4]),
+            ],
+        );
+        assert!(matches!(
+            combine_runs(&b, &["col"], RunOp::Fill, true),
+            Err(EngineError::Mismatch(_))
+        ));
         assert!(RunOp::parse("median").is_err());
-        assert_eq!(RunOp::parse("standard_deviation").unwrap(), RunOp::StandardDeviation);
+        assert_eq!(
+            RunOp::parse("standard_deviation").unwrap(),
+            RunOp::StandardDeviation
+        );
     }
 }

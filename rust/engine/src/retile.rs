@@ -60,11 +60,20 @@ pub type KeyBounds = (i64, i64, i64, i64);
 
 impl Layout {
     pub fn validate(&self) -> Result<()> {
-        let sizes = [self.layout_cols, self.layout_rows, self.tile_cols, self.tile_rows];
+        let sizes = [
+            self.layout_cols,
+            self.layout_rows,
+            self.tile_cols,
+            self.tile_rows,
+        ];
         if sizes.iter().any(|s| *s == 0 || *s > i32::MAX as usize) {
-            return Err(EngineError::Value(format!("layout sizes must be in 1..2^31, got {sizes:?}")));
+            return Err(EngineError::Value(format!(
+                "layout sizes must be in 1..2^31, got {sizes:?}"
+            )));
         }
-        let finite = [self.xmin, self.ymin, self.xmax, self.ymax].iter().all(|v| v.is_finite());
+        let finite = [self.xmin, self.ymin, self.xmax, self.ymax]
+            .iter()
+            .all(|v| v.is_finite());
         if !finite || self.xmax <= self.xmin || self.ymax <= self.ymin {
             return Err(EngineError::Value(format!(
                 "layout extent ({}, {}, {}, {}) is empty or not finite",
@@ -75,7 +84,12 @@ impl Layout {
     }
 
     pub fn extent(&self) -> Extent {
-        Extent { xmin: self.xmin, ymin: self.ymin, xmax: self.xmax, ymax: self.ymax }
+        Extent {
+            xmin: self.xmin,
+            ymin: self.ymin,
+            xmax: self.xmax,
+            ymax: self.ymax,
+        }
     }
 
     /// Width of one layout tile in map units (`MapKeyTransform.tileWidth`).
@@ -131,7 +145,10 @@ impl Layout {
         }
         let (c0, r0, c1, r1) = self.key_bounds(e);
         let (c0, r0) = (c0.max(0), r0.max(0));
-        let (c1, r1) = (c1.min(self.layout_cols as i64 - 1), r1.min(self.layout_rows as i64 - 1));
+        let (c1, r1) = (
+            c1.min(self.layout_cols as i64 - 1),
+            r1.min(self.layout_rows as i64 - 1),
+        );
         (c0 <= c1 && r0 <= r1).then_some((c0, r0, c1, r1))
     }
 }
@@ -229,8 +246,12 @@ fn f64_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a Float64Array
     if a.null_count() > 0 {
         return Err(EngineError::Contract(format!("column {name:?} has nulls")));
     }
-    a.as_primitive_opt::<Float64Type>()
-        .ok_or_else(|| EngineError::Contract(format!("column {name:?} must be float64, is {}", a.data_type())))
+    a.as_primitive_opt::<Float64Type>().ok_or_else(|| {
+        EngineError::Contract(format!(
+            "column {name:?} must be float64, is {}",
+            a.data_type()
+        ))
+    })
 }
 
 /// Cut every raster of `batch` (rows with `xmin, ymin, xmax, ymax`, the tile columns and optionally
@@ -243,7 +264,10 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
     let instant: Option<&Int64Array> = match batch.column_by_name("instant") {
         None => None,
         Some(a) => Some(a.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-            EngineError::Contract(format!("column \"instant\" must be int64, is {}", a.data_type()))
+            EngineError::Contract(format!(
+                "column \"instant\" must be int64, is {}",
+                a.data_type()
+            ))
         })?),
     };
     let tiles = TileColumns::new(batch, 0)?;
@@ -256,13 +280,21 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
     // Size the output once (an upper bound: keys that only touch the raster are skipped later).
     let (mut n_tiles, mut n_bytes) = (0usize, 0usize);
     for i in 0..batch.num_rows() {
-        let src = Extent { xmin: xmin.value(i), ymin: ymin.value(i), xmax: xmax.value(i), ymax: ymax.value(i) };
+        let src = Extent {
+            xmin: xmin.value(i),
+            ymin: ymin.value(i),
+            xmax: xmax.value(i),
+            ymax: ymax.value(i),
+        };
         if let Some((c0, r0, c1, r1)) = layout.key_bounds_in_layout(&src) {
             let keys = ((c1 - c0 + 1) * (r1 - r0 + 1)) as usize;
             let ct = types.get(tiles.cell_type_name(i))?;
-            let bands = batch.column_by_name("bands").map_or(1, |b| b.as_primitive::<Int32Type>().value(i).max(0) as usize);
+            let bands = batch.column_by_name("bands").map_or(1, |b| {
+                b.as_primitive::<Int32Type>().value(i).max(0) as usize
+            });
             n_tiles += keys;
-            n_bytes = n_bytes.saturating_add(keys.saturating_mul(bands * tc * tr * ct.bytes_per_cell()));
+            n_bytes =
+                n_bytes.saturating_add(keys.saturating_mul(bands * tc * tr * ct.bytes_per_cell()));
         }
     }
     let mut out = TileBuilder::with_capacity(n_tiles, n_bytes.min(1 << 31));
@@ -270,15 +302,25 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
     for i in 0..batch.num_rows() {
         let ct = types.get(tiles.cell_type_name(i))?;
         let tile = tiles.tile(i, &ct)?;
-        let src = Extent { xmin: xmin.value(i), ymin: ymin.value(i), xmax: xmax.value(i), ymax: ymax.value(i) };
+        let src = Extent {
+            xmin: xmin.value(i),
+            ymin: ymin.value(i),
+            xmax: xmax.value(i),
+            ymax: ymax.value(i),
+        };
         if tile.rows == 0 || tile.cols == 0 || !(src.xmax > src.xmin && src.ymax > src.ymin) {
             continue; // no pixels, or an extent that covers nothing
         }
-        let Some((c0, r0, c1, r1)) = layout.key_bounds_in_layout(&src) else { continue };
+        let Some((c0, r0, c1, r1)) = layout.key_bounds_in_layout(&src) else {
+            continue;
+        };
         let bpc = ct.bytes_per_cell();
         let empty = empty_cell(&ct);
         let skip = raw_skips(&ct);
-        let (scw, sch) = ((src.xmax - src.xmin) / tile.cols as f64, (src.ymax - src.ymin) / tile.rows as f64);
+        let (scw, sch) = (
+            (src.xmax - src.xmin) / tile.cols as f64,
+            (src.ymax - src.ymin) / tile.rows as f64,
+        );
         let band_bytes = tile.rows * tile.cols * bpc;
         for key_row in r0..=r1 {
             for key_col in c0..=c1 {
@@ -286,7 +328,10 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
                 if !ke.overlaps(&src) {
                     continue; // only touching (possible through rounding at the bounds' edges)
                 }
-                let (cw, ch) = ((ke.xmax - ke.xmin) / tc as f64, (ke.ymax - ke.ymin) / tr as f64);
+                let (cw, ch) = (
+                    (ke.xmax - ke.xmin) / tc as f64,
+                    (ke.ymax - ke.ymin) / tr as f64,
+                );
                 let col_map = axis_map(
                     tc,
                     tile.cols,
@@ -308,8 +353,10 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
                 for b in 0..tile.bands {
                     let band = &tile.cells[b * band_bytes..(b + 1) * band_bytes];
                     for (r, sr) in row_map.iter().enumerate() {
-                        let dst = &mut dst_tile[(b * tr + r) * tc * bpc..(b * tr + r + 1) * tc * bpc];
-                        let src_row = sr.map(|sr| &band[sr * tile.cols * bpc..(sr + 1) * tile.cols * bpc]);
+                        let dst =
+                            &mut dst_tile[(b * tr + r) * tc * bpc..(b * tr + r + 1) * tc * bpc];
+                        let src_row =
+                            sr.map(|sr| &band[sr * tile.cols * bpc..(sr + 1) * tile.cols * bpc]);
                         match bpc {
                             1 => sample_row::<1>(src_row, &col_map, &empty, skip, dst),
                             2 => sample_row::<2>(src_row, &col_map, &empty, skip, dst),
@@ -328,17 +375,30 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
         }
     }
 
-    let mut fields = vec![Field::new("col", ArrowType::Int32, false), Field::new("row", ArrowType::Int32, false)];
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(out_cols)), Arc::new(Int32Array::from(out_rows))];
+    let mut fields = vec![
+        Field::new("col", ArrowType::Int32, false),
+        Field::new("row", ArrowType::Int32, false),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from(out_cols)),
+        Arc::new(Int32Array::from(out_rows)),
+    ];
     if let Some(inst) = instant {
-        fields.push(Field::new("instant", ArrowType::Int64, inst.null_count() > 0));
+        fields.push(Field::new(
+            "instant",
+            ArrowType::Int64,
+            inst.null_count() > 0,
+        ));
         columns.push(Arc::new(Int64Array::from(out_instants)));
     }
     for (f, c) in out.finish(uses_large_types(batch))? {
         fields.push(f);
         columns.push(c);
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 #[cfg(test)]
@@ -347,9 +407,14 @@ pub(crate) mod tests {
     use arrow_array::{BinaryArray, StringArray};
 
     /// A batch of tiles in the contract, with extra leading columns.
-    pub(crate) fn tile_batch(extra: Vec<(&str, ArrayRef)>, tiles: &[(&str, usize, usize, usize, Vec<u8>)]) -> RecordBatch {
-        let mut fields: Vec<Field> =
-            extra.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
+    pub(crate) fn tile_batch(
+        extra: Vec<(&str, ArrayRef)>,
+        tiles: &[(&str, usize, usize, usize, Vec<u8>)],
+    ) -> RecordBatch {
+        let mut fields: Vec<Field> = extra
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
         let mut cols: Vec<ArrayRef> = extra.into_iter().map(|(_, a)| a).collect();
         fields.extend([
             Field::new("cell_type", ArrowType::Utf8, false),
@@ -358,11 +423,21 @@ pub(crate) mod tests {
             Field::new("cols", ArrowType::Int32, false),
             Field::new("cells", ArrowType::Binary, false),
         ]);
-        cols.push(Arc::new(StringArray::from_iter_values(tiles.iter().map(|t| t.0))));
-        cols.push(Arc::new(Int32Array::from_iter_values(tiles.iter().map(|t| t.1 as i32))));
-        cols.push(Arc::new(Int32Array::from_iter_values(tiles.iter().map(|t| t.2 as i32))));
-        cols.push(Arc::new(Int32Array::from_iter_values(tiles.iter().map(|t| t.3 as i32))));
-        cols.push(Arc::new(BinaryArray::from_iter_values(tiles.iter().map(|t| t.4.as_slice()))));
+        cols.push(Arc::new(StringArray::from_iter_values(
+            tiles.iter().map(|t| t.0),
+        )));
+        cols.push(Arc::new(Int32Array::from_iter_values(
+            tiles.iter().map(|t| t.1 as i32),
+        )));
+        cols.push(Arc::new(Int32Array::from_iter_values(
+            tiles.iter().map(|t| t.2 as i32),
+        )));
+        cols.push(Arc::new(Int32Array::from_iter_values(
+            tiles.iter().map(|t| t.3 as i32),
+        )));
+        cols.push(Arc::new(BinaryArray::from_iter_values(
+            tiles.iter().map(|t| t.4.as_slice()),
+        )));
         RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
     }
 
@@ -371,12 +446,25 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn as_f32(b: &[u8]) -> Vec<f32> {
-        b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
     }
 
-    fn raster_batch(extents: &[Extent], tiles: &[(&str, usize, usize, usize, Vec<u8>)], instant: Option<Vec<i64>>) -> RecordBatch {
-        let f = |g: fn(&Extent) -> f64| -> ArrayRef { Arc::new(Float64Array::from_iter_values(extents.iter().map(g))) };
-        let mut extra = vec![("xmin", f(|e| e.xmin)), ("ymin", f(|e| e.ymin)), ("xmax", f(|e| e.xmax)), ("ymax", f(|e| e.ymax))];
+    fn raster_batch(
+        extents: &[Extent],
+        tiles: &[(&str, usize, usize, usize, Vec<u8>)],
+        instant: Option<Vec<i64>>,
+    ) -> RecordBatch {
+        let f = |g: fn(&Extent) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values(extents.iter().map(g)))
+        };
+        let mut extra = vec![
+            ("xmin", f(|e| e.xmin)),
+            ("ymin", f(|e| e.ymin)),
+            ("xmax", f(|e| e.xmax)),
+            ("ymax", f(|e| e.ymax)),
+        ];
         if let Some(i) = instant {
             extra.push(("instant", Arc::new(Int64Array::from(i))));
         }
@@ -384,11 +472,25 @@ pub(crate) mod tests {
     }
 
     fn layout(lc: usize, lr: usize, tc: usize, tr: usize) -> Layout {
-        Layout { xmin: 0.0, ymin: 0.0, xmax: lc as f64 * 10.0, ymax: lr as f64 * 10.0, layout_cols: lc, layout_rows: lr, tile_cols: tc, tile_rows: tr }
+        Layout {
+            xmin: 0.0,
+            ymin: 0.0,
+            xmax: lc as f64 * 10.0,
+            ymax: lr as f64 * 10.0,
+            layout_cols: lc,
+            layout_rows: lr,
+            tile_cols: tc,
+            tile_rows: tr,
+        }
     }
 
     fn ext(xmin: f64, ymin: f64, xmax: f64, ymax: f64) -> Extent {
-        Extent { xmin, ymin, xmax, ymax }
+        Extent {
+            xmin,
+            ymin,
+            xmax,
+            ymax,
+        }
     }
 
     #[test]
@@ -406,7 +508,10 @@ pub(crate) mod tests {
         // layout-clamped bounds drop such extents.
         assert_eq!(l.key_bounds(&ext(-15.0, 0.0, -5.0, 10.0)), (-2, 2, 0, 2));
         assert_eq!(l.key_bounds_in_layout(&ext(-15.0, 0.0, -5.0, 10.0)), None);
-        assert_eq!(l.key_bounds_in_layout(&ext(-15.0, -5.0, 15.0, 10.0)), Some((0, 2, 1, 2)));
+        assert_eq!(
+            l.key_bounds_in_layout(&ext(-15.0, -5.0, 15.0, 10.0)),
+            Some((0, 2, 1, 2))
+        );
         assert_eq!(l.point_to_key(40.0, 0.0), (4, 3));
         assert_eq!(floor_with_tolerance(2.99999999), 3.0);
         assert_eq!(floor_with_tolerance(2.9999), 2.0);
@@ -415,32 +520,94 @@ pub(crate) mod tests {
     #[test]
     fn cut_aligned_raster() {
         // A 4×4 raster over two 2×2 tiles of a 2×1 layout covering (0,0)-(20,10).
-        let l = Layout { xmin: 0.0, ymin: 0.0, xmax: 20.0, ymax: 10.0, layout_cols: 2, layout_rows: 1, tile_cols: 2, tile_rows: 2 };
+        let l = Layout {
+            xmin: 0.0,
+            ymin: 0.0,
+            xmax: 20.0,
+            ymax: 10.0,
+            layout_cols: 2,
+            layout_rows: 1,
+            tile_cols: 2,
+            tile_rows: 2,
+        };
         let cells: Vec<f32> = (0..8).map(|v| v as f32).collect();
-        let b = raster_batch(&[ext(0.0, 0.0, 20.0, 10.0)], &[("float32", 1, 2, 4, f32s(&cells))], Some(vec![7]));
+        let b = raster_batch(
+            &[ext(0.0, 0.0, 20.0, 10.0)],
+            &[("float32", 1, 2, 4, f32s(&cells))],
+            Some(vec![7]),
+        );
         let out = cut_to_layout(&b, &l).unwrap();
-        let names: Vec<_> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
-        assert_eq!(names, ["col", "row", "instant", "cell_type", "bands", "rows", "cols", "cells"]);
+        let names: Vec<_> = out
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "col",
+                "row",
+                "instant",
+                "cell_type",
+                "bands",
+                "rows",
+                "cols",
+                "cells"
+            ]
+        );
         assert_eq!(out.num_rows(), 2);
         let cells = out.column_by_name("cells").unwrap().as_binary::<i32>();
         assert_eq!(as_f32(cells.value(0)), vec![0.0, 1.0, 4.0, 5.0]);
         assert_eq!(as_f32(cells.value(1)), vec![2.0, 3.0, 6.0, 7.0]);
-        let cols = out.column_by_name("col").unwrap().as_primitive::<Int32Type>();
+        let cols = out
+            .column_by_name("col")
+            .unwrap()
+            .as_primitive::<Int32Type>();
         assert_eq!(cols.values().to_vec(), vec![0, 1]);
-        assert_eq!(out.column_by_name("instant").unwrap().as_primitive::<Int64Type>().values().to_vec(), vec![7, 7]);
+        assert_eq!(
+            out.column_by_name("instant")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec(),
+            vec![7, 7]
+        );
     }
 
     #[test]
     fn cut_partial_cover_and_edges() {
         // Layout 1×1 tile of 4×4 pixels over (0,0)-(4,4); raster (1,1)-(3,3) of 2×2 int16ud-9.
-        let l = Layout { xmin: 0.0, ymin: 0.0, xmax: 4.0, ymax: 4.0, layout_cols: 1, layout_rows: 1, tile_cols: 4, tile_rows: 4 };
-        let cells: Vec<u8> = [1i16, 2, 3, 4].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let b = raster_batch(&[ext(1.0, 1.0, 3.0, 3.0)], &[("int16ud-9", 1, 2, 2, cells)], None);
+        let l = Layout {
+            xmin: 0.0,
+            ymin: 0.0,
+            xmax: 4.0,
+            ymax: 4.0,
+            layout_cols: 1,
+            layout_rows: 1,
+            tile_cols: 4,
+            tile_rows: 4,
+        };
+        let cells: Vec<u8> = [1i16, 2, 3, 4]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let b = raster_batch(
+            &[ext(1.0, 1.0, 3.0, 3.0)],
+            &[("int16ud-9", 1, 2, 2, cells)],
+            None,
+        );
         let out = cut_to_layout(&b, &l).unwrap();
         assert_eq!(out.num_rows(), 1);
         assert!(out.column_by_name("instant").is_none());
-        let v: Vec<i16> = out.column_by_name("cells").unwrap().as_binary::<i32>().value(0)
-            .chunks_exact(2).map(|c| i16::from_le_bytes(c.try_into().unwrap())).collect();
+        let v: Vec<i16> = out
+            .column_by_name("cells")
+            .unwrap()
+            .as_binary::<i32>()
+            .value(0)
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         #[rustfmt::skip]
         assert_eq!(v, vec![-9, -9, -9, -9,
                            -9,  1,  2, -9,
@@ -449,10 +616,28 @@ pub(crate) mod tests {
 
         // Centres exactly on the raster's east/south edges sample the last column/row (GeoTrellis clamps);
         // centres on west/north edges sample the first.
-        let l = Layout { xmin: 0.0, ymin: 0.0, xmax: 4.0, ymax: 4.0, layout_cols: 1, layout_rows: 1, tile_cols: 4, tile_rows: 4 };
-        let b = raster_batch(&[ext(0.5, 0.5, 2.5, 2.5)], &[("uint8raw", 1, 2, 2, vec![1, 2, 3, 4])], None);
+        let l = Layout {
+            xmin: 0.0,
+            ymin: 0.0,
+            xmax: 4.0,
+            ymax: 4.0,
+            layout_cols: 1,
+            layout_rows: 1,
+            tile_cols: 4,
+            tile_rows: 4,
+        };
+        let b = raster_batch(
+            &[ext(0.5, 0.5, 2.5, 2.5)],
+            &[("uint8raw", 1, 2, 2, vec![1, 2, 3, 4])],
+            None,
+        );
         let out = cut_to_layout(&b, &l).unwrap();
-        let v = out.column_by_name("cells").unwrap().as_binary::<i32>().value(0).to_vec();
+        let v = out
+            .column_by_name("cells")
+            .unwrap()
+            .as_binary::<i32>()
+            .value(0)
+            .to_vec();
         #[rustfmt::skip]
         assert_eq!(v, vec![0, 0, 0, 0,
                            1, 2, 2, 0,
@@ -463,15 +648,37 @@ pub(crate) mod tests {
     #[test]
     fn cut_multiband_touching_and_raw_nan() {
         let l = layout(3, 1, 2, 1); // keys 10 wide, 2 pixels of 5
-        // Raster exactly over key 1: touching keys 0 and 2 are not emitted.
+                                    // Raster exactly over key 1: touching keys 0 and 2 are not emitted.
         let cells = f32s(&[1.0, 2.0, f32::NAN, 4.0]);
-        let b = raster_batch(&[ext(10.0, 0.0, 20.0, 10.0)], &[("float32raw", 2, 1, 2, cells)], None);
+        let b = raster_batch(
+            &[ext(10.0, 0.0, 20.0, 10.0)],
+            &[("float32raw", 2, 1, 2, cells)],
+            None,
+        );
         let out = cut_to_layout(&b, &l).unwrap();
         assert_eq!(out.num_rows(), 1);
-        assert_eq!(out.column_by_name("col").unwrap().as_primitive::<Int32Type>().value(0), 1);
-        let v = as_f32(out.column_by_name("cells").unwrap().as_binary::<i32>().value(0));
+        assert_eq!(
+            out.column_by_name("col")
+                .unwrap()
+                .as_primitive::<Int32Type>()
+                .value(0),
+            1
+        );
+        let v = as_f32(
+            out.column_by_name("cells")
+                .unwrap()
+                .as_binary::<i32>()
+                .value(0),
+        );
         // Raw float: a NaN source cell is not data, so the empty tile's 0 stays.
         assert_eq!(v, vec![1.0, 2.0, 0.0, 4.0]);
-        assert!(cut_to_layout(&b, &Layout { layout_cols: 0, ..l }).is_err());
+        assert!(cut_to_layout(
+            &b,
+            &Layout {
+                layout_cols: 0,
+                ..l
+            }
+        )
+        .is_err());
     }
 }

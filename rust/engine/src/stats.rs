@@ -43,10 +43,22 @@ mod tests {
 
     #[test]
     fn min_max_skips_nodata() {
-        let b = tile_batch(vec![], &[
-            ("int16ud-9", 2, 1, 2, [-9i16, 3, 40, -2].iter().flat_map(|v| v.to_le_bytes()).collect()),
-            ("float32", 1, 1, 2, f32s(&[f32::NAN, 7.5])),
-        ]);
+        let b = tile_batch(
+            vec![],
+            &[
+                (
+                    "int16ud-9",
+                    2,
+                    1,
+                    2,
+                    [-9i16, 3, 40, -2]
+                        .iter()
+                        .flat_map(|v| v.to_le_bytes())
+                        .collect(),
+                ),
+                ("float32", 1, 1, 2, f32s(&[f32::NAN, 7.5])),
+            ],
+        );
         assert_eq!(min_max(&b).unwrap(), Some((-2.0, 40.0)));
         let b = tile_batch(vec![], &[("uint8", 1, 1, 2, vec![0, 0])]);
         assert_eq!(min_max(&b).unwrap(), None);

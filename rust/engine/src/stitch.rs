@@ -20,8 +20,12 @@ fn int_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a Int32Array> 
     if a.null_count() > 0 {
         return Err(EngineError::Contract(format!("column {name:?} has nulls")));
     }
-    a.as_primitive_opt::<Int32Type>()
-        .ok_or_else(|| EngineError::Contract(format!("column {name:?} must be int32, is {}", a.data_type())))
+    a.as_primitive_opt::<Int32Type>().ok_or_else(|| {
+        EngineError::Contract(format!(
+            "column {name:?} must be int32, is {}",
+            a.data_type()
+        ))
+    })
 }
 
 /// Mosaic the tiles of `batch` (int32 `col`, `row` + tile columns) over the key range present. Cells with no
@@ -42,21 +46,31 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
         })
         .collect::<Result<_>>()?;
     let t0 = all[0].0;
-    if let Some((t, _)) = all.iter().find(|(t, _)| (t.bands, t.rows, t.cols) != (t0.bands, t0.rows, t0.cols)) {
+    if let Some((t, _)) = all
+        .iter()
+        .find(|(t, _)| (t.bands, t.rows, t.cols) != (t0.bands, t0.rows, t0.cols))
+    {
         return Err(EngineError::Mismatch(format!(
             "cannot stitch a tile of {} bands × {}×{} with one of {} bands × {}×{}: all tiles must have the same shape",
             t0.bands, t0.rows, t0.cols, t.bands, t.rows, t.cols
         )));
     }
-    let ct = all.iter().skip(1).fold(all[0].1, |acc, (_, t)| acc.union(t));
+    let ct = all
+        .iter()
+        .skip(1)
+        .fold(all[0].1, |acc, (_, t)| acc.union(t));
     let min_col = cols.values().iter().min().copied().unwrap();
     let max_col = cols.values().iter().max().copied().unwrap();
     let min_row = rows.values().iter().min().copied().unwrap();
     let max_row = rows.values().iter().max().copied().unwrap();
     let too_big = || EngineError::Value("the stitched raster would be too large".into());
     let (tc, tr, bands) = (t0.cols, t0.rows, t0.bands);
-    let out_cols = ((max_col as i64 - min_col as i64 + 1) as usize).checked_mul(tc).ok_or_else(too_big)?;
-    let out_rows = ((max_row as i64 - min_row as i64 + 1) as usize).checked_mul(tr).ok_or_else(too_big)?;
+    let out_cols = ((max_col as i64 - min_col as i64 + 1) as usize)
+        .checked_mul(tc)
+        .ok_or_else(too_big)?;
+    let out_rows = ((max_row as i64 - min_row as i64 + 1) as usize)
+        .checked_mul(tr)
+        .ok_or_else(too_big)?;
     let bpc = ct.bytes_per_cell();
     let total = bands
         .checked_mul(out_rows)
@@ -65,7 +79,11 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
         .filter(|v| *v <= isize::MAX as usize)
         .ok_or_else(too_big)?;
     let empty = empty_cell(&ct);
-    let mut out: Vec<u8> = if empty.iter().all(|b| *b == 0) { vec![0u8; total] } else { empty.repeat(total / bpc) };
+    let mut out: Vec<u8> = if empty.iter().all(|b| *b == 0) {
+        vec![0u8; total]
+    } else {
+        empty.repeat(total / bpc)
+    };
     let key_tiles = (max_col as i64 - min_col as i64 + 1) as usize;
     let mut seen = vec![false; key_tiles * ((max_row as i64 - min_row as i64 + 1) as usize)];
     let mut src = vec![0.0f64; tc];
@@ -76,7 +94,10 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
         _ => v.is_nan(),
     };
     for (i, (t, tct)) in all.iter().enumerate() {
-        let (kc, kr) = ((cols.value(i) - min_col) as usize, (rows.value(i) - min_row) as usize);
+        let (kc, kr) = (
+            (cols.value(i) - min_col) as usize,
+            (rows.value(i) - min_row) as usize,
+        );
         let first = !std::mem::replace(&mut seen[kr * key_tiles + kc], true);
         for b in 0..bands {
             for r in 0..tr {
@@ -105,7 +126,14 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
             }
         }
     }
-    Ok((ct, bands, out_rows, out_cols, out, (min_col, min_row, max_col, max_row)))
+    Ok((
+        ct,
+        bands,
+        out_rows,
+        out_cols,
+        out,
+        (min_col, min_row, max_col, max_row),
+    ))
 }
 
 #[cfg(test)]
@@ -118,8 +146,14 @@ mod tests {
     fn keyed(keys: &[(i32, i32)], tiles: &[(&str, usize, usize, usize, Vec<u8>)]) -> RecordBatch {
         tile_batch(
             vec![
-                ("col", Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef),
-                ("row", Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef),
+                (
+                    "col",
+                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef,
+                ),
+                (
+                    "row",
+                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef,
+                ),
             ],
             tiles,
         )
@@ -128,9 +162,18 @@ mod tests {
     #[test]
     fn mosaic_with_gap_and_bands() {
         // Keys (1,5), (2,6): a 2×2 key range with two gaps; 2-band 1×2 tiles of uint8.
-        let b = keyed(&[(1, 5), (2, 6)], &[("uint8", 2, 1, 2, vec![1, 2, 3, 4]), ("uint8", 2, 1, 2, vec![5, 6, 7, 8])]);
+        let b = keyed(
+            &[(1, 5), (2, 6)],
+            &[
+                ("uint8", 2, 1, 2, vec![1, 2, 3, 4]),
+                ("uint8", 2, 1, 2, vec![5, 6, 7, 8]),
+            ],
+        );
         let (ct, bands, rows, cols, cells, bounds) = stitch(&b).unwrap();
-        assert_eq!((ct.name(), bands, rows, cols, bounds), ("uint8".to_string(), 2, 2, 4, (1, 5, 2, 6)));
+        assert_eq!(
+            (ct.name(), bands, rows, cols, bounds),
+            ("uint8".to_string(), 2, 2, 4, (1, 5, 2, 6))
+        );
         #[rustfmt::skip]
         assert_eq!(cells, vec![1, 2, 0, 0,
                                0, 0, 5, 6,
@@ -141,27 +184,42 @@ mod tests {
     #[test]
     fn duplicates_fill_and_union() {
         let nd = f32::NAN;
-        let b = keyed(&[(0, 0), (0, 0), (1, 0)], &[
-            ("float32", 1, 1, 2, f32s(&[1.0, nd])),
-            ("float32", 1, 1, 2, f32s(&[9.0, 2.0])),
-            ("float32", 1, 1, 2, f32s(&[3.0, 4.0])),
-        ]);
+        let b = keyed(
+            &[(0, 0), (0, 0), (1, 0)],
+            &[
+                ("float32", 1, 1, 2, f32s(&[1.0, nd])),
+                ("float32", 1, 1, 2, f32s(&[9.0, 2.0])),
+                ("float32", 1, 1, 2, f32s(&[3.0, 4.0])),
+            ],
+        );
         let (_, _, rows, cols, cells, _) = stitch(&b).unwrap();
         assert_eq!((rows, cols), (1, 4));
         assert_eq!(as_f32(&cells), vec![1.0, 2.0, 3.0, 4.0]);
         // int16 with ud NoData, and a float32 tile: union float32; an int16 NoData becomes NaN.
-        let b = keyed(&[(0, 0), (2, 0)], &[
-            ("int16ud-5", 1, 1, 1, (-5i16).to_le_bytes().to_vec()),
-            ("float32", 1, 1, 1, f32s(&[1.5])),
-        ]);
+        let b = keyed(
+            &[(0, 0), (2, 0)],
+            &[
+                ("int16ud-5", 1, 1, 1, (-5i16).to_le_bytes().to_vec()),
+                ("float32", 1, 1, 1, f32s(&[1.5])),
+            ],
+        );
         let (ct, _, _, cols, cells, _) = stitch(&b).unwrap();
         assert_eq!((ct.name(), cols), ("float32".to_string(), 3));
         let v = as_f32(&cells);
         assert!(v[0].is_nan() && v[1].is_nan() && v[2] == 1.5);
         // Raw types are 0-filled; mismatched shapes and empty batches are errors.
-        let b = keyed(&[(0, 0), (1, 1)], &[("int16raw", 1, 1, 1, vec![7, 0]), ("int16raw", 1, 1, 1, vec![8, 0])]);
+        let b = keyed(
+            &[(0, 0), (1, 1)],
+            &[
+                ("int16raw", 1, 1, 1, vec![7, 0]),
+                ("int16raw", 1, 1, 1, vec![8, 0]),
+            ],
+        );
         assert_eq!(stitch(&b).unwrap().4, vec![7, 0, 0, 0, 0, 0, 8, 0]);
-        let b = keyed(&[(0, 0), (1, 0)], &[("uint8", 1, 1, 1, vec![1]), ("uint8", 1, 1, 2, vec![1, 2])]);
+        let b = keyed(
+            &[(0, 0), (1, 0)],
+            &[("uint8", 1, 1, 1, vec![1]), ("uint8", 1, 1, 2, vec![1, 2])],
+        );
         assert!(matches!(stitch(&b), Err(EngineError::Mismatch(_))));
         assert!(stitch(&b.slice(0, 0)).is_err());
     }

@@ -19,9 +19,20 @@ fn cut_to_layout<'py>(
     layout: (f64, f64, f64, f64, usize, usize, usize, usize),
 ) -> PyResult<Bound<'py, PyAny>> {
     let (xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows) = layout;
-    let layout = Layout { xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows };
+    let layout = Layout {
+        xmin,
+        ymin,
+        xmax,
+        ymax,
+        layout_cols,
+        layout_rows,
+        tile_cols,
+        tile_rows,
+    };
     let batch = batch.into_inner();
-    let out = py.detach(|| retile::cut_to_layout(&batch, &layout)).map_err(Error::from)?;
+    let out = py
+        .detach(|| retile::cut_to_layout(&batch, &layout))
+        .map_err(Error::from)?;
     PyRecordBatch::new(out).into_pyarrow(py)
 }
 
@@ -38,8 +49,9 @@ fn combine_runs<'py>(
     let op = RunOp::parse(op).map_err(Error::from)?;
     let batch = batch.into_inner();
     let keys: Vec<&str> = key_columns.iter().map(String::as_str).collect();
-    let (out, next) =
-        py.detach(|| merge::combine_runs(&batch, &keys, op, last_run_complete)).map_err(Error::from)?;
+    let (out, next) = py
+        .detach(|| merge::combine_runs(&batch, &keys, op, last_run_complete))
+        .map_err(Error::from)?;
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }
 
@@ -50,10 +62,26 @@ fn combine_runs<'py>(
 fn stitch<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
-) -> PyResult<(String, usize, usize, usize, Bound<'py, PyBytes>, (i32, i32, i32, i32))> {
+) -> PyResult<(
+    String,
+    usize,
+    usize,
+    usize,
+    Bound<'py, PyBytes>,
+    (i32, i32, i32, i32),
+)> {
     let batch = batch.into_inner();
-    let (ct, bands, rows, cols, cells, bounds) = py.detach(|| stitch_mod::stitch(&batch)).map_err(Error::from)?;
-    Ok((ct.name(), bands, rows, cols, PyBytes::new(py, &cells), bounds))
+    let (ct, bands, rows, cols, cells, bounds) = py
+        .detach(|| stitch_mod::stitch(&batch))
+        .map_err(Error::from)?;
+    Ok((
+        ct.name(),
+        bands,
+        rows,
+        cols,
+        PyBytes::new(py, &cells),
+        bounds,
+    ))
 }
 
 /// `(min, max)` over all data cells, or None when every cell is NoData.

@@ -14,10 +14,16 @@ fn parse_plan(plan_json: &str) -> Result<Vec<Step>> {
 
 /// Run a plan (JSON list of steps) over every tile of a record batch in the tile contract.
 #[pyfunction]
-fn run_plan<'py>(py: Python<'py>, batch: PyRecordBatch, plan_json: &str) -> PyResult<Bound<'py, PyAny>> {
+fn run_plan<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    plan_json: &str,
+) -> PyResult<Bound<'py, PyAny>> {
     let steps = parse_plan(plan_json)?;
     let batch = batch.into_inner();
-    let out = py.detach(|| batch::run_plan(&batch, &steps)).map_err(crate::error::Error::from)?;
+    let out = py
+        .detach(|| batch::run_plan(&batch, &steps))
+        .map_err(crate::error::Error::from)?;
     PyRecordBatch::new(out).into_pyarrow(py)
 }
 
@@ -25,7 +31,10 @@ fn run_plan<'py>(py: Python<'py>, batch: PyRecordBatch, plan_json: &str) -> PyRe
 #[pyfunction]
 fn plan_output_cell_type(plan_json: &str, input_cell_types: Vec<String>) -> Result<String> {
     let steps = parse_plan(plan_json)?;
-    let inputs: Vec<CellType> = input_cell_types.iter().map(|n| CellType::parse(n)).collect::<gps_engine::Result<_>>()?;
+    let inputs: Vec<CellType> = input_cell_types
+        .iter()
+        .map(|n| CellType::parse(n))
+        .collect::<gps_engine::Result<_>>()?;
     if inputs.len() != plan::input_count(&steps) {
         return Err(gps_engine::EngineError::InvalidPlan(format!(
             "the plan reads {} tiles per key, {} cell types given",
@@ -64,7 +73,9 @@ fn cell_type_with_no_data(name: &str, no_data: Option<f64>) -> Result<String> {
 #[pyfunction]
 fn cell_type_union(names: Vec<String>) -> Result<String> {
     let mut it = names.iter();
-    let first = it.next().ok_or_else(|| gps_engine::EngineError::Value("no cell types to unite".into()))?;
+    let first = it
+        .next()
+        .ok_or_else(|| gps_engine::EngineError::Value("no cell types to unite".into()))?;
     let mut acc = CellType::parse(first)?;
     for n in it {
         acc = acc.union(&CellType::parse(n)?);

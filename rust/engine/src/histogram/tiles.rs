@@ -10,7 +10,11 @@ use crate::batch::{CellTypeCache, TileColumns};
 use crate::error::Result;
 
 /// One histogram per band over all tiles of the batch (NoData excluded).
-pub fn band_histograms(batch: &RecordBatch, int_histogram: bool, max_bucket_count: usize) -> Result<Vec<Histogram>> {
+pub fn band_histograms(
+    batch: &RecordBatch,
+    int_histogram: bool,
+    max_bucket_count: usize,
+) -> Result<Vec<Histogram>> {
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
     let mut out: Vec<Histogram> = Vec::new();

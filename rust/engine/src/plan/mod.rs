@@ -14,14 +14,35 @@ pub use pointwise::{BinaryOp, ReclassifyStrategy};
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
-    Combine { r#fn: CombineFn, inputs: usize },
-    Scalar { r#fn: BinaryOp, value: f64, #[serde(default)] reverse: bool },
-    Unary { r#fn: UnaryOp },
-    Convert { cell_type: String },
-    Interpret { no_data: Option<f64> },
-    Bands { indices: Vec<i64> },
+    Combine {
+        r#fn: CombineFn,
+        inputs: usize,
+    },
+    Scalar {
+        r#fn: BinaryOp,
+        value: f64,
+        #[serde(default)]
+        reverse: bool,
+    },
+    Unary {
+        r#fn: UnaryOp,
+    },
+    Convert {
+        cell_type: String,
+    },
+    Interpret {
+        no_data: Option<f64>,
+    },
+    Bands {
+        indices: Vec<i64>,
+    },
     Reclassify(Reclassify),
-    Normalize { old_min: f64, old_max: f64, new_min: f64, new_max: f64 },
+    Normalize {
+        old_min: f64,
+        old_max: f64,
+        new_min: f64,
+        new_max: f64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -58,18 +79,25 @@ pub struct Reclassify {
 
 /// Parse the JSON plan sent by the Python layer.
 pub fn parse_plan(json: &str) -> Result<Vec<Step>> {
-    let steps: Vec<Step> = serde_json::from_str(json).map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
+    let steps: Vec<Step> =
+        serde_json::from_str(json).map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Combine { inputs, .. } if i > 0 || *inputs == 0 => {
-                return Err(EngineError::InvalidPlan("combine must be the first step and have inputs".into()))
+                return Err(EngineError::InvalidPlan(
+                    "combine must be the first step and have inputs".into(),
+                ))
             }
             Step::Reclassify(r) => {
                 if r.breaks.len() != r.values.len() {
-                    return Err(EngineError::InvalidPlan("reclassify needs one value per break".into()));
+                    return Err(EngineError::InvalidPlan(
+                        "reclassify needs one value per break".into(),
+                    ));
                 }
                 if r.breaks.windows(2).any(|w| w[0] >= w[1]) {
-                    return Err(EngineError::InvalidPlan("reclassify breaks must be sorted and distinct".into()));
+                    return Err(EngineError::InvalidPlan(
+                        "reclassify breaks must be sorted and distinct".into(),
+                    ));
                 }
             }
             _ => {}
@@ -114,7 +142,10 @@ impl Compiled {
             match step {
                 Step::Combine { r#fn, inputs: n } => {
                     if *n != inputs.len() {
-                        return Err(EngineError::InvalidPlan(format!("combine expects {n} inputs, got {}", inputs.len())));
+                        return Err(EngineError::InvalidPlan(format!(
+                            "combine expects {n} inputs, got {}",
+                            inputs.len()
+                        )));
                     }
                     let union = inputs.iter().skip(1).fold(inputs[0], |acc, t| acc.union(t));
                     current = match r#fn {
@@ -127,11 +158,20 @@ impl Compiled {
                 other => {
                     let input = current;
                     current = step_output_type(other, &input)?;
-                    pointwise.push(TypedStep { step: other.clone(), input, out: current });
+                    pointwise.push(TypedStep {
+                        step: other.clone(),
+                        input,
+                        out: current,
+                    });
                 }
             }
         }
-        Ok(Compiled { combine, pointwise, band_selections, out: current })
+        Ok(Compiled {
+            combine,
+            pointwise,
+            band_selections,
+            out: current,
+        })
     }
 
     /// Run the pointwise steps over a chunk of working values.

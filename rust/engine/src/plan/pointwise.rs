@@ -27,7 +27,10 @@ pub enum BinaryOp {
 
 impl BinaryOp {
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne)
+        matches!(
+            self,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne
+        )
     }
 }
 
@@ -87,61 +90,78 @@ pub fn binary(op: BinaryOp, x: f64, y: f64, int_out: bool) -> f64 {
     }
 }
 
+/// Expand `$body` once per operation, with `$op` a constant, so that every loop is specialised.
+macro_rules! specialise {
+    ($which:expr, $op:ident => $body:expr) => {
+        match $which {
+            BinaryOp::Add => {
+                const $op: BinaryOp = BinaryOp::Add;
+                $body
+            }
+            BinaryOp::Sub => {
+                const $op: BinaryOp = BinaryOp::Sub;
+                $body
+            }
+            BinaryOp::Mul => {
+                const $op: BinaryOp = BinaryOp::Mul;
+                $body
+            }
+            BinaryOp::Div => {
+                const $op: BinaryOp = BinaryOp::Div;
+                $body
+            }
+            BinaryOp::Pow => {
+                const $op: BinaryOp = BinaryOp::Pow;
+                $body
+            }
+            BinaryOp::Max => {
+                const $op: BinaryOp = BinaryOp::Max;
+                $body
+            }
+            BinaryOp::Min => {
+                const $op: BinaryOp = BinaryOp::Min;
+                $body
+            }
+            BinaryOp::Lt => {
+                const $op: BinaryOp = BinaryOp::Lt;
+                $body
+            }
+            BinaryOp::Le => {
+                const $op: BinaryOp = BinaryOp::Le;
+                $body
+            }
+            BinaryOp::Gt => {
+                const $op: BinaryOp = BinaryOp::Gt;
+                $body
+            }
+            BinaryOp::Ge => {
+                const $op: BinaryOp = BinaryOp::Ge;
+                $body
+            }
+            BinaryOp::Eq => {
+                const $op: BinaryOp = BinaryOp::Eq;
+                $body
+            }
+            BinaryOp::Ne => {
+                const $op: BinaryOp = BinaryOp::Ne;
+                $body
+            }
+        }
+    };
+}
+
 /// Apply `op` between each value of `acc` and the matching value of `other`, in place.
 pub fn binary_slices(op: BinaryOp, acc: &mut [f64], other: &[f64], int_out: bool) {
-    macro_rules! each {
-        ($op:expr) => {
-            for (a, b) in acc.iter_mut().zip(other) {
-                *a = binary($op, *a, *b, int_out);
-            }
-        };
-    }
-    // One loop per operation so that each is specialised.
-    match op {
-        BinaryOp::Add => each!(BinaryOp::Add),
-        BinaryOp::Sub => each!(BinaryOp::Sub),
-        BinaryOp::Mul => each!(BinaryOp::Mul),
-        BinaryOp::Div => each!(BinaryOp::Div),
-        BinaryOp::Pow => each!(BinaryOp::Pow),
-        BinaryOp::Max => each!(BinaryOp::Max),
-        BinaryOp::Min => each!(BinaryOp::Min),
-        BinaryOp::Lt => each!(BinaryOp::Lt),
-        BinaryOp::Le => each!(BinaryOp::Le),
-        BinaryOp::Gt => each!(BinaryOp::Gt),
-        BinaryOp::Ge => each!(BinaryOp::Ge),
-        BinaryOp::Eq => each!(BinaryOp::Eq),
-        BinaryOp::Ne => each!(BinaryOp::Ne),
-    }
+    specialise!(op, OP => for (a, b) in acc.iter_mut().zip(other) {
+        *a = binary(OP, *a, *b, int_out);
+    })
 }
 
 fn scalar(op: BinaryOp, value: f64, reverse: bool, values: &mut [f64], int_out: bool) {
-    macro_rules! each {
-        ($op:expr) => {
-            if reverse {
-                for v in values.iter_mut() {
-                    *v = binary($op, value, *v, int_out);
-                }
-            } else {
-                for v in values.iter_mut() {
-                    *v = binary($op, *v, value, int_out);
-                }
-            }
-        };
-    }
-    match op {
-        BinaryOp::Add => each!(BinaryOp::Add),
-        BinaryOp::Sub => each!(BinaryOp::Sub),
-        BinaryOp::Mul => each!(BinaryOp::Mul),
-        BinaryOp::Div => each!(BinaryOp::Div),
-        BinaryOp::Pow => each!(BinaryOp::Pow),
-        BinaryOp::Max => each!(BinaryOp::Max),
-        BinaryOp::Min => each!(BinaryOp::Min),
-        BinaryOp::Lt => each!(BinaryOp::Lt),
-        BinaryOp::Le => each!(BinaryOp::Le),
-        BinaryOp::Gt => each!(BinaryOp::Gt),
-        BinaryOp::Ge => each!(BinaryOp::Ge),
-        BinaryOp::Eq => each!(BinaryOp::Eq),
-        BinaryOp::Ne => each!(BinaryOp::Ne),
+    if reverse {
+        specialise!(op, OP => values.iter_mut().for_each(|v| *v = binary(OP, value, *v, int_out)))
+    } else {
+        specialise!(op, OP => values.iter_mut().for_each(|v| *v = binary(OP, *v, value, int_out)))
     }
 }
 
@@ -155,8 +175,12 @@ fn reclassify(r: &Reclassify, values: &mut [f64]) -> Result<()> {
         let found = match r.strategy {
             ReclassifyStrategy::LessThanOrEqualTo => Some(r.breaks.partition_point(|b| *b < key)),
             ReclassifyStrategy::LessThan => Some(r.breaks.partition_point(|b| *b <= key)),
-            ReclassifyStrategy::GreaterThan => r.breaks.partition_point(|b| *b < key).checked_sub(1),
-            ReclassifyStrategy::GreaterThanOrEqualTo => r.breaks.partition_point(|b| *b <= key).checked_sub(1),
+            ReclassifyStrategy::GreaterThan => {
+                r.breaks.partition_point(|b| *b < key).checked_sub(1)
+            }
+            ReclassifyStrategy::GreaterThanOrEqualTo => {
+                r.breaks.partition_point(|b| *b <= key).checked_sub(1)
+            }
             ReclassifyStrategy::Exact => r.breaks.binary_search_by(|b| b.total_cmp(&key)).ok(),
         }
         .filter(|i| *i < r.breaks.len());
@@ -164,7 +188,9 @@ fn reclassify(r: &Reclassify, values: &mut [f64]) -> Result<()> {
             (Some(i), _) => r.values[i],
             (None, Some(f)) => f,
             (None, None) if r.strict => {
-                return Err(EngineError::Value(format!("reclassify (strict): the value {key} matches no break")))
+                return Err(EngineError::Value(format!(
+                    "reclassify (strict): the value {key} matches no break"
+                )))
             }
             (None, None) => f64::NAN,
         };
@@ -173,10 +199,19 @@ fn reclassify(r: &Reclassify, values: &mut [f64]) -> Result<()> {
 }
 
 /// Apply one pointwise step to working values whose result is stored as `out`.
-pub(crate) fn apply(step: &Step, values: &mut [f64], input: &CellType, out: &CellType) -> Result<()> {
+pub(crate) fn apply(
+    step: &Step,
+    values: &mut [f64],
+    input: &CellType,
+    out: &CellType,
+) -> Result<()> {
     let int_out = !out.data_type.is_float();
     match step {
-        Step::Scalar { r#fn, value, reverse } => scalar(*r#fn, *value, *reverse, values, int_out),
+        Step::Scalar {
+            r#fn,
+            value,
+            reverse,
+        } => scalar(*r#fn, *value, *reverse, values, int_out),
         Step::Unary { r#fn: UnaryOp::Abs } => values.iter_mut().for_each(|v| *v = v.abs()),
         Step::Unary { r#fn: UnaryOp::Neg } => values.iter_mut().for_each(|v| *v = -*v),
         // Conversion is the store into the new type, done by the caller's normalise.
@@ -185,13 +220,23 @@ pub(crate) fn apply(step: &Step, values: &mut [f64], input: &CellType, out: &Cel
             // Cells keep their stored value: the old type's NoData turns back into its stored value, and the
             // caller's normalise then recognises the new type's NoData.
             if let Some(stored) = input.no_data_value() {
-                values.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = stored);
+                values
+                    .iter_mut()
+                    .filter(|v| v.is_nan())
+                    .for_each(|v| *v = stored);
             }
         }
         Step::Reclassify(r) => reclassify(r, values)?,
-        Step::Normalize { old_min, old_max, new_min, new_max } => {
+        Step::Normalize {
+            old_min,
+            old_max,
+            new_min,
+            new_max,
+        } => {
             let scale = (new_max - new_min) / (old_max - old_min);
-            values.iter_mut().for_each(|v| *v = (*v - old_min) * scale + new_min);
+            values
+                .iter_mut()
+                .for_each(|v| *v = (*v - old_min) * scale + new_min);
         }
         Step::Combine { .. } | Step::Bands { .. } => {}
     }
