@@ -223,3 +223,18 @@ def test_union_of_mixed_cell_types(layer):
     u = union([ints, layer.convert_data_type(gps.CellType.FLOAT64)])
     assert u.layer_metadata.cell_type == "float64"
     assert {t.cells.dtype for _, t in u.to_numpy_tiles()} == {np.dtype("float64")}
+
+
+def test_bad_construction_inputs(spark, layer):
+    """Wrong key types, non-Tiles and DataFrames outside the contract are named in the error."""
+    md = layer.layer_metadata
+    with pytest.raises(TypeError, match="SpatialKey"):
+        gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [((0, 0), gps.Tile(ramp((1, 4, 4)), "FLOAT", None))], md)
+    with pytest.raises(TypeError, match="Tile"):
+        gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [(gps.SpatialKey(0, 0), ramp((1, 4, 4)))], md)
+    with pytest.raises(ValueError, match="shape"):
+        gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [(gps.SpatialKey(0, 0), gps.Tile(np.zeros(3), "FLOAT", None))], md)
+    with pytest.raises(ValueError, match="cells"):
+        gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, spark.range(3).withColumnRenamed("id", "col"), md)
+    with pytest.raises(TypeError, match="Metadata"):
+        gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, layer.dataframe, "metadata")

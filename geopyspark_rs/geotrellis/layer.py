@@ -240,7 +240,7 @@ class RasterLayer(_Layer, RasterRetiling):
     def from_dataframe(cls, layer_type, dataframe):
         """Wrap a DataFrame that follows the tile contract."""
         layer_type = LayerType(layer_type)
-        return cls(layer_type, dataframe.select(*tc.schema(False, layer_type).names))
+        return cls(layer_type, tc.check_dataframe(dataframe, False, layer_type))
 
     def to_spatial_layer(self, target_time=None):
         return RasterLayer(LayerType.SPATIAL, self._to_spatial_df(target_time))
@@ -299,7 +299,7 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
     def from_dataframe(cls, layer_type, dataframe, metadata, zoom_level=None):
         """Wrap a DataFrame that follows the tile contract."""
         layer_type = LayerType(layer_type)
-        return cls(layer_type, dataframe.select(*tc.schema(True, layer_type).names), metadata, zoom_level or None)
+        return cls(layer_type, tc.check_dataframe(dataframe, True, layer_type), metadata, zoom_level or None)
 
     def to_spatial_layer(self, target_time=None):
         m = self.layer_metadata

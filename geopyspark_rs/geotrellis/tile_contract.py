@@ -101,8 +101,18 @@ def instant_datetime(ms: int) -> datetime.datetime:
     return datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=int(ms))
 
 
+_KEY_TYPES = {
+    (True, LayerType.SPATIAL): SpatialKey, (True, LayerType.SPACETIME): SpaceTimeKey,
+    (False, LayerType.SPATIAL): ProjectedExtent, (False, LayerType.SPACETIME): TemporalProjectedExtent,
+}
+
+
 def encode_key(key, tiled: bool, layer_type: LayerType) -> tuple:
     """Key values in contract column order."""
+    expected = _KEY_TYPES[(tiled, layer_type)]
+    if not isinstance(key, expected):
+        kind = "TiledRasterLayer" if tiled else "RasterLayer"
+        raise TypeError(f"a {layer_type} {kind} needs {expected.__name__} keys, got {type(key).__name__}: {key!r}")
     spacetime = layer_type == LayerType.SPACETIME
     if tiled:
         if spacetime:
@@ -130,6 +140,15 @@ def decode_key(values: dict, tiled: bool, layer_type: LayerType):
     if spacetime:
         return TemporalProjectedExtent(extent, instant_datetime(values["instant"]), epsg=epsg, proj4=proj4)
     return ProjectedExtent(extent, epsg=epsg, proj4=proj4)
+
+
+def check_dataframe(df, tiled: bool, layer_type: LayerType):
+    """The DataFrame's contract columns, in order; ValueError naming what is missing."""
+    names = schema(tiled, layer_type).names
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise ValueError(f"the DataFrame lacks the tile-contract columns {missing} (it has {df.columns})")
+    return df.select(*names)
 
 
 def arrow_schema(tiled: bool, layer_type: LayerType) -> pa.Schema:
