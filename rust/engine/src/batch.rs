@@ -409,6 +409,7 @@ pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
     let mut out = TileBuilder::with_capacity(batch.num_rows(), bytes);
     let mut work = vec![0.0f64; CHUNK];
     let mut other = vec![0.0f64; CHUNK];
+    let mut work32 = vec![0.0f32; CHUNK];
     for row in 0..batch.num_rows() {
         let names: Vec<String> = inputs
             .iter()
@@ -431,6 +432,11 @@ pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
         let bands = select_bands(&plan.band_selections, sources)?;
         let t0 = tiles[0];
         let n = t0.cells_per_band();
+        if plan.f32_path {
+            run_f32(plan, &t0, &bands, &mut work32, out.values_mut());
+            out.finish_tile(&plan.out, bands.len(), t0.rows, t0.cols);
+            continue;
+        }
         for &source in &bands {
             let mut start = 0;
             while start < n {
@@ -445,6 +451,27 @@ pub fn run_plan(batch: &RecordBatch, steps: &[Step]) -> Result<RecordBatch> {
         out.finish_tile(&plan.out, bands.len(), t0.rows, t0.cols);
     }
     with_tiles(batch, out, None)
+}
+
+/// The float32 path of `run_plan` for one tile (single input, see `Compiled::f32_path`).
+fn run_f32(plan: &Compiled, tile: &TileRef, bands: &[Source], work: &mut [f32], out: &mut Vec<u8>) {
+    let n = tile.cells_per_band();
+    for &source in bands {
+        let (Source::Band(b) | Source::Input(_, b)) = source;
+        let band = &tile.cells[b * n * 4..(b + 1) * n * 4];
+        for chunk in band.chunks(CHUNK * 4) {
+            let w = &mut work[..chunk.len() / 4];
+            for (v, c) in w.iter_mut().zip(chunk.chunks_exact(4)) {
+                *v = f32::from_le_bytes(c.try_into().unwrap());
+            }
+            plan.apply_pointwise_f32(w);
+            let begin = out.len();
+            out.resize(begin + chunk.len(), 0);
+            for (dst, v) in out[begin..].chunks_exact_mut(4).zip(w.iter()) {
+                dst.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
 }
 
 /// A band of the combined tile: `(input, band)` for a concatenation, else band `b` of every input.
@@ -677,20 +704,49 @@ mod tests {
         format!("[{}]", steps.join(","))
     }
 
+    fn check_float32_chain(
+        values: &[f32],
+        ops: &[(&str, f64)],
+        f32_path: bool,
+    ) -> std::result::Result<(), TestCaseError> {
+        let steps = parse_plan(&plan_json(ops)).unwrap();
+        let ct = CellType::parse("float32").unwrap();
+        prop_assert_eq!(Compiled::new(&steps, &[ct]).unwrap().f32_path, f32_path);
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let b = batch("float32", &[bytes], 1, 1, values.len() as i32);
+        let out = run_plan(&b, &steps).unwrap();
+        let got: Vec<f32> = cells_of(&out)
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        for (v, g) in values.iter().zip(&got) {
+            let want = naive_f32(*v, ops);
+            prop_assert!(
+                want.to_bits() == g.to_bits() || (want.is_nan() && g.is_nan()),
+                "{v} -> {g}, want {want}"
+            );
+        }
+        Ok(())
+    }
+
     proptest! {
         #[test]
-        fn fused_float32_chain_matches_per_step_semantics(
+        fn fused_float32_chain_in_f32_matches_per_step_semantics(
             values in prop::collection::vec(prop_oneof![Just(f32::NAN), -1000.0f32..1000.0], 1..3000),
             ops in prop::collection::vec(op_strategy(), 1..6),
         ) {
-            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            let b = batch("float32", &[bytes], 1, 1, values.len() as i32);
-            let out = run_plan(&b, &parse_plan(&plan_json(&ops)).unwrap()).unwrap();
-            let got: Vec<f32> = cells_of(&out).chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-            for (v, g) in values.iter().zip(&got) {
-                let want = naive_f32(*v, &ops);
-                prop_assert!(want.to_bits() == g.to_bits() || (want.is_nan() && g.is_nan()), "{v} -> {g}, want {want}");
-            }
+            check_float32_chain(&values, &ops, true)?;
+        }
+
+        #[test]
+        fn fused_float32_chain_in_f64_matches_per_step_semantics(
+            values in prop::collection::vec(prop_oneof![Just(f32::NAN), -1000.0f32..1000.0], 1..3000),
+            ops in prop::collection::vec(op_strategy(), 1..6),
+        ) {
+            // 0.1 is not an f32: the chain runs on f64 working values.
+            let mut ops = ops;
+            ops.push(("add", 0.1));
+            check_float32_chain(&values, &ops, false)?;
         }
 
         #[test]

@@ -130,6 +130,9 @@ pub struct Compiled {
     /// Each `bands` step's indices, in order; they compose into one band selection per tile.
     pub band_selections: Vec<Vec<i64>>,
     pub out: CellType,
+    /// Float32 in and out with only steps that are exact in f32: run on f32 values (twice the lanes,
+    /// no rounding pass between steps) with bit-identical results.
+    pub f32_path: bool,
 }
 
 impl Compiled {
@@ -166,12 +169,29 @@ impl Compiled {
                 }
             }
         }
+        let plain_f32 = |ct: &CellType| {
+            ct.data_type == DataType::Float32 && !matches!(ct.no_data, NoData::UserDefined(_))
+        };
+        let f32_path = combine.is_none()
+            && plain_f32(&inputs[0])
+            && pointwise
+                .iter()
+                .all(|ts| plain_f32(&ts.out) && pointwise::exact_in_f32(&ts.step));
         Ok(Compiled {
             combine,
             pointwise,
             band_selections,
             out: current,
+            f32_path,
         })
+    }
+
+    /// Run the pointwise steps over a chunk of float32 values (only when `f32_path`).
+    #[inline]
+    pub fn apply_pointwise_f32(&self, values: &mut [f32]) {
+        for ts in &self.pointwise {
+            pointwise::apply_f32(&ts.step, values);
+        }
     }
 
     /// Run the pointwise steps over a chunk of working values.

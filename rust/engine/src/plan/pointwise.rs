@@ -242,3 +242,64 @@ pub(crate) fn apply(
     }
     Ok(())
 }
+
+/// Whether a step gives the same float32 cells when computed in f32 as in f64 then rounded: `+ - * /`
+/// are correctly rounded and f64 has more than 2·24+2 bits, so rounding twice cannot differ from
+/// rounding once (given an operand that f32 holds exactly); max, min, abs and negation are exact.
+pub(crate) fn exact_in_f32(step: &Step) -> bool {
+    match step {
+        Step::Scalar {
+            r#fn,
+            value,
+            reverse: _,
+        } => {
+            matches!(
+                r#fn,
+                BinaryOp::Add
+                    | BinaryOp::Sub
+                    | BinaryOp::Mul
+                    | BinaryOp::Div
+                    | BinaryOp::Max
+                    | BinaryOp::Min
+            ) && (*value as f32 as f64 == *value || value.is_nan())
+        }
+        Step::Unary { .. } | Step::Convert { .. } => true,
+        _ => false,
+    }
+}
+
+#[inline(always)]
+fn binary_f32(op: BinaryOp, x: f32, y: f32) -> f32 {
+    let nodata = x.is_nan() || y.is_nan();
+    match op {
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => x / y,
+        BinaryOp::Max if !nodata => x.max(y),
+        BinaryOp::Min if !nodata => x.min(y),
+        // Only the operations `exact_in_f32` accepts reach here.
+        _ => f32::NAN,
+    }
+}
+
+/// Apply a step that `exact_in_f32` accepts to float32 working values.
+pub(crate) fn apply_f32(step: &Step, values: &mut [f32]) {
+    match step {
+        Step::Scalar {
+            r#fn,
+            value,
+            reverse,
+        } => {
+            let c = *value as f32;
+            if *reverse {
+                specialise!(*r#fn, OP => values.iter_mut().for_each(|v| *v = binary_f32(OP, c, *v)))
+            } else {
+                specialise!(*r#fn, OP => values.iter_mut().for_each(|v| *v = binary_f32(OP, *v, c)))
+            }
+        }
+        Step::Unary { r#fn: UnaryOp::Abs } => values.iter_mut().for_each(|v| *v = v.abs()),
+        Step::Unary { r#fn: UnaryOp::Neg } => values.iter_mut().for_each(|v| *v = -*v),
+        _ => {}
+    }
+}
