@@ -238,3 +238,15 @@ def test_bad_construction_inputs(spark, layer):
         gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, spark.range(3).withColumnRenamed("id", "col"), md)
     with pytest.raises(TypeError, match="Metadata"):
         gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, layer.dataframe, "metadata")
+
+
+def test_shuffles_apply_pending_steps_once(layer):
+    """Steps recorded before a repartition, partitionBy, merge or aggregate run exactly once."""
+    src = cells(layer)
+    pending = layer + 1
+    for out in (pending.repartition(2), pending.partitionBy(gps.HashPartitionStrategy(2)), pending.merge(),
+                pending.aggregate_by_cell(gps.Operation.MAX), pending.tile_to_layout(gps.LocalLayout(4))):
+        for key, a in cells(out).items():
+            np.testing.assert_array_equal(a, src[key] + 1)
+    again = pending.repartition(2) * 2
+    np.testing.assert_array_equal(cells(again)[(1, 1)], (src[(1, 1)] + 1) * 2)

@@ -4,7 +4,6 @@ steps recorded on it (run fused, in one pass, when the data is needed)."""
 
 from __future__ import annotations
 
-
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
@@ -76,6 +75,7 @@ class CachableLayer:
         df = self.dataframe
         if not is_connect(df):
             return df.rdd.getNumPartitions()
+
         # Spark Connect has no RDD to ask: every partition, empty or not, emits one row.
         def one_row(batches):
             import pyarrow as pa
@@ -113,15 +113,25 @@ class _Layer(CachableLayer, CellEdits, Statistics):
         return tc.schema(self._tiled, self.layer_type)
 
     def _derive(self, df=None, steps=None, **changes):
-        """A new layer of the same kind over another DataFrame and/or steps."""
+        """A new layer of the same kind. A new ``df`` is one with this layer's steps already applied
+        (``self.dataframe`` transformed), so it starts with no steps unless ``steps`` says otherwise."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.is_cached = False
-        new._set_df(self._df if df is None else df, self._steps if steps is None else steps)
-        if df is not None:
+        if df is None:
+            new._set_df(self._df, self._steps if steps is None else steps)
+        else:
+            new._set_df(df, () if steps is None else steps)
             new._partition_strategy = None
         for k, v in changes.items():
             setattr(new, k, v)
+        return new
+
+    def _where(self, condition):
+        """The records matching a condition on the key columns. Steps are row-wise, so the filter runs
+        before them and only the kept tiles are computed; filtering keeps the partitioning."""
+        new = self._derive(df=self._df.where(condition), steps=self._steps)
+        new._partition_strategy = self._partition_strategy
         return new
 
     def _cell_type(self):
@@ -191,14 +201,13 @@ class _Layer(CachableLayer, CellEdits, Statistics):
         for i in range(0, len(ms), 2):
             part = instant.between(ms[i], ms[i + 1]) if i + 1 < len(ms) else instant == ms[i]
             cond = part if cond is None else cond | part
-        return self._derive(df=self.dataframe.where(cond))
+        return self._where(cond)
 
-    def _to_spatial_df(self, target_time):
+    def _to_spatial(self, target_time):
+        """``(DataFrame without instants, steps)`` of the records at ``target_time`` (all when None)."""
         self._require_spacetime("to_spatial_layer")
-        df = self.dataframe
-        if target_time is not None:
-            df = df.where(F.col("instant") == tc.instant_ms(target_time))
-        return df.drop("instant")
+        layer = self if target_time is None else self._where(F.col("instant") == tc.instant_ms(target_time))
+        return layer._df.drop("instant"), layer._steps
 
     def merge(self, partition_strategy=None):
         """One record per key: later tiles fill the NoData cells of earlier ones."""
@@ -207,8 +216,7 @@ class _Layer(CachableLayer, CellEdits, Statistics):
 
     def _combine_runs(self, op, partition_strategy=None):
         """Shuffle on the keys, sort within partitions and combine runs of equal keys in Rust."""
-        from .shuffle import shuffle_by_key
-        from .shuffle import combine_runs
+        from .shuffle import combine_runs, shuffle_by_key
 
         df, _ = shuffle_by_key(self.dataframe, self._key_columns, self.layer_type, partition_strategy)
         return combine_runs(df, self._key_columns, op, self._schema())
@@ -243,7 +251,8 @@ class RasterLayer(_Layer, RasterRetiling):
         return cls(layer_type, tc.check_dataframe(dataframe, False, layer_type))
 
     def to_spatial_layer(self, target_time=None):
-        return RasterLayer(LayerType.SPATIAL, self._to_spatial_df(target_time))
+        df, steps = self._to_spatial(target_time)
+        return RasterLayer(LayerType.SPATIAL, df, steps)
 
     def __str__(self):
         return f"RasterLayer(layer_type={self.layer_type})"
@@ -306,7 +315,8 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
         b = m.bounds
         bounds = Bounds(SpatialKey(b.minKey.col, b.minKey.row), SpatialKey(b.maxKey.col, b.maxKey.row))
         metadata = Metadata(bounds, m.crs, m.cell_type, m.extent, m.layout_definition)
-        return TiledRasterLayer(LayerType.SPATIAL, self._to_spatial_df(target_time), metadata, self.zoom_level)
+        df, steps = self._to_spatial(target_time)
+        return TiledRasterLayer(LayerType.SPATIAL, df, metadata, self.zoom_level, steps)
 
     def lookup(self, col, row):
         """The tiles at ``SpatialKey(col, row)``."""
@@ -317,8 +327,8 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
             raise IndexError(
                 f"col {col} and row {row} are outside the layer's bounds {tuple(b.minKey)}..{tuple(b.maxKey)}"
             )
-        df = self.dataframe.where((F.col("col") == int(col)) & (F.col("row") == int(row)))
-        return [tile for _, tile in tc.table_to_records(df.toArrow(), True, self.layer_type)]
+        found = self._where((F.col("col") == int(col)) & (F.col("row") == int(row)))
+        return [tile for _, tile in found.to_numpy_tiles()]
 
     def stitch(self):
         """Mosaic the whole layer into one Tile (SPATIAL layers)."""

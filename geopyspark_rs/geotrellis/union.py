@@ -44,7 +44,7 @@ def union(layers):
     df = reduce(lambda a, b: a.unionByName(b), [lay.dataframe for lay in layers])
     first = layers[0]
     if not isinstance(first, TiledRasterLayer):
-        return first._derive(df=df, steps=())
+        return first._derive(df=df)
     from .. import _native
 
     m = first.layer_metadata
@@ -54,7 +54,7 @@ def union(layers):
                             max(x.ymax for x in e))
     cell_type = _native.cell_type_union([lay.layer_metadata.cell_type for lay in layers])
     metadata = Metadata(bounds, m.crs, cell_type, extent, m.layout_definition)
-    out = first._derive(df=df, steps=(), layer_metadata=metadata)
+    out = first._derive(df=df, layer_metadata=metadata)
     if any(lay.layer_metadata.cell_type != cell_type for lay in layers):
         # A tiled layer has one cell type: convert every tile to the union type.
         out = out._with_step({"op": "convert", "cell_type": cell_type})
