@@ -130,7 +130,7 @@ def test_bad_operands(f32, i32):
     with pytest.raises(TypeError):
         f32 + None
     other = tiled({(0, 0): ramp((1, 8, 8))})
-    with pytest.raises(ValueError, match="layout"):
+    with pytest.raises(ValueError, match="TileLayout"):
         f32 + other
     st = gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPACETIME, [], _spacetime_md(f32))
     with pytest.raises(ValueError, match="layer_type"):

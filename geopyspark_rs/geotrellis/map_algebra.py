@@ -24,21 +24,6 @@ def joined_dataframe(layers):
     return df.select(*keys, *tc.TILE_COLUMNS, *extra)
 
 
-def check_operand_layers(layer, others):
-    for other in others:
-        if type(other) is not type(layer):
-            raise TypeError(f"cannot combine a {type(layer).__name__} with a {type(other).__name__}")
-        if other.layer_type != layer.layer_type:
-            raise ValueError(
-                f"Both layers need to have the same layer_type: {layer.layer_type} and {other.layer_type}"
-            )
-        if other.layer_metadata.tile_layout != layer.layer_metadata.tile_layout:
-            raise ValueError(
-                "Both layers need to have the same layout: "
-                f"{layer.layer_metadata.tile_layout} and {other.layer_metadata.tile_layout}"
-            )
-
-
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -46,24 +31,23 @@ def _is_number(value):
 class MapAlgebra:
     def _combine_layers(self, others, fn):
         """A layer whose tiles combine this layer's with the others' at the same key."""
+        from .layer import with_cell_type
         from .plan import output_cell_type
+        from .union import check_layers
 
-        check_operand_layers(self, others)
         layers = [self, *others]
+        check_layers(layers, "local operation")
         step = {"op": "combine", "fn": fn, "inputs": len(layers)}
         cell_type = output_cell_type([step], [lay.layer_metadata.cell_type for lay in layers])
-        from .layer import with_cell_type
-
         return self._derive(df=joined_dataframe(layers), steps=(step,),
                             layer_metadata=with_cell_type(self.layer_metadata, cell_type))
 
     def _local(self, value, op, reverse=False, list_ok=False):
         if _is_number(value):
             return self._with_step({"op": "scalar", "fn": op, "value": float(value), "reverse": reverse})
+        # A layer on the left always handles layer-layer operations, so `reverse` is only ever scalar.
         if isinstance(value, type(self)):
             others = [value]
-            if reverse:
-                return value._combine_layers([self], {"fold": op})
         elif isinstance(value, list) and list_ok and value:
             others = value
         else:
