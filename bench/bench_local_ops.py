@@ -1,7 +1,7 @@
 """Local map algebra throughput: fused chains against a single operation and against the same chain
 written by hand as a plain numpy mapInArrow UDF, over 2048 cached 256×256 float32 tiles.
 
-    .venv/bin/python bench/bench_local_ops.py [--tiles 2048] [--repeat 5]
+    .venv/bin/python bench/bench_local_ops.py [--tiles 2048] [--repeat 5] [--master local[2]]
 
 Every figure is the median of --repeat runs, each writing all tiles to Spark's `noop` sink (so every
 tile is computed and nothing is collected). Ratios matter more than absolute numbers on a shared machine.
@@ -90,9 +90,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tiles", type=int, default=2048)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--master", default="local[2]", help="local[4] overlaps the JVM and Python stages of tasks")
     args = ap.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    conf = gps.geopyspark_conf(master="local[2]", appName="bench-local-ops")
+    conf = gps.geopyspark_conf(master=args.master, appName="bench-local-ops")
     conf.set("spark.driver.memory", "8g")
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
     layer = make_layer(spark, args.tiles)
