@@ -8,8 +8,8 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, GenericBinaryArray, GenericStringArray, Int32Array, OffsetSizeTrait,
-    RecordBatch,
+    Array, ArrayRef, ArrowPrimitiveType, GenericBinaryArray, GenericStringArray, Int32Array,
+    OffsetSizeTrait, PrimitiveArray, RecordBatch,
 };
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
@@ -105,6 +105,40 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
         .ok_or_else(|| EngineError::Contract(format!("missing column {name:?}")))
 }
 
+/// A non-null primitive column of the given Arrow type, or a contract error naming what is wrong.
+pub fn primitive_column<'a, T: ArrowPrimitiveType>(
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a PrimitiveArray<T>> {
+    let a = column(batch, name)?;
+    no_nulls(name, a)?;
+    a.as_primitive_opt::<T>().ok_or_else(|| {
+        EngineError::Contract(format!(
+            "column {name:?} must be {}, is {}",
+            T::DATA_TYPE,
+            a.data_type()
+        ))
+    })
+}
+
+/// All tiles have the shape of the first, else a mismatch error saying what could not be done.
+pub fn check_same_shape<'a>(
+    tiles: impl IntoIterator<Item = &'a TileRef<'a>>,
+    what: &str,
+) -> Result<()> {
+    let mut tiles = tiles.into_iter();
+    let Some(t0) = tiles.next() else {
+        return Ok(());
+    };
+    if let Some(t) = tiles.find(|t| (t.bands, t.rows, t.cols) != (t0.bands, t0.rows, t0.cols)) {
+        return Err(EngineError::Mismatch(format!(
+            "cannot {what} a tile of {} bands × {}×{} with one of {} bands × {}×{}: the tiles must have the same shape",
+            t0.bands, t0.rows, t0.cols, t.bands, t.rows, t.cols
+        )));
+    }
+    Ok(())
+}
+
 fn no_nulls(name: &str, a: &dyn Array) -> Result<()> {
     if a.null_count() > 0 {
         return Err(EngineError::Contract(format!("column {name:?} has nulls")));
@@ -115,14 +149,7 @@ fn no_nulls(name: &str, a: &dyn Array) -> Result<()> {
 impl<'a> TileColumns<'a> {
     pub fn new(batch: &'a RecordBatch, input: usize) -> Result<TileColumns<'a>> {
         let name = |c: &str| input_column(c, input);
-        let int = |c: &str| -> Result<&'a Int32Array> {
-            let n = name(c);
-            let a = column(batch, &n)?;
-            no_nulls(&n, a)?;
-            a.as_primitive_opt::<Int32Type>().ok_or_else(|| {
-                EngineError::Contract(format!("column {n:?} must be int32, is {}", a.data_type()))
-            })
-        };
+        let int = |c: &str| primitive_column::<Int32Type>(batch, &name(c));
         let ct_name = name("cell_type");
         let ct = column(batch, &ct_name)?;
         no_nulls(&ct_name, ct)?;
@@ -252,14 +279,6 @@ impl TileBuilder {
     ) {
         self.values.extend_from_slice(cells);
         self.finish_tile(ct, bands, rows, cols);
-    }
-
-    pub fn len(&self) -> usize {
-        self.bands.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bands.is_empty()
     }
 
     /// The five tile columns; `large` chooses 64-bit offsets for strings and binaries.
@@ -767,7 +786,7 @@ mod tests {
     #[test]
     fn combine_bands_and_errors() {
         let a: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let mut b = batch("float32", &[a.clone()], 1, 1, 2);
+        let mut b = batch("float32", std::slice::from_ref(&a), 1, 1, 2);
         // A second input, as after a join: concatenate bands, then pick band 1 and add.
         let mut cols: Vec<(String, ArrayRef)> = b
             .schema()
@@ -791,7 +810,7 @@ mod tests {
             .collect();
         assert_eq!(got, vec![2.0, 3.0]);
         let bad = parse_plan(r#"[{"op":"bands","indices":[3]}]"#).unwrap();
-        assert!(run_plan(&batch("float32", &[a.clone()], 1, 1, 2), &bad)
+        assert!(run_plan(&batch("float32", std::slice::from_ref(&a), 1, 1, 2), &bad)
             .unwrap_err()
             .to_string()
             .contains("out of range"));

@@ -41,7 +41,8 @@ impl DataType {
         matches!(self, DataType::Float32 | DataType::Float64)
     }
 
-    fn prefix(self) -> &'static str {
+    /// The storage type's name, the prefix of its cell type names (`int16` in `int16ud-1`).
+    pub fn name(self) -> &'static str {
         match self {
             DataType::Bool => "bool",
             DataType::Int8 => "int8",
@@ -120,9 +121,9 @@ impl CellType {
         let dt = ALL_TYPES
             .iter()
             .copied()
-            .find(|dt| dt != &DataType::Bool && name.starts_with(dt.prefix()))
+            .find(|dt| dt != &DataType::Bool && name.starts_with(dt.name()))
             .ok_or_else(unknown)?;
-        let rest = &name[dt.prefix().len()..];
+        let rest = &name[dt.name().len()..];
         let no_data = match rest {
             "" => NoData::Constant,
             "raw" => NoData::Raw,
@@ -141,7 +142,7 @@ impl CellType {
 
     /// The GeoTrellis name (`CellType.toString`).
     pub fn name(&self) -> String {
-        let prefix = self.data_type.prefix();
+        let prefix = self.data_type.name();
         match (self.data_type, self.no_data) {
             (DataType::Bool, _) => "bool".to_string(),
             (_, NoData::Raw) => format!("{prefix}raw"),

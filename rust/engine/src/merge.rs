@@ -20,7 +20,9 @@ use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, PrimitiveArray, RecordBatch};
 use arrow_schema::DataType as ArrowType;
 
-use crate::batch::{with_tiles, CellTypeCache, TileBuilder, TileColumns, TileRef};
+use crate::batch::{
+    check_same_shape, with_tiles, CellTypeCache, TileBuilder, TileColumns, TileRef,
+};
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
 use crate::plan::{pointwise_binary, BinaryOp};
@@ -195,14 +197,7 @@ fn combine_run(
     s: &mut Scratch,
 ) -> Result<()> {
     let (t0, _) = run[0];
-    for (t, _) in &run[1..] {
-        if (t.bands, t.rows, t.cols) != (t0.bands, t0.rows, t0.cols) {
-            return Err(EngineError::Mismatch(format!(
-                "cannot combine a tile of {} bands × {}×{} with one of {} bands × {}×{}: tiles of one key must have the same shape",
-                t0.bands, t0.rows, t0.cols, t.bands, t.rows, t.cols
-            )));
-        }
-    }
+    check_same_shape(run.iter().map(|(t, _)| t), "combine")?;
     let ct = run
         .iter()
         .skip(1)

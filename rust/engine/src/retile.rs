@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch};
+use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 
-use crate::batch::{uses_large_types, CellTypeCache, TileBuilder, TileColumns};
+use crate::batch::{primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns};
 use crate::cell_type::{CellType, DataType, NoData};
 use crate::error::{EngineError, Result};
 
@@ -239,36 +239,17 @@ fn sample_row<const N: usize>(
     }
 }
 
-fn f64_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a Float64Array> {
-    let a = batch
-        .column_by_name(name)
-        .ok_or_else(|| EngineError::Contract(format!("missing column {name:?}")))?;
-    if a.null_count() > 0 {
-        return Err(EngineError::Contract(format!("column {name:?} has nulls")));
-    }
-    a.as_primitive_opt::<Float64Type>().ok_or_else(|| {
-        EngineError::Contract(format!(
-            "column {name:?} must be float64, is {}",
-            a.data_type()
-        ))
-    })
-}
-
 /// Cut every raster of `batch` (rows with `xmin, ymin, xmax, ymax`, the tile columns and optionally
 /// `instant`) into the tiles of `layout`. Output columns: `col`, `row` (int32), `instant` if present, then
 /// the tile columns; one row per (raster, key), rasters in input order, keys row-major.
 pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch> {
     layout.validate()?;
-    let [xmin, ymin, xmax, ymax] = ["xmin", "ymin", "xmax", "ymax"].map(|n| f64_column(batch, n));
+    let [xmin, ymin, xmax, ymax] =
+        ["xmin", "ymin", "xmax", "ymax"].map(|n| primitive_column::<Float64Type>(batch, n));
     let (xmin, ymin, xmax, ymax) = (xmin?, ymin?, xmax?, ymax?);
-    let instant: Option<&Int64Array> = match batch.column_by_name("instant") {
+    let instant = match batch.column_by_name("instant") {
         None => None,
-        Some(a) => Some(a.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-            EngineError::Contract(format!(
-                "column \"instant\" must be int64, is {}",
-                a.data_type()
-            ))
-        })?),
+        Some(_) => Some(primitive_column::<Int64Type>(batch, "instant")?),
     };
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
@@ -404,7 +385,7 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use arrow_array::{BinaryArray, StringArray};
+    use arrow_array::{BinaryArray, Float64Array, StringArray};
 
     /// A batch of tiles in the contract, with extra leading columns.
     pub(crate) fn tile_batch(

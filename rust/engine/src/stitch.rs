@@ -1,10 +1,9 @@
 //! Stitching the tiles of a layer into one raster (driver side, DESIGN §4).
 
-use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
-use arrow_array::{Array, Int32Array, RecordBatch};
+use arrow_array::RecordBatch;
 
-use crate::batch::{CellTypeCache, TileColumns, TileRef};
+use crate::batch::{check_same_shape, primitive_column, CellTypeCache, TileColumns, TileRef};
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
 use crate::retile::empty_cell;
@@ -13,26 +12,14 @@ use crate::retile::empty_cell;
 /// range `(min col, min row, max col, max row)` it covers.
 pub type Stitched = (CellType, usize, usize, usize, Vec<u8>, (i32, i32, i32, i32));
 
-fn int_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a Int32Array> {
-    let a = batch
-        .column_by_name(name)
-        .ok_or_else(|| EngineError::Contract(format!("missing column {name:?}")))?;
-    if a.null_count() > 0 {
-        return Err(EngineError::Contract(format!("column {name:?} has nulls")));
-    }
-    a.as_primitive_opt::<Int32Type>().ok_or_else(|| {
-        EngineError::Contract(format!(
-            "column {name:?} must be int32, is {}",
-            a.data_type()
-        ))
-    })
-}
-
 /// Mosaic the tiles of `batch` (int32 `col`, `row` + tile columns) over the key range present. Cells with no
 /// tile are NoData (0 for raw types); when a key repeats, later rows fill the cells still empty (NoData, or
 /// 0 for raw types), as `merge` does. Tiles of different cell types are stitched in their union.
 pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
-    let (cols, rows) = (int_column(batch, "col")?, int_column(batch, "row")?);
+    let (cols, rows) = (
+        primitive_column::<Int32Type>(batch, "col")?,
+        primitive_column::<Int32Type>(batch, "row")?,
+    );
     let tiles = TileColumns::new(batch, 0)?;
     let n = batch.num_rows();
     if n == 0 {
@@ -46,15 +33,7 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
         })
         .collect::<Result<_>>()?;
     let t0 = all[0].0;
-    if let Some((t, _)) = all
-        .iter()
-        .find(|(t, _)| (t.bands, t.rows, t.cols) != (t0.bands, t0.rows, t0.cols))
-    {
-        return Err(EngineError::Mismatch(format!(
-            "cannot stitch a tile of {} bands × {}×{} with one of {} bands × {}×{}: all tiles must have the same shape",
-            t0.bands, t0.rows, t0.cols, t.bands, t.rows, t.cols
-        )));
-    }
+    check_same_shape(all.iter().map(|(t, _)| t), "stitch")?;
     let ct = all
         .iter()
         .skip(1)
@@ -140,7 +119,7 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
 mod tests {
     use super::*;
     use crate::retile::tests::{as_f32, f32s, tile_batch};
-    use arrow_array::ArrayRef;
+    use arrow_array::{ArrayRef, Int32Array};
     use std::sync::Arc;
 
     fn keyed(keys: &[(i32, i32)], tiles: &[(&str, usize, usize, usize, Vec<u8>)]) -> RecordBatch {

@@ -50,14 +50,10 @@ fn plan_output_cell_type(plan_json: &str, input_cell_types: Vec<String>) -> Resu
 #[pyfunction]
 fn cell_type_info(name: &str) -> Result<(String, Option<f64>, &'static str)> {
     let ct = CellType::parse(name)?;
+    // Cells are stored as numpy holds them; bool takes one byte per cell, read as int8 as GeoPySpark did.
     let dtype = match ct.data_type {
-        DataType::Bool | DataType::Int8 => "int8",
-        DataType::UInt8 => "uint8",
-        DataType::Int16 => "int16",
-        DataType::UInt16 => "uint16",
-        DataType::Int32 => "int32",
-        DataType::Float32 => "float32",
-        DataType::Float64 => "float64",
+        DataType::Bool => "int8",
+        other => other.name(),
     };
     Ok((ct.name(), ct.no_data_value(), dtype))
 }
