@@ -22,6 +22,12 @@ pub enum EngineError {
     Value(String),
     #[error("{0}")]
     Histogram(#[from] crate::histogram::HistogramError),
+    /// A file or object that cannot be opened, listed, read or written.
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    /// A GeoTIFF that cannot be decoded (corrupt, truncated, unsupported) or written.
+    #[error("{path}: {message}")]
+    GeoTiff { path: String, message: String },
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("json error: {0}")]
@@ -29,3 +35,15 @@ pub enum EngineError {
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;
+
+impl EngineError {
+    /// An I/O error on `path`, keeping the OS's message.
+    pub fn io(path: &str, e: impl std::fmt::Display) -> EngineError {
+        EngineError::Io { path: path.to_string(), message: e.to_string() }
+    }
+
+    /// A GeoTIFF decoding or encoding error on `path`.
+    pub fn geotiff(path: &str, e: impl std::fmt::Display) -> EngineError {
+        EngineError::GeoTiff { path: path.to_string(), message: e.to_string() }
+    }
+}

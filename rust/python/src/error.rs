@@ -1,7 +1,7 @@
 //! The one place where engine errors become Python exceptions.
 
 use gps_engine::EngineError;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIOError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::PyErr;
 
 pub struct Error(pub EngineError);
@@ -17,6 +17,7 @@ impl From<Error> for PyErr {
         let msg = e.to_string();
         match e {
             EngineError::Contract(_) => PyTypeError::new_err(msg),
+            EngineError::Io { .. } => PyIOError::new_err(msg),
             EngineError::Arrow(_) | EngineError::Json(_) => PyRuntimeError::new_err(msg),
             _ => PyValueError::new_err(msg),
         }

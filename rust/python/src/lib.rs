@@ -5,8 +5,10 @@ use pyo3::prelude::*;
 
 mod crs;
 mod error;
+mod geotiff;
 mod histogram;
 mod shuffle;
+mod storage;
 mod tiles;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
@@ -19,5 +21,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     histogram::register(m)?;
     tiles::register(m)?;
     shuffle::register(m)?;
+    geotiff::register(m)?;
+    storage::register(m)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+//! GeoTIFF: header and GeoKey parsing, windowed reads, and the GeoTIFF/COG writer.
