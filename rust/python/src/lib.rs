@@ -6,7 +6,9 @@ use pyo3::prelude::*;
 mod crs;
 mod error;
 mod geotiff;
+mod geotiff_write;
 mod histogram;
+mod resample;
 mod shuffle;
 mod storage;
 mod tiles;
@@ -22,6 +24,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tiles::register(m)?;
     shuffle::register(m)?;
     geotiff::register(m)?;
+    geotiff_write::register(m)?;
+    resample::register(m)?;
     storage::register(m)?;
     Ok(())
 }
