@@ -11,8 +11,9 @@ from ..session import active_session, is_connect
 from . import plan as _plan
 from . import tile_contract as tc
 from .cell_edits import CellEdits
-from .constants import LayerType
+from .constants import LayerType, ReadMethod, ResampleMethod
 from .data_model import Bounds, Metadata, SpatialKey
+from .geotiff.write import GeoTiffOutput
 from .map_algebra import MapAlgebra
 from .partition import check_partition_strategy, repartition as _repartition
 from .retile import RasterRetiling, TiledRetiling
@@ -94,7 +95,7 @@ class CachableLayer:
         return self._df.isEmpty()
 
 
-class _Layer(CachableLayer, CellEdits, Statistics):
+class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
     """What RasterLayer and TiledRasterLayer share."""
 
     _tiled = False
@@ -229,6 +230,14 @@ class RasterLayer(_Layer, RasterRetiling):
         self._init(layer_type, dataframe, steps)
 
     @classmethod
+    def read(cls, paths, layer_type=LayerType.SPATIAL, target_crs=None, num_partitions=None,
+             resample_method=ResampleMethod.NEAREST_NEIGHBOR, read_method=ReadMethod.GEOTRELLIS):
+        """One raster per GeoTIFF in ``paths`` (str or list), optionally reprojected to ``target_crs``."""
+        from .geotiff.sources import read_raster_layer
+
+        return read_raster_layer(paths, layer_type, target_crs, num_partitions, resample_method, read_method)
+
+    @classmethod
     def from_numpy_rdd(cls, layer_type, numpy_rdd):
         """From a PySpark RDD of ``(ProjectedExtent | TemporalProjectedExtent, Tile)``."""
         layer_type = LayerType(layer_type)
@@ -288,6 +297,17 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
         return self._derive(steps=self._steps + (step,), layer_metadata=with_cell_type(self.layer_metadata, cell_type))
 
     @classmethod
+    def read(cls, paths, layout_type, layer_type=LayerType.SPATIAL, target_crs=None, num_partitions=None,
+             resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_strategy=None,
+             read_method=ReadMethod.GEOTRELLIS):
+        """GeoTIFFs in ``paths`` (str, list of str, SourceInfo or list of SourceInfo assembling bands of
+        several files) tiled to ``layout_type`` (GlobalLayout or LocalLayout)."""
+        from .geotiff.sources import read_tiled_layer
+
+        return read_tiled_layer(paths, layout_type, layer_type, target_crs, num_partitions, resample_method,
+                                partition_strategy, read_method)
+
+    @classmethod
     def from_numpy_rdd(cls, layer_type, numpy_rdd, metadata, zoom_level=None):
         """From a PySpark RDD of ``(SpatialKey | SpaceTimeKey, Tile)`` and the layer's Metadata."""
         layer_type = LayerType(layer_type)
@@ -337,6 +357,13 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
         if self.layer_type != LayerType.SPATIAL:
             raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use stitch()")
         return stitch(self.dataframe.toArrow())
+
+    def save_stitched(self, path, crop_bounds=None, crop_dimensions=None):
+        """Stitch the layer (SPATIAL only) and write it as one GeoTIFF at ``path``, optionally cropped to
+        the ``crop_bounds`` Extent and resampled to ``crop_dimensions`` = (cols, rows)."""
+        from .geotiff.write import save_stitched
+
+        save_stitched(self, path, crop_bounds, crop_dimensions)
 
     def aggregate_by_cell(self, operation):
         """Combine the tiles of duplicate keys cell by cell: SUM, MIN and MAX give NoData where any tile

@@ -57,9 +57,15 @@ def combine_runs(sorted_df, keys, op, schema):
     return sorted_df.mapInArrow(run, schema)
 
 
-def stitch(table: pa.Table) -> Tile:
-    """Mosaic collected tiles (col, row + tile columns) into one Tile."""
+def stitch_raw(table: pa.Table):
+    """Mosaic collected tiles (col, row + tile columns): ``(cell_type, bands, rows, cols, cells,
+    (min_col, min_row, max_col, max_row))``."""
     if table.num_rows == 0:
         raise ValueError("cannot stitch an empty layer")
-    cell_type, bands, rows, cols, cells, _ = _native.stitch(table.combine_chunks().to_batches()[0])
+    return _native.stitch(table.combine_chunks().to_batches()[0])
+
+
+def stitch(table: pa.Table) -> Tile:
+    """Mosaic collected tiles (col, row + tile columns) into one Tile."""
+    cell_type, bands, rows, cols, cells, _ = stitch_raw(table)
     return decode_tile(cell_type, bands, rows, cols, cells)
