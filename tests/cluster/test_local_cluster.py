@@ -24,3 +24,13 @@ def test_pipeline_on_separate_executors(spark):
     np.testing.assert_array_equal(out.stitch().cells, (full + 1) * 2)
     assert out.get_min_max() == (2.0, float((64 * 96 - 1 + 1) * 2))
     assert sorted(cells(out)) == [(c, r) for c in range(6) for r in range(4)]
+
+
+def test_geotiff_read_on_separate_executors(spark, shared_data):
+    import rasterio
+
+    path = str(shared_data / "geotiff" / "propval_bg_01_01.tif")  # 3096×3096 int32, striped deflate
+    layer = gps.geotiff.get(gps.LayerType.SPATIAL, path, max_tile_size=512, num_partitions=4)
+    tiled = layer.tile_to_layout(gps.LocalLayout(512))
+    with rasterio.open(path) as src:
+        np.testing.assert_array_equal(tiled.stitch().cells[:, :3096, :3096], src.read())

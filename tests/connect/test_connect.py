@@ -41,3 +41,22 @@ def test_rdd_methods_raise_clearly(spark):
         layer.to_numpy_rdd()
     with pytest.raises(RuntimeError, match="from_numpy_tiles"):
         gps.TiledRasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, None, layer.layer_metadata)
+
+
+def test_geotiff_get_and_write_over_connect(spark, shared_data):
+    """The data source plans on the Connect server; GeoTIFFs come back as a DataFrame, not an RDD."""
+    import rasterio
+
+    path = str(shared_data / "geotiff" / "lc8-utm-1-re.tif")
+    layer = gps.geotiff.get(gps.LayerType.SPATIAL, path, max_tile_size=256)
+    assert layer.count() == 9
+    df = spark.read.format("geotiff").load(path)
+    assert df.count() == 9
+    tiled = layer.tile_to_layout(gps.LocalLayout(256))
+    with rasterio.open(path) as src:
+        np.testing.assert_array_equal(tiled.stitch().cells[:, :602, :559], src.read())
+    [row] = gps.geotiff.get("spatial", path, max_tile_size=None).to_geotiff_dataframe().collect()
+    with rasterio.MemoryFile(bytes(row.geotiff)) as mem, mem.open() as got, rasterio.open(path) as src:
+        np.testing.assert_array_equal(got.read(), src.read())
+    with pytest.raises(RuntimeError, match="to_geotiff_dataframe"):
+        layer.to_geotiff_rdd()
