@@ -203,3 +203,17 @@ def test_save_stitched_with_crop_and_dimensions(spark, shared_data, tmp_path):
         np.testing.assert_array_equal(got.read(), expected_crop[:, 1::2, 1::2])
     with pytest.raises(Exception, match="crop_bounds"):
         tiled.save_stitched(str(out), crop_dimensions=(10, 10))
+
+
+def test_save_stitched_cog_is_valid(spark, shared_data, tmp_path):
+    from rio_cogeo.cogeo import cog_validate
+
+    path = str(shared_data / "geotiff" / "singleband.tif")  # 1056×1052 uint8
+    tiled = gps.geotiff.get("spatial", path).tile_to_layout(gps.LocalLayout(256))
+    out = tmp_path / "stitched-cog.tif"
+    tiled.save_stitched(str(out), cog=True)
+    valid, errors, warnings = cog_validate(str(out))
+    assert valid and not errors and not warnings, (errors, warnings)
+    with rasterio.open(path) as src, rasterio.open(out) as got:
+        np.testing.assert_array_equal(got.read()[:, :1052, :1056], src.read())
+        assert got.overviews(1)

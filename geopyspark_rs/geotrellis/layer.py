@@ -358,12 +358,13 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
             raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use stitch()")
         return stitch(self.dataframe.toArrow())
 
-    def save_stitched(self, path, crop_bounds=None, crop_dimensions=None):
+    def save_stitched(self, path, crop_bounds=None, crop_dimensions=None, cog=False):
         """Stitch the layer (SPATIAL only) and write it as one GeoTIFF at ``path``, optionally cropped to
-        the ``crop_bounds`` Extent and resampled to ``crop_dimensions`` = (cols, rows)."""
+        the ``crop_bounds`` Extent and resampled to ``crop_dimensions`` = (cols, rows); ours: ``cog=True``
+        writes a Cloud Optimized GeoTIFF."""
         from .geotiff.write import save_stitched
 
-        save_stitched(self, path, crop_bounds, crop_dimensions)
+        save_stitched(self, path, crop_bounds, crop_dimensions, cog)
 
     def aggregate_by_cell(self, operation):
         """Combine the tiles of duplicate keys cell by cell: SUM, MIN and MAX give NoData where any tile

@@ -33,8 +33,10 @@ def _color_map_entries(color_map) -> list[int]:
 
 def geotiff_options(storage_method=StorageMethod.TILED, rows_per_strip=None, tile_dimensions=(256, 256),
                     resample_method=ResampleMethod.NEAREST_NEIGHBOR, decimations=(), compression=Compression.NO_COMPRESSION,
-                    color_space=ColorSpace.BLACK_IS_ZERO, color_map=None, head_tags=None, band_tags=None) -> dict:
-    """The writer's options from ``to_geotiff_rdd``'s arguments, checked on the driver."""
+                    color_space=ColorSpace.BLACK_IS_ZERO, color_map=None, head_tags=None, band_tags=None,
+                    cog=False) -> dict:
+    """The writer's options from ``to_geotiff_rdd``'s arguments, checked on the driver. ``cog=True``
+    writes Cloud Optimized GeoTIFFs (tiled, overviews, IFDs first and data ordered for range reads)."""
     storage = StorageMethod(storage_method)
     options = {
         "storage": "tiled" if storage == StorageMethod.TILED else "striped",
@@ -42,6 +44,7 @@ def geotiff_options(storage_method=StorageMethod.TILED, rows_per_strip=None, til
         "color_space": int(ColorSpace(color_space)),
         "resample_method": ResampleMethod(resample_method).value,
         "decimations": [int(d) for d in decimations],
+        "cog": bool(cog),
     }
     if any(d < 2 for d in options["decimations"]):
         raise ValueError(f"decimations must be ints of at least 2, got {list(decimations)}")
@@ -141,10 +144,10 @@ class GeoTiffOutput:
     def to_geotiff_dataframe(self, storage_method=StorageMethod.TILED, rows_per_strip=None, tile_dimensions=(256, 256),
                              resample_method=ResampleMethod.NEAREST_NEIGHBOR, decimations=[],  # noqa: B006
                              compression=Compression.NO_COMPRESSION, color_space=ColorSpace.BLACK_IS_ZERO,
-                             color_map=None, head_tags=None, band_tags=None):
+                             color_map=None, head_tags=None, band_tags=None, cog=False):
         """The layer's keys and one GeoTIFF per tile (column ``geotiff``), as a DataFrame (works on Connect)."""
         options = geotiff_options(storage_method, rows_per_strip, tile_dimensions, resample_method, decimations,
-                                  compression, color_space, color_map, head_tags, band_tags)
+                                  compression, color_space, color_map, head_tags, band_tags, cog)
         tiled = hasattr(self, "layer_metadata")
         return encode_geotiffs(self.dataframe, tiled, self.layer_type, options,
                                self.layer_metadata if tiled else None)
@@ -152,22 +155,24 @@ class GeoTiffOutput:
     def to_geotiff_rdd(self, storage_method=StorageMethod.TILED, rows_per_strip=None, tile_dimensions=(256, 256),
                        resample_method=ResampleMethod.NEAREST_NEIGHBOR, decimations=[],  # noqa: B006
                        compression=Compression.NO_COMPRESSION, color_space=ColorSpace.BLACK_IS_ZERO,
-                       color_map=None, head_tags=None, band_tags=None):
+                       color_map=None, head_tags=None, band_tags=None, cog=False):
         """A PySpark RDD of ``(key, GeoTIFF bytes)``, one GeoTIFF per tile. Unlike GeoPySpark, STRIPED
-        storage is honoured and tags are written when either head or band tags are given."""
+        storage is honoured, tags are written when either head or band tags are given, and ``cog=True``
+        writes Cloud Optimized GeoTIFFs."""
         from ..layer import _no_rdds_on_connect
 
         _no_rdds_on_connect(self._df.sparkSession, "to_geotiff_rdd", "to_geotiff_dataframe")
         df = self.to_geotiff_dataframe(storage_method, rows_per_strip, tile_dimensions, resample_method, decimations,
-                                       compression, color_space, color_map, head_tags, band_tags)
+                                       compression, color_space, color_map, head_tags, band_tags, cog)
         tiled, layer_type = hasattr(self, "layer_metadata"), self.layer_type
         names = tc.key_columns(tiled, layer_type)
         return df.rdd.map(lambda r: (tc.decode_key({n: r[n] for n in names}, tiled, layer_type), bytes(r[GEOTIFF_COLUMN])))
 
 
-def save_stitched(layer, path: str, crop_bounds=None, crop_dimensions=None) -> None:
+def save_stitched(layer, path: str, crop_bounds=None, crop_dimensions=None, cog=False) -> None:
     """Stitch a SPATIAL tiled layer and write it as one GeoTIFF at ``path`` (a local path or object-store
-    URI), optionally cropped to ``crop_bounds`` and resampled to ``crop_dimensions`` = (cols, rows)."""
+    URI), optionally cropped to ``crop_bounds`` and resampled to ``crop_dimensions`` = (cols, rows);
+    a Cloud Optimized GeoTIFF with ``cog=True``."""
     from .. import s3
     from ..shuffle import stitch_raw
 
@@ -190,5 +195,5 @@ def save_stitched(layer, path: str, crop_bounds=None, crop_dimensions=None) -> N
             cells = _native.resample_tile(cells, ct, bands, rows, cols, e, out_cols, out_rows, e, "NearestNeighbor")
             rows, cols = out_rows, out_cols
     tiff = _native.write_geotiff(cells, ct, bands, rows, cols, tuple(extent), layer.layer_metadata.crs,
-                                 {"storage": "striped"})
+                                 {"cog": True, "compression": "deflate"} if cog else {"storage": "striped"})
     _native.write_bytes(path, tiff, s3.store_options(path, None, layer._df.sparkSession))
