@@ -232,3 +232,54 @@ def test_set_s3_credentials_is_seen_by_store_options(spark):
         assert (opts["aws_access_key_id"], opts["aws_secret_access_key"]) == ("ctx-access", "ctx-secret")
     assert not spark.conf.get(key, None)
     assert not spark.sparkContext._conf.get(key)
+
+
+def _read_in_child(uri, opts, queue):
+    queue.put(_native.read_bytes(uri, opts))
+
+
+def test_s3_reads_in_a_forked_child(s3_server, bucket):
+    # Spark's Python daemon forks its workers: a child must not reuse the parent's runtime thread.
+    import multiprocessing
+
+    opts = s3_server.options(bucket)
+    uri = f"s3://{bucket}/fork.bin"
+    _native.write_bytes(uri, b"forked", opts)
+    assert _native.read_bytes(uri, opts) == b"forked"  # the parent's runtime and client exist now
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_read_in_child, args=(uri, opts, queue))
+    child.start()
+    try:
+        assert queue.get(timeout=60) == b"forked"
+    finally:
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0
+
+
+@pytest.fixture
+def http_dir(tmp_path):
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_reads_sizes_and_lists(http_dir):
+    root, base = http_dir
+    (root / "a.bin").write_bytes(b"hello over http")
+    assert _native.file_size(f"{base}/a.bin") == 15
+    assert _native.read_bytes(f"{base}/a.bin") == b"hello over http"
+    assert _native.list_files(f"{base}/a.bin") == [f"{base}/a.bin"]
+    assert _native.list_files(f"{base}/missing.bin") == []  # plain HTTP has no listing
+    with pytest.raises(OSError, match=f"{base}/missing.bin: not found"):
+        _native.read_bytes(f"{base}/missing.bin")
