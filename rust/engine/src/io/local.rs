@@ -193,7 +193,9 @@ mod tests {
         assert!(!exists(&format!("{root}/a.tif"), "a").unwrap());
 
         match LocalFile::open_as(&format!("{root}/a.tif"), "gone") {
-            Err(EngineError::Io { path, message }) => assert_eq!((path.as_str(), message.as_str()), ("gone", "not found")),
+            Err(EngineError::Io { path, message }) => {
+                assert_eq!((path.as_str(), message.as_str()), ("gone", "not found"))
+            }
             _ => panic!("expected not found"),
         }
         assert!(LocalFile::open_as(&root, "dir").is_err());

@@ -86,9 +86,8 @@ fn env_prefixes(backend: Backend) -> &'static [&'static str] {
 }
 
 fn cache_key(o: &ObjectUri, options: &StoreOptions) -> String {
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| env_prefixes(o.backend).iter().any(|p| k.starts_with(p)))
-        .collect();
+    let mut env: Vec<(String, String)> =
+        std::env::vars().filter(|(k, _)| env_prefixes(o.backend).iter().any(|p| k.starts_with(p))).collect();
     env.sort();
     let authority = match o.backend {
         Backend::Http => format!("{}://{}", o.scheme, o.authority),
@@ -142,7 +141,8 @@ fn build(o: &ObjectUri, options: &StoreOptions, uri: &str) -> Result<Arc<dyn Obj
         Backend::Http => {
             let mut builder = HttpBuilder::new().with_url(format!("{}://{}", o.scheme, o.authority));
             if o.scheme == "http" {
-                builder = builder.with_config(ClientConfigKey::AllowHttp, "true"); // asked for by the URI itself
+                builder = builder.with_config(ClientConfigKey::AllowHttp, "true");
+                // asked for by the URI itself
             }
             let builder = apply(builder, options, "\u{0}", uri, |b, k: ClientConfigKey, v| b.with_config(k, v))?;
             Arc::new(builder.build().map_err(config)?)
@@ -195,7 +195,10 @@ impl ObjectSource {
 
     fn check_ranges(&self, ranges: &[Range<u64>]) -> Result<()> {
         match ranges.iter().find(|r| r.start > r.end) {
-            Some(r) => Err(EngineError::Io { path: self.uri.clone(), message: format!("invalid range {}..{}", r.start, r.end) }),
+            Some(r) => Err(EngineError::Io {
+                path: self.uri.clone(),
+                message: format!("invalid range {}..{}", r.start, r.end),
+            }),
             None => Ok(()),
         }
     }
@@ -274,7 +277,8 @@ pub(super) fn list(o: &ObjectUri, options: &StoreOptions, uri: &str) -> Result<V
         None => (key.to_string(), None),
     };
     let prefix = if prefix.is_empty() { None } else { Some(object_path(&prefix, uri)?) };
-    let metas: Vec<_> = block_on(store.list(prefix.as_ref()).try_collect::<Vec<_>>())?.map_err(|e| store_error(uri, e))?;
+    let metas: Vec<_> =
+        block_on(store.list(prefix.as_ref()).try_collect::<Vec<_>>())?.map_err(|e| store_error(uri, e))?;
     let mut keys: Vec<String> = metas
         .into_iter()
         .map(|m| m.location.as_ref().to_string())

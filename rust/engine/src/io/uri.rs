@@ -16,7 +16,10 @@ pub enum Backend {
 pub enum Target {
     /// A filesystem path. `prefix` is what preceded it in the URI (`""`, `"file://"`, `"file:"`), so listed
     /// paths come back in the form they were asked for.
-    Local { prefix: String, path: String },
+    Local {
+        prefix: String,
+        path: String,
+    },
     Object(ObjectUri),
 }
 
@@ -54,9 +57,9 @@ pub fn parse(uri: &str) -> Result<Target> {
             return match rest.strip_prefix("localhost") {
                 Some(path) if path.starts_with('/') => local(&format!("{prefix}localhost"), path, uri),
                 _ if rest.starts_with('/') => local(prefix, rest, uri),
-                _ => Err(EngineError::Value(format!(
-                    "{uri}: a file URI needs an absolute path (file:///path/to/file)"
-                ))),
+                _ => {
+                    Err(EngineError::Value(format!("{uri}: a file URI needs an absolute path (file:///path/to/file)")))
+                }
             };
         }
         "s3" | "s3a" | "s3n" => Backend::S3,
@@ -101,15 +104,18 @@ pub fn split_glob(path: &str, uri: &str) -> Result<Option<(String, glob::Pattern
     let Some(first) = components.iter().position(|c| is_glob(c)) else {
         return Ok(None);
     };
-    let pattern = glob::Pattern::new(path)
-        .map_err(|e| EngineError::Value(format!("{uri}: invalid glob pattern: {e}")))?;
+    let pattern =
+        glob::Pattern::new(path).map_err(|e| EngineError::Value(format!("{uri}: invalid glob pattern: {e}")))?;
     Ok(Some((components[..first].join("/"), pattern)))
 }
 
 /// Glob matching where `*`, `?` and `[...]` stay within one path component and `**` crosses them.
 pub fn glob_matches(pattern: &glob::Pattern, path: &str) -> bool {
-    let options =
-        glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
     pattern.matches_with(path, options)
 }
 
