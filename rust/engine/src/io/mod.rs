@@ -28,6 +28,10 @@ pub trait RangeSource: Send + Sync {
     fn name(&self) -> &str;
     /// Size in bytes.
     fn len(&self) -> Result<u64>;
+    /// Whether the file is empty.
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
     /// The bytes of `range`; an error if the range runs past the end.
     fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>>;
     /// Several ranges at once; object stores coalesce nearby ranges into fewer requests.
