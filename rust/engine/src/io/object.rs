@@ -318,3 +318,42 @@ pub(super) fn delete(o: &ObjectUri, options: &StoreOptions, uri: &str) -> Result
         Err(e) => Err(store_error(uri, e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_on_from_threads_and_from_inside_a_runtime() {
+        let sums: Vec<u64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8u64).map(|i| s.spawn(move || block_on(async move { i * 2 }).unwrap())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(sums, (0..8).map(|i| i * 2).collect::<Vec<_>>());
+        // A caller already inside a tokio runtime must not hit "cannot start a runtime from within a runtime".
+        let outer = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert_eq!(outer.block_on(async { block_on(async { 7 }).unwrap() }), 7);
+    }
+
+    #[test]
+    fn options_are_checked_and_stores_cached() {
+        let o = match uri::parse("s3://bucket/key").unwrap() {
+            uri::Target::Object(o) => o,
+            _ => unreachable!(),
+        };
+        let mut options = StoreOptions::new();
+        options.insert("aws_endpoint".into(), "http://127.0.0.1:1".into());
+        options.insert("aws_allow_http".into(), "true".into());
+        options.insert("google_service_account".into(), "ignored by S3".into());
+        let a = store_for(&o, &options, "s3://bucket/key").unwrap();
+        let b = store_for(&o, &options, "s3://bucket/key").unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "the second open reuses the client");
+        options.insert("aws_acess_key_id".into(), "typo".into());
+        match store_for(&o, &options, "s3://bucket/key") {
+            Err(EngineError::Value(m)) => {
+                assert!(m.contains("aws_acess_key_id") && m.contains("s3://bucket/key"), "{m}")
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+}
