@@ -107,7 +107,10 @@ def set_s3_credentials(credentials, uri_type):
         return
     if uri_type not in _S3_SCHEMES:
         raise RuntimeError(f"Cannot set S3 credentials for unrecognized URI type {uri_type}")
-    values = {_ACCESS_KEY.format(uri_type): credentials.access_key, _SECRET_KEY.format(uri_type): credentials.secret_key}
+    values = {
+        _ACCESS_KEY.format(uri_type): credentials.access_key,
+        _SECRET_KEY.format(uri_type): credentials.secret_key,
+    }
     if uri_type == "s3a":
         values[S3A_IMPL_PATH] = S3A_FS_CONSTANT
     confs = []
