@@ -57,3 +57,17 @@ def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_ru
     returns the combined rows and where the unfinished last run starts."""
 def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
 def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
+
+# storage.rs — paths, file:// and object store URIs (s3://, s3a://, s3n://, gs://, az://, abfs(s)://, http(s)://).
+# `options` are object_store config keys (aws_access_key_id, aws_endpoint, aws_allow_http, aws_region, ...)
+# applied over the environment. Missing or unreadable objects raise OSError naming the URI; malformed URIs and
+# unknown options ValueError.
+def list_files(uri: str, options: Optional[dict[str, str]] = None) -> list[str]:
+    """The file itself, every file under a directory or prefix, or glob matches (``*``, ``?``, ``[...]``,
+    ``**``); sorted, in the form ``uri`` was given; ``[]`` when nothing matches."""
+def read_bytes(uri: str, options: Optional[dict[str, str]] = None, start: Optional[int] = None,
+               end: Optional[int] = None) -> bytes:
+    """The whole file, or bytes ``start..end`` (``end`` defaults to the size)."""
+def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> None:
+    """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
+def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...

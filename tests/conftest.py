@@ -46,3 +46,12 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A loopback S3 server (moto) for the session: ``.endpoint``, ``.options(bucket)``, ``.create_bucket(name)``."""
+    from s3server import S3Server  # tests/ is on sys.path (rootdir conftest, no package)
+
+    with S3Server() as server:
+        yield server
