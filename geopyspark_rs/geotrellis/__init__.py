@@ -14,10 +14,12 @@ from .partition import check_partition_strategy  # noqa: F401
 from .union import check_layers, union  # noqa: F401  (the function shadows the submodule, as in GeoPySpark)
 from .combine_bands import combine_bands  # noqa: F401,E402
 from . import geotiff  # noqa: F401,E402  (a module, as in GeoPySpark: gps.geotiff.get)
+from . import s3  # noqa: F401,E402
+from .s3 import Credentials  # noqa: F401,E402
 
 __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
     "LayoutDefinition", "Bounds", "Metadata", "GlobalLayout", "LocalLayout", "RasterizerOptions",
     "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
-    "CellValue", "Histogram", "RasterLayer", "TiledRasterLayer", "union", "combine_bands", "geotiff",
+    "CellValue", "Histogram", "RasterLayer", "TiledRasterLayer", "union", "combine_bands", "geotiff", "Credentials",
 ] + list(_constants_all)
