@@ -1,1 +1,8 @@
 //! GeoTIFF: header and GeoKey parsing, windowed reads, and the GeoTIFF/COG writer.
+
+pub mod cached;
+pub mod decode;
+pub mod geokeys;
+pub mod ifd;
+pub mod info;
+pub mod read;

@@ -1,0 +1,323 @@
+//! Decoding one segment (strip or tile): decompression, byte order, predictors and bit unpacking, to
+//! little-endian samples in the segment's own layout (chunky or one plane).
+//!
+//! Segments are decoded here rather than through the `tiff` crate's chunk reader so that compressed
+//! bytes come straight from the prefetched ranges, scratch buffers are reused across segments, and
+//! every malformed input is an error rather than one of the crate's panics.
+
+use super::info::{ImageLayout, SampleKind};
+
+/// Reusable buffers for decoding segments.
+#[derive(Default)]
+pub struct Scratch {
+    inflate: Option<flate2::Decompress>,
+    raw: Vec<u8>,
+}
+
+/// Shape of one segment as stored.
+pub struct SegmentShape {
+    /// Columns stored per row (the tile width, or the image width for strips).
+    pub cols: usize,
+    /// Rows that hold image data (a last strip may be shorter than RowsPerStrip).
+    pub rows: usize,
+    /// Samples per pixel in this segment (1 for planar images).
+    pub samples: usize,
+}
+
+impl SegmentShape {
+    /// Bytes of one stored row (1-bit rows are padded to whole bytes).
+    pub fn row_bytes(&self, kind: SampleKind) -> usize {
+        (self.cols * self.samples * kind.bits()).div_ceil(8)
+    }
+}
+
+/// Decodes `data` into `out` (resized to `rows * cols * samples * kind.bytes()`), little-endian.
+pub fn decode_segment(
+    layout: &ImageLayout,
+    little_endian: bool,
+    data: &[u8],
+    shape: &SegmentShape,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let kind = layout.kind;
+    let row_bytes = shape.row_bytes(kind);
+    let needed = row_bytes * shape.rows;
+    // 1-bit samples are unpacked after decompression, so they need a separate buffer.
+    let unpack = kind == SampleKind::Bit;
+    let mut target = if unpack { std::mem::take(&mut scratch.raw) } else { std::mem::take(out) };
+    let result = decompress(layout, data, shape, needed, scratch, &mut target);
+    if let Err(e) = result {
+        if unpack {
+            scratch.raw = target;
+        } else {
+            *out = target;
+        }
+        return Err(e);
+    }
+    target.truncate(needed);
+    if unpack {
+        unpack_bits(&target, shape, out);
+        scratch.raw = target;
+        return Ok(());
+    }
+    *out = target;
+    match layout.predictor {
+        1 => {
+            if !little_endian {
+                swap_to_le(out, kind.bytes());
+            }
+        }
+        2 => {
+            if !little_endian {
+                swap_to_le(out, kind.bytes());
+            }
+            horizontal_predictor(out, row_bytes, shape.samples, kind.bytes());
+        }
+        3 if matches!(kind, SampleKind::F32 | SampleKind::F64) => {
+            float_predictor(out, row_bytes, shape.samples, kind.bytes());
+        }
+        p => return Err(format!("unsupported predictor {p} for {}-bit samples", kind.bits())),
+    }
+    Ok(())
+}
+
+/// Decompresses into `out`, which ends up holding at least `needed` bytes.
+fn decompress(
+    layout: &ImageLayout,
+    data: &[u8],
+    shape: &SegmentShape,
+    needed: usize,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let short = |got: usize| format!("segment decodes to {got} bytes, {needed} expected (truncated or corrupt)");
+    match layout.compression {
+        1 => {
+            if data.len() < needed {
+                return Err(short(data.len()));
+            }
+            out.clear();
+            out.extend_from_slice(&data[..needed]);
+        }
+        8 | 32946 => {
+            out.resize(needed, 0);
+            let z = scratch.inflate.get_or_insert_with(|| flate2::Decompress::new(true));
+            z.reset(true);
+            let status = z
+                .decompress(data, out, flate2::FlushDecompress::Finish)
+                .map_err(|e| format!("corrupt deflate data: {e}"))?;
+            let got = z.total_out() as usize;
+            // Writers may pad a last strip to full size: a full buffer before the stream's end is fine.
+            if got < needed {
+                return Err(match status {
+                    flate2::Status::StreamEnd => short(got),
+                    _ => format!("deflate stream ends early ({got} of {needed} bytes): truncated or corrupt"),
+                });
+            }
+        }
+        5 => {
+            out.resize(needed, 0);
+            let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+            let (mut inp, mut pos) = (data, 0usize);
+            while pos < needed {
+                let r = dec.decode_bytes(inp, &mut out[pos..]);
+                pos += r.consumed_out;
+                inp = &inp[r.consumed_in..];
+                match r.status {
+                    Ok(weezl::LzwStatus::Done) => break,
+                    Ok(weezl::LzwStatus::NoProgress) => break,
+                    Ok(weezl::LzwStatus::Ok) => {}
+                    Err(e) => return Err(format!("corrupt LZW data: {e}")),
+                }
+            }
+            if pos < needed {
+                return Err(short(pos));
+            }
+        }
+        32773 => {
+            out.clear();
+            out.reserve(needed);
+            let mut i = 0;
+            while i < data.len() && out.len() < needed {
+                let n = data[i] as i8;
+                i += 1;
+                if n >= 0 {
+                    let count = n as usize + 1;
+                    let lit = data.get(i..i + count).ok_or_else(|| "truncated PackBits literal run".to_string())?;
+                    out.extend_from_slice(lit);
+                    i += count;
+                } else if n != -128 {
+                    let b = *data.get(i).ok_or_else(|| "truncated PackBits repeat run".to_string())?;
+                    out.resize(out.len() + (1 - n as isize) as usize, b);
+                    i += 1;
+                }
+            }
+            if out.len() < needed {
+                return Err(short(out.len()));
+            }
+        }
+        50000 => {
+            // The frame may hold a full-size last strip: allow room for it.
+            let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
+            out.resize(full, 0);
+            let got = zstd::bulk::decompress_to_buffer(data, &mut out[..]).map_err(|e| format!("corrupt zstd data: {e}"))?;
+            if got < needed {
+                return Err(short(got));
+            }
+        }
+        7 => decode_jpeg(layout, data, shape, needed, out)?,
+        c => return Err(format!("unsupported compression {c}")),
+    }
+    Ok(())
+}
+
+fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+    if layout.kind != SampleKind::U8 {
+        return Err("JPEG compression needs 8-bit samples".into());
+    }
+    // A shared JPEGTables stream (SOI tables EOI) goes before the segment's own stream (SOI ... EOI).
+    let mut stream = Vec::with_capacity(data.len() + layout.jpeg_tables.as_ref().map_or(0, |t| t.len()));
+    match &layout.jpeg_tables {
+        Some(t) if t.len() >= 4 && data.len() >= 2 => {
+            stream.extend_from_slice(&t[..t.len() - 2]);
+            stream.extend_from_slice(&data[2..]);
+        }
+        _ => stream.extend_from_slice(data),
+    }
+    let mut dec = zune_jpeg::JpegDecoder::new(ZCursor::new(stream));
+    dec.decode_headers().map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    let mut options = DecoderOptions::default().set_max_width(1 << 16).set_max_height(1 << 16);
+    // YCbCr is converted to RGB as GDAL does; other photometrics keep the stored components.
+    let colorspace = match (layout.photometric, dec.input_colorspace()) {
+        (6, _) => ColorSpace::RGB,
+        (_, Some(cs)) => cs,
+        (_, None) => ColorSpace::RGB,
+    };
+    options = options.jpeg_set_out_colorspace(colorspace);
+    dec.set_options(options);
+    let pixels = dec.decode().map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    let info = dec.info().ok_or_else(|| "JPEG without a frame header".to_string())?;
+    let (w, h) = (info.width as usize, info.height as usize);
+    let comps = if w * h > 0 { pixels.len() / (w * h) } else { 0 };
+    if comps != shape.samples || w < shape.cols.min(w) || h < shape.rows {
+        return Err(format!(
+            "JPEG segment is {w}x{h} with {comps} components, {}x{} with {} expected",
+            shape.cols, shape.rows, shape.samples
+        ));
+    }
+    out.clear();
+    out.reserve(needed);
+    let row = shape.cols * comps;
+    for r in 0..shape.rows {
+        let src = &pixels[r * w * comps..][..row.min(w * comps)];
+        out.extend_from_slice(src);
+        out.resize((r + 1) * row, 0);
+    }
+    Ok(())
+}
+
+fn swap_to_le(buf: &mut [u8], n: usize) {
+    if n > 1 {
+        for c in buf.chunks_exact_mut(n) {
+            c.reverse();
+        }
+    }
+}
+
+/// Undoes horizontal differencing (predictor 2) on little-endian samples.
+fn horizontal_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usize) {
+    macro_rules! acc {
+        ($t:ty) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            let get = |b: &[u8], i: usize| <$t>::from_le_bytes(b[i * N..(i + 1) * N].try_into().unwrap_or_default());
+            for row in buf.chunks_exact_mut(row_bytes) {
+                for i in samples..row.len() / N {
+                    let v = get(row, i).wrapping_add(get(row, i - samples));
+                    row[i * N..(i + 1) * N].copy_from_slice(&v.to_le_bytes());
+                }
+            }
+        }};
+    }
+    match n {
+        1 => {
+            for row in buf.chunks_exact_mut(row_bytes) {
+                for i in samples..row.len() {
+                    row[i] = row[i].wrapping_add(row[i - samples]);
+                }
+            }
+        }
+        2 => acc!(u16),
+        4 => acc!(u32),
+        8 => acc!(u64),
+        _ => {}
+    }
+}
+
+/// Undoes the floating-point predictor (3): byte-wise differencing over the row, then the bytes of
+/// each sample gathered from the row's byte planes (most significant plane first).
+fn float_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usize) {
+    let mut tmp = vec![0u8; row_bytes];
+    for row in buf.chunks_exact_mut(row_bytes) {
+        for i in samples..row.len() {
+            row[i] = row[i].wrapping_add(row[i - samples]);
+        }
+        tmp.copy_from_slice(row);
+        let count = row_bytes / n;
+        for (b, plane) in tmp.chunks_exact(count).enumerate() {
+            let dst_byte = n - 1 - b;
+            for (i, &v) in plane.iter().enumerate() {
+                row[i * n + dst_byte] = v;
+            }
+        }
+    }
+}
+
+/// 1-bit samples (rows padded to bytes, most significant bit first) to one byte each.
+fn unpack_bits(packed: &[u8], shape: &SegmentShape, out: &mut Vec<u8>) {
+    let per_row = shape.cols * shape.samples;
+    let row_bytes = per_row.div_ceil(8);
+    out.clear();
+    out.reserve(per_row * shape.rows);
+    for r in 0..shape.rows {
+        let row = &packed[r * row_bytes..(r + 1) * row_bytes];
+        out.extend((0..per_row).map(|j| (row[j >> 3] >> (7 - (j & 7))) & 1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_predictor_restores_samples() {
+        let vals = [1.5f32, -2.25, 1e10, 0.0];
+        // Encode as libtiff does: byte planes (big-endian order), then byte differencing.
+        let n = 4;
+        let mut planes = vec![0u8; 16];
+        for (i, v) in vals.iter().enumerate() {
+            for (b, byte) in v.to_be_bytes().iter().enumerate() {
+                planes[b * 4 + i] = *byte;
+            }
+        }
+        for i in (1..16).rev() {
+            planes[i] = planes[i].wrapping_sub(planes[i - 1]);
+        }
+        float_predictor(&mut planes, 16, 1, n);
+        let back: Vec<f32> = planes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(back, vals);
+    }
+
+    #[test]
+    fn packbits_and_bits() {
+        let layout_kind = SampleKind::Bit;
+        let shape = SegmentShape { cols: 10, rows: 1, samples: 1 };
+        let mut out = Vec::new();
+        unpack_bits(&[0b1010_0000, 0b0100_0000], &shape, &mut out);
+        assert_eq!(out, vec![1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(shape.row_bytes(layout_kind), 2);
+    }
+}
