@@ -40,18 +40,6 @@ def _parallelism(spark) -> int:
     return spark.sparkContext.defaultParallelism
 
 
-_registered: set[int] = set()
-
-
-def register_data_source(spark) -> None:
-    """Registers format("geotiff") on ``spark`` (Spark also finds it by itself in ``pyspark_geotiff``)."""
-    from .datasource import GeoTiffDataSource
-
-    if id(spark) not in _registered:
-        spark.dataSource.register(GeoTiffDataSource)
-        _registered.add(id(spark))
-
-
 def read_layer_dataframe(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_partitions=None,
                          partition_bytes=DEFAULT_PARTITION_BYTES, time_tag=DEFAULT_GEOTIFF_TIME_TAG,
                          time_format=DEFAULT_GEOTIFF_TIME_FORMAT, delimiter=None, s3_credentials=None):
@@ -60,7 +48,6 @@ def read_layer_dataframe(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX
     from .datasource import PLAN_OPTION
 
     spark = active_session()
-    register_data_source(spark)
     layer_type = LayerType(layer_type)
     uris = [uri] if isinstance(uri, str) else list(uri)
     if s3_credentials is not None and not all(s3.is_s3_uri(u) for u in uris):

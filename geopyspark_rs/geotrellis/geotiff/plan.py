@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ... import _native
 from ..constants import LayerType
 from .time_format import parse_instant_ms
@@ -100,7 +102,7 @@ def list_windows(info: dict, max_tile_size) -> list[tuple[int, int, int, int]]:
 
 def units_of(uri: str, info: dict, windows, crs, instant) -> list[ReadUnit]:
     """Windows grouped into units: one row of windows each, split where it would exceed UNIT_MAX_BYTES."""
-    cell_size = max(1, _native.cell_type_info(info["cell_type"])[1] // 8) * info["bands"]
+    cell_size = np.dtype(_native.cell_type_info(info["cell_type"])[2]).itemsize * info["bands"]
     units, current = [], None
     for w in windows:
         size = w[2] * w[3] * cell_size
