@@ -57,3 +57,14 @@ def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_ru
     returns the combined rows and where the unfinished last run starts."""
 def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
 def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
+
+# GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,
+# compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
+# predictor (bool), interleave ('band'|'pixel'), color_space (int), color_map (list of 0xRRGGBBAA),
+# head_tags (dict), band_tags (list of dicts), decimations (list of int), resample_method (str), cog (bool).
+def write_geotiff(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                  extent: tuple[float, float, float, float], crs: Optional[str],
+                  options: Optional[dict] = None) -> bytes: ...
+def write_geotiff_file(path: str, cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                       extent: tuple[float, float, float, float], crs: Optional[str],
+                       options: Optional[dict] = None) -> None: ...

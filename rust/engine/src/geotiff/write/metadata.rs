@@ -60,7 +60,11 @@ pub fn gdal_metadata_xml(head: &[(String, String)], bands: &[Vec<(String, String
             xml.push_str(&format!(" sample=\"{s}\""));
         }
         xml.push('>');
-        escape(value, &mut xml);
+        // GDAL escapes item values once itself and once more when serialising the XML, and unescapes
+        // twice on reading; a singly escaped '&' would cut the value short.
+        let mut once = String::new();
+        escape(value, &mut once);
+        escape(&once, &mut xml);
         xml.push_str("</Item>\n");
     };
     for (k, v) in head {
@@ -71,7 +75,7 @@ pub fn gdal_metadata_xml(head: &[(String, String)], bands: &[Vec<(String, String
             item(k, v, Some(b));
         }
     }
-    xml.push_str("</GDALMetadata>");
+    xml.push_str("</GDALMetadata>\n");
     Some(xml)
 }
 
@@ -129,8 +133,8 @@ mod tests {
             &[vec![], vec![("k".into(), "v\"".into())]],
         )
         .unwrap();
-        assert!(xml.contains("<Item name=\"a&amp;b\">&lt;x&gt;</Item>"));
-        assert!(xml.contains("<Item name=\"k\" sample=\"1\">v&quot;</Item>"));
+        assert!(xml.contains("<Item name=\"a&amp;b\">&amp;lt;x&amp;gt;</Item>"));
+        assert!(xml.contains("<Item name=\"k\" sample=\"1\">v&amp;quot;</Item>"));
         assert_eq!(gdal_metadata_xml(&[], &[vec![]]), None);
     }
 

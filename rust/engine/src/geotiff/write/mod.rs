@@ -61,7 +61,8 @@ pub const CMYK: u16 = 5;
 pub struct WriteOptions {
     pub storage: Storage,
     pub compression: Compression,
-    /// Horizontal differencing for integer cells, the floating point predictor for float cells.
+    /// Horizontal differencing for integer cells, the floating point predictor for float cells; ignored
+    /// without compression.
     pub predictor: bool,
     /// `None`: band interleave, or pixel interleave for a COG.
     pub interleave: Option<Interleave>,
@@ -245,7 +246,9 @@ impl Plan {
         };
 
         let predictor = match (o.predictor, dt) {
+            // Readers apply a predictor only inside a codec (libtiff, GDAL): uncompressed data takes none.
             (false, _) => Predictor::None,
+            (true, _) if o.compression == Compression::None => Predictor::None,
             (true, DataType::Bool) => return Err(bad("predictor: 1-bit (bool) cells take no predictor".into())),
             (true, dt) if dt.is_float() => Predictor::FloatingPoint,
             (true, _) => Predictor::Horizontal,
