@@ -71,3 +71,13 @@ def read_bytes(uri: str, options: Optional[dict[str, str]] = None, start: Option
 def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> None:
     """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
 def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...
+# GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,
+# compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
+# predictor (bool), interleave ('band'|'pixel'), color_space (int), color_map (list of 0xRRGGBBAA),
+# head_tags (dict), band_tags (list of dicts), decimations (list of int), resample_method (str), cog (bool).
+def write_geotiff(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                  extent: tuple[float, float, float, float], crs: Optional[str],
+                  options: Optional[dict] = None) -> bytes: ...
+def write_geotiff_file(path: str, cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                       extent: tuple[float, float, float, float], crs: Optional[str],
+                       options: Optional[dict] = None) -> None: ...

@@ -6,3 +6,4 @@ pub mod geokeys;
 pub mod ifd;
 pub mod info;
 pub mod read;
+pub mod write;
