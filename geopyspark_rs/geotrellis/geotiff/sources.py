@@ -63,7 +63,8 @@ def _assemble_bands(sources, layout_type, layer_type, target_crs, num_partitions
         targets.extend(t for _, t in mapping)
     if sorted(targets) != list(range(len(targets))):
         raise ValueError(f"the SourceInfo target bands must be 0..{len(targets) - 1} once each, got {targets}")
-    metadata = union(rasters).collect_metadata(layout_type) if target_crs is None else None
+    everything = union(rasters) if len(rasters) > 1 else rasters[0]
+    metadata = everything.collect_metadata(layout_type) if target_crs is None else None
     tiled = [r.tile_to_layout(metadata or layout_type, target_crs, resample_method, partition_strategy)
              for r in rasters]
     combined = combine_bands(tiled) if len(tiled) > 1 else tiled[0]

@@ -97,7 +97,7 @@ def encode_geotiffs(df, tiled: bool, layer_type: LayerType, options: dict, metad
             cts, bands, rows, cols = (batch.column(c).to_pylist() for c in ("cell_type", "bands", "rows", "cols"))
             cells = batch.column("cells")
             tiffs = [
-                _native.write_geotiff(cells[i].as_buffer(), cts[i], bands[i], rows[i], cols[i],
+                _native.write_geotiff(cells[i].as_py(), cts[i], bands[i], rows[i], cols[i],
                                       tuple(extents[i]), crs[i], options)
                 for i in range(batch.num_rows)
             ]
