@@ -4,6 +4,8 @@ Run with `dev/quickstart` (sets up the venv and the extension first). No SparkSe
 the first layer operation starts an embedded local[*] Spark by itself.
 """
 
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -31,8 +33,17 @@ def main():
         xmin = i * (cols // 4) * cell
         extent = gps.Extent(xmin, 0.0, xmin + part.shape[1] * cell, rows * cell)
         rasters.append((gps.ProjectedExtent(extent, epsg=3857), gps.Tile.from_numpy_array(part[np.newaxis], np.nan)))
-    raster = gps.RasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, rasters)
-    print(raster)
+    in_memory = gps.RasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, rasters)
+
+    # Round trip through GeoTIFF: one deflate GeoTIFF per raster, written by the Rust writer on the
+    # executors, then read back by windows with gps.geotiff.get (the driver reads only the headers).
+    folder = tempfile.mkdtemp(prefix="gps-quickstart-")
+    tiffs = in_memory.to_geotiff_rdd(compression=gps.Compression.DEFLATE_COMPRESSION).collect()
+    for i, (_, tiff) in enumerate(sorted(tiffs, key=lambda kv: kv[0].extent.xmin)):
+        with open(os.path.join(folder, f"dem_{i}.tif"), "wb") as f:
+            f.write(tiff)
+    raster = gps.geotiff.get(gps.LayerType.SPATIAL, folder, max_tile_size=256)
+    print(raster, "read from", len(tiffs), "GeoTIFFs in", folder, "as", raster.count(), "windows")
 
     metadata = raster.collect_metadata(gps.LocalLayout(256))
     print("layout:", metadata.tile_layout, "bounds:", metadata.bounds.minKey, "..", metadata.bounds.maxKey)
@@ -60,6 +71,9 @@ def main():
     print("stitched elevation in feet:", stitched.cells.shape, stitched.cell_type,
           f"max {np.nanmax(stitched.cells):.1f} ft")
     assert np.allclose(stitched.cells[0, :rows, :cols], dem * np.float32(3.28084), equal_nan=True, rtol=1e-6)
+    cog = os.path.join(folder, "dem_cog.tif")
+    layer.save_stitched(cog, cog=True)
+    print("stitched Cloud Optimized GeoTIFF:", cog, os.path.getsize(cog), "bytes")
     print(f"done in {time.time() - t0:.1f} s")
 
 
