@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::PyRecordBatch;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 
 fn open(uri: &str, options: Option<BTreeMap<String, String>>) -> gps_engine::Result<(CachedSource, GeoTiffInfo)> {
     let options: StoreOptions = options.unwrap_or_default();

@@ -101,19 +101,22 @@ fn decompress(
             out.extend_from_slice(&data[..needed]);
         }
         8 | 32946 => {
-            out.resize(needed, 0);
+            // Room for a full-size segment plus one byte, and the stream must reach its end (and pass
+            // its checksum) within it: truncated or garbled data is an error, never garbage cells.
+            // (Some writers pad a short last strip to the full strip size.)
+            let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
+            out.resize(full + 1, 0);
             let z = scratch.inflate.get_or_insert_with(|| flate2::Decompress::new(true));
             z.reset(true);
             let status = z
                 .decompress(data, out, flate2::FlushDecompress::Finish)
                 .map_err(|e| format!("corrupt deflate data: {e}"))?;
             let got = z.total_out() as usize;
-            // Writers may pad a last strip to full size: a full buffer before the stream's end is fine.
+            if status != flate2::Status::StreamEnd {
+                return Err(format!("deflate stream does not end where expected ({got} bytes decoded, {needed} expected): truncated or corrupt"));
+            }
             if got < needed {
-                return Err(match status {
-                    flate2::Status::StreamEnd => short(got),
-                    _ => format!("deflate stream ends early ({got} of {needed} bytes): truncated or corrupt"),
-                });
+                return Err(short(got));
             }
         }
         5 => {
@@ -319,5 +322,25 @@ mod tests {
         unpack_bits(&[0b1010_0000, 0b0100_0000], &shape, &mut out);
         assert_eq!(out, vec![1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(shape.row_bytes(layout_kind), 2);
+    }
+}
+
+#[cfg(test)]
+mod deflate_tests {
+    use std::io::Write;
+
+    #[test]
+    fn bad_checksum_is_an_error() {
+        let raw: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 13) as u8).collect();
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&raw).unwrap();
+        let mut z = enc.finish().unwrap();
+        let n = z.len();
+        z[n - 1] ^= 0xFF;
+        let mut d = flate2::Decompress::new(true);
+        let mut out = vec![0u8; 5001];
+        let r = d.decompress(&z, &mut out, flate2::FlushDecompress::Finish);
+        eprintln!("result {:?} total_out {}", r, d.total_out());
+        assert!(r.is_err());
     }
 }

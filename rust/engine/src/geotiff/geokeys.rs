@@ -129,7 +129,8 @@ impl GeoKeys {
         let projected = match model {
             Some(1) => true,
             Some(2) => false,
-            Some(_) => return None,
+            // ESRI writes Web Mercator as a user-defined model with only a citation (its WKT name).
+            Some(_) => return self.esri_web_mercator(),
             None if pcs.is_none() && gcs.is_none() => return None,
             None => pcs.is_some(),
         };
@@ -144,6 +145,13 @@ impl GeoKeys {
                 _ => Some(format!("+proj=longlat {}+no_defs ", self.datum_params())),
             }
         }
+    }
+
+    fn esri_web_mercator(&self) -> Option<String> {
+        let cited = [1026u16, 3073].iter().any(|id| {
+            matches!(self.0.get(id), Some(KeyValue::Ascii(s)) if s.contains("Web_Mercator"))
+        });
+        cited.then(|| "EPSG:3857".to_string())
     }
 
     /// Datum or ellipsoid parameters (`"+datum=NAD27 "`), from the geographic keys; WGS84 when none.
@@ -173,7 +181,7 @@ impl GeoKeys {
             return match (b, rf) {
                 (_, Some(rf)) if rf > 0.0 => format!("+a={a} +rf={rf} "),
                 (Some(b), _) if b != a => format!("+a={a} +b={b} "),
-                _ => format!("+a={a} +b={a} "),
+                _ => format!("+R={a} "),
             };
         }
         "+datum=WGS84 ".to_string()
@@ -632,7 +640,8 @@ mod tests {
             "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs",
             "+proj=stere +lat_0=90 +lat_ts=70 +lon_0=-45 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs",
             "+proj=longlat +ellps=clrk66 +no_defs",
-            "+proj=longlat +a=6371000 +b=6371000 +no_defs",
+            "+proj=longlat +R=6371000 +no_defs",
+            "+proj=longlat +a=6378137 +b=6356752.3 +no_defs",
         ] {
             let back = round_trip(p);
             assert_same_params(p, &back);

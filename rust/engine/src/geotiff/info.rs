@@ -283,8 +283,10 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         .get(GDAL_NODATA)
         .and_then(|v| v.as_str())
         .and_then(|s| parse_gdal_number(s.trim()));
+    // As rasterio reports it: at float32 precision, and none when outside an integer type's range.
     let no_data = match (image.kind, raw_no_data) {
         (SampleKind::F32, Some(v)) => Some(v as f32 as f64),
+        (kind, Some(v)) if !in_range(kind, v) => None,
         (_, v) => v,
     };
     let cell_type = geotrellis_cell_type(image.kind, raw_no_data);
@@ -372,6 +374,22 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
     })
 }
 
+fn in_range(kind: SampleKind, v: f64) -> bool {
+    let (lo, hi) = match kind {
+        SampleKind::Bit => (0.0, 1.0),
+        SampleKind::U8 => (0.0, 255.0),
+        SampleKind::I8 => (-128.0, 127.0),
+        SampleKind::U16 => (0.0, 65535.0),
+        SampleKind::I16 => (-32768.0, 32767.0),
+        SampleKind::U32 => (0.0, u32::MAX as f64),
+        SampleKind::I32 => (i32::MIN as f64, i32::MAX as f64),
+        SampleKind::U64 => (0.0, u64::MAX as f64),
+        SampleKind::I64 => (i64::MIN as f64, i64::MAX as f64),
+        SampleKind::F32 | SampleKind::F64 => return true,
+    };
+    v >= lo && v <= hi
+}
+
 /// A number as GDAL writes GDAL_NODATA ("-9999", "1e+20", "nan", "-inf").
 fn parse_gdal_number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok()
@@ -451,7 +469,7 @@ fn metadata_items(xml: &str) -> Vec<MetadataItem> {
                 return None;
             }
             let v = &attrs[i + key.len()..];
-            Some(unescape(&v[..v.find('"')?]))
+            Some(unescape(&unescape(&v[..v.find('"')?])))
         };
         let Some(name) = attr("name") else { continue };
         if attr("role").is_some() || attr("domain").is_some_and(|d| !d.is_empty()) {
@@ -464,7 +482,9 @@ fn metadata_items(xml: &str) -> Vec<MetadataItem> {
             },
             None => None,
         };
-        items.push(MetadataItem { name, sample, value: unescape(value) });
+        // GDAL escapes item text twice when writing (`&` is stored as `&amp;amp;`) and unescapes twice
+        // when reading; do the same so values agree with GDAL's.
+        items.push(MetadataItem { name, sample, value: unescape(&unescape(value)) });
     }
     items
 }
