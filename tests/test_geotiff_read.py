@@ -397,7 +397,13 @@ def test_jpeg_close_to_gdal(tmp_path, photometric):
     with rasterio.open(path) as src:
         theirs = src.read()
     (ours,) = read(path, [(0, 0, 120, 100)])
-    assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
+    diff = np.abs(ours.astype(int) - theirs.astype(int))
+    if photometric == "rgb":
+        assert diff.max() <= 1
+    else:
+        # YCbCr with 2x2 chroma subsampling: libjpeg's "fancy" chroma upsampling and zune-jpeg's
+        # differ near colour edges, by up to a few levels; on average they agree to well under one.
+        assert diff.max() <= 4 and diff.mean() < 0.5
 
 
 def test_palette_and_tags(tmp_path):
