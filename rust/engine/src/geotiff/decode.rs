@@ -105,11 +105,13 @@ fn decompress(
             // its checksum) within it: truncated or garbled data is an error, never garbage cells.
             // (Some writers pad a short last strip to the full strip size.)
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
-            out.resize(full + 1, 0);
+            // decompress_vec fills spare capacity: no zero-filling pass over the output.
+            out.clear();
+            out.reserve(full + 1);
             let z = scratch.inflate.get_or_insert_with(|| flate2::Decompress::new(true));
             z.reset(true);
             let status = z
-                .decompress(data, out, flate2::FlushDecompress::Finish)
+                .decompress_vec(data, out, flate2::FlushDecompress::Finish)
                 .map_err(|e| format!("corrupt deflate data: {e}"))?;
             let got = z.total_out() as usize;
             if status != flate2::Status::StreamEnd {
@@ -264,16 +266,29 @@ fn horizontal_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usi
 /// each sample gathered from the row's byte planes (most significant plane first).
 fn float_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usize) {
     let mut tmp = vec![0u8; row_bytes];
+    let count = row_bytes / n;
     for row in buf.chunks_exact_mut(row_bytes) {
-        for i in samples..row.len() {
-            row[i] = row[i].wrapping_add(row[i - samples]);
-        }
         tmp.copy_from_slice(row);
-        let count = row_bytes / n;
-        for (b, plane) in tmp.chunks_exact(count).enumerate() {
-            let dst_byte = n - 1 - b;
-            for (i, &v) in plane.iter().enumerate() {
-                row[i * n + dst_byte] = v;
+        for i in samples..tmp.len() {
+            tmp[i] = tmp[i].wrapping_add(tmp[i - samples]);
+        }
+        // Sequential writes, one read stream per byte plane.
+        match n {
+            4 => {
+                let (p0, rest) = tmp.split_at(count);
+                let (p1, rest) = rest.split_at(count);
+                let (p2, p3) = rest.split_at(count);
+                for (i, d) in row.chunks_exact_mut(4).enumerate() {
+                    d.copy_from_slice(&[p3[i], p2[i], p1[i], p0[i]]);
+                }
+            }
+            _ => {
+                for (b, plane) in tmp.chunks_exact(count).enumerate() {
+                    let dst_byte = n - 1 - b;
+                    for (i, &v) in plane.iter().enumerate() {
+                        row[i * n + dst_byte] = v;
+                    }
+                }
             }
         }
     }

@@ -74,9 +74,31 @@ pub fn read_windows(src: &CachedSource, info: &GeoTiffInfo, ifd: usize, windows:
 
     let cell_type = info.cell_type;
     let bpc = cell_type.bytes_per_cell();
+    // A window that is exactly one whole segment of a single-band image, used by no other window, is
+    // decoded straight into its output buffer (no zero-filling, no copy).
+    let direct_ok = !layout.planar && layout.bands == 1 && layout.kind.bytes() == bpc && layout.kind != SampleKind::Bit;
+    let mut direct: BTreeMap<usize, usize> = BTreeMap::new();
+    if direct_ok {
+        for (&seg, wins) in &users {
+            if let [wi] = wins[..] {
+                let (x, y, w, h) = windows[wi];
+                let (sx0, sy0) = ((seg % across) * layout.segment_cols, (seg / across) * layout.segment_rows);
+                if (x, y, w) == (sx0, sy0, layout.segment_cols) && h == layout.segment_rows.min(layout.height - sy0) {
+                    direct.insert(seg, wi);
+                }
+            }
+        }
+    }
+    let direct_windows: std::collections::HashSet<usize> = direct.values().copied().collect();
     let mut out: Vec<Raster> = windows
         .iter()
-        .map(|&(_, _, w, h)| Raster { cell_type, bands: layout.bands, rows: h, cols: w, cells: vec![0u8; layout.bands * w * h * bpc] })
+        .enumerate()
+        .map(|(wi, &(_, _, w, h))| {
+            let n = layout.bands * w * h * bpc;
+            // Room for the decoders' spare byte, so decoding in place does not reallocate.
+            let cells = if direct_windows.contains(&wi) { Vec::with_capacity(n + 1) } else { vec![0u8; n] };
+            Raster { cell_type, bands: layout.bands, rows: h, cols: w, cells }
+        })
         .collect();
 
     let mut scratch = Scratch::default();
@@ -98,9 +120,16 @@ pub fn read_windows(src: &CachedSource, info: &GeoTiffInfo, ifd: usize, windows:
                 continue;
             }
             let data = src.read_shared(range.start, range.end - range.start)?;
-            decode_segment(layout, info.little_endian, &data, &shape, &mut scratch, &mut seg_buf).map_err(|e| {
-                EngineError::geotiff(path, format!("segment {index} (bytes {}..{}): {e}", range.start, range.end))
-            })?;
+            let fail = |e: String| EngineError::geotiff(path, format!("segment {index} (bytes {}..{}): {e}", range.start, range.end));
+            if let Some(&wi) = direct.get(&seg) {
+                let cells = &mut out[wi].cells;
+                decode_segment(layout, info.little_endian, &data, &shape, &mut scratch, cells).map_err(fail)?;
+                if cells.len() != layout.bands * windows[wi].2 * windows[wi].3 * bpc {
+                    return Err(fail("decoded segment has the wrong size".into()));
+                }
+                continue;
+            }
+            decode_segment(layout, info.little_endian, &data, &shape, &mut scratch, &mut seg_buf).map_err(fail)?;
             for &wi in wins {
                 copy_intersection(&seg_buf, &mut out[wi], windows[wi], layout, (sx0, sy0), &shape, p, &copier);
             }
