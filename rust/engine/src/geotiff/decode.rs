@@ -11,6 +11,7 @@ use super::info::{ImageLayout, SampleKind};
 #[derive(Default)]
 pub struct Scratch {
     inflate: Option<flate2::Decompress>,
+    lzw: Option<weezl::decode::Decoder>,
     raw: Vec<u8>,
 }
 
@@ -45,7 +46,11 @@ pub fn decode_segment(
     let needed = row_bytes * shape.rows;
     // 1-bit samples are unpacked after decompression, so they need a separate buffer.
     let unpack = kind == SampleKind::Bit;
-    let mut target = if unpack { std::mem::take(&mut scratch.raw) } else { std::mem::take(out) };
+    let mut target = if unpack {
+        std::mem::take(&mut scratch.raw)
+    } else {
+        std::mem::take(out)
+    };
     let result = decompress(layout, data, shape, needed, scratch, &mut target);
     if let Err(e) = result {
         if unpack {
@@ -77,7 +82,12 @@ pub fn decode_segment(
         3 if matches!(kind, SampleKind::F32 | SampleKind::F64) => {
             float_predictor(out, row_bytes, shape.samples, kind.bytes());
         }
-        p => return Err(format!("unsupported predictor {p} for {}-bit samples", kind.bits())),
+        p => {
+            return Err(format!(
+                "unsupported predictor {p} for {}-bit samples",
+                kind.bits()
+            ))
+        }
     }
     Ok(())
 }
@@ -91,7 +101,9 @@ fn decompress(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
-    let short = |got: usize| format!("segment decodes to {got} bytes, {needed} expected (truncated or corrupt)");
+    let short = |got: usize| {
+        format!("segment decodes to {got} bytes, {needed} expected (truncated or corrupt)")
+    };
     match layout.compression {
         1 => {
             if data.len() < needed {
@@ -108,7 +120,9 @@ fn decompress(
             // decompress_vec fills spare capacity: no zero-filling pass over the output.
             out.clear();
             out.reserve(full + 1);
-            let z = scratch.inflate.get_or_insert_with(|| flate2::Decompress::new(true));
+            let z = scratch
+                .inflate
+                .get_or_insert_with(|| flate2::Decompress::new(true));
             z.reset(true);
             let status = z
                 .decompress_vec(data, out, flate2::FlushDecompress::Finish)
@@ -123,7 +137,10 @@ fn decompress(
         }
         5 => {
             out.resize(needed, 0);
-            let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+            let dec = scratch.lzw.get_or_insert_with(|| {
+                weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            });
+            dec.reset();
             let (mut inp, mut pos) = (data, 0usize);
             while pos < needed {
                 let r = dec.decode_bytes(inp, &mut out[pos..]);
@@ -149,11 +166,15 @@ fn decompress(
                 i += 1;
                 if n >= 0 {
                     let count = n as usize + 1;
-                    let lit = data.get(i..i + count).ok_or_else(|| "truncated PackBits literal run".to_string())?;
+                    let lit = data
+                        .get(i..i + count)
+                        .ok_or_else(|| "truncated PackBits literal run".to_string())?;
                     out.extend_from_slice(lit);
                     i += count;
                 } else if n != -128 {
-                    let b = *data.get(i).ok_or_else(|| "truncated PackBits repeat run".to_string())?;
+                    let b = *data
+                        .get(i)
+                        .ok_or_else(|| "truncated PackBits repeat run".to_string())?;
                     out.resize(out.len() + (1 - n as isize) as usize, b);
                     i += 1;
                 }
@@ -166,7 +187,8 @@ fn decompress(
             // The frame may hold a full-size last strip: allow room for it.
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
             out.resize(full, 0);
-            let got = zstd::bulk::decompress_to_buffer(data, &mut out[..]).map_err(|e| format!("corrupt zstd data: {e}"))?;
+            let got = zstd::bulk::decompress_to_buffer(data, &mut out[..])
+                .map_err(|e| format!("corrupt zstd data: {e}"))?;
             if got < needed {
                 return Err(short(got));
             }
@@ -177,7 +199,13 @@ fn decompress(
     Ok(())
 }
 
-fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: usize, out: &mut Vec<u8>) -> Result<(), String> {
+fn decode_jpeg(
+    layout: &ImageLayout,
+    data: &[u8],
+    shape: &SegmentShape,
+    needed: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     use zune_jpeg::zune_core::bytestream::ZCursor;
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
@@ -185,7 +213,8 @@ fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: 
         return Err("JPEG compression needs 8-bit samples".into());
     }
     // A shared JPEGTables stream (SOI tables EOI) goes before the segment's own stream (SOI ... EOI).
-    let mut stream = Vec::with_capacity(data.len() + layout.jpeg_tables.as_ref().map_or(0, |t| t.len()));
+    let mut stream =
+        Vec::with_capacity(data.len() + layout.jpeg_tables.as_ref().map_or(0, |t| t.len()));
     match &layout.jpeg_tables {
         Some(t) if t.len() >= 4 && data.len() >= 2 => {
             stream.extend_from_slice(&t[..t.len() - 2]);
@@ -194,8 +223,11 @@ fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: 
         _ => stream.extend_from_slice(data),
     }
     let mut dec = zune_jpeg::JpegDecoder::new(ZCursor::new(stream));
-    dec.decode_headers().map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
-    let mut options = DecoderOptions::default().set_max_width(1 << 16).set_max_height(1 << 16);
+    dec.decode_headers()
+        .map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    let mut options = DecoderOptions::default()
+        .set_max_width(1 << 16)
+        .set_max_height(1 << 16);
     // YCbCr is converted to RGB as GDAL does; other photometrics keep the stored components.
     let colorspace = match (layout.photometric, dec.input_colorspace()) {
         (6, _) => ColorSpace::RGB,
@@ -204,8 +236,12 @@ fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: 
     };
     options = options.jpeg_set_out_colorspace(colorspace);
     dec.set_options(options);
-    let pixels = dec.decode().map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
-    let info = dec.info().ok_or_else(|| "JPEG without a frame header".to_string())?;
+    let pixels = dec
+        .decode()
+        .map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    let info = dec
+        .info()
+        .ok_or_else(|| "JPEG without a frame header".to_string())?;
     let (w, h) = (info.width as usize, info.height as usize);
     let comps = if w * h > 0 { pixels.len() / (w * h) } else { 0 };
     if comps != shape.samples || w < shape.cols.min(w) || h < shape.rows {
@@ -238,7 +274,9 @@ fn horizontal_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usi
     macro_rules! acc {
         ($t:ty) => {{
             const N: usize = std::mem::size_of::<$t>();
-            let get = |b: &[u8], i: usize| <$t>::from_le_bytes(b[i * N..(i + 1) * N].try_into().unwrap_or_default());
+            let get = |b: &[u8], i: usize| {
+                <$t>::from_le_bytes(b[i * N..(i + 1) * N].try_into().unwrap_or_default())
+            };
             for row in buf.chunks_exact_mut(row_bytes) {
                 for i in samples..row.len() / N {
                     let v = get(row, i).wrapping_add(get(row, i - samples));
@@ -325,14 +363,21 @@ mod tests {
             planes[i] = planes[i].wrapping_sub(planes[i - 1]);
         }
         float_predictor(&mut planes, 16, 1, n);
-        let back: Vec<f32> = planes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let back: Vec<f32> = planes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         assert_eq!(back, vals);
     }
 
     #[test]
     fn packbits_and_bits() {
         let layout_kind = SampleKind::Bit;
-        let shape = SegmentShape { cols: 10, rows: 1, samples: 1 };
+        let shape = SegmentShape {
+            cols: 10,
+            rows: 1,
+            samples: 1,
+        };
         let mut out = Vec::new();
         unpack_bits(&[0b1010_0000, 0b0100_0000], &shape, &mut out);
         assert_eq!(out, vec![1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
