@@ -162,6 +162,11 @@ def test_user_defined_crs(shared_data):
     # aspect.tif spells EPSG:32119 out as user-defined keys (the real-file test checks equivalence).
     assert _native.geotiff_info(str(g / "aspect.tif"))["crs"].startswith("+proj=lcc")
     assert _native.geotiff_info(str(g / "elevation.tif"))["crs"] == "EPSG:3857"
+    # ESRI's Web Mercator: a user-defined model type with only a citation, as GDAL resolves it.
+    assert _native.geotiff_info(str(g / "propval_bg_01_01.tif"))["crs"] == "EPSG:3857"
+    # These carry a tiepoint and pixel scale but no GeoKeys at all: no CRS, as GDAL says.
+    for name in ("nex-tasmax-200601120000.tif", "result.tif"):
+        assert _native.geotiff_info(str(g / name))["crs"] is None
 
 
 def test_time_tag_and_ascii_tags(shared_data):
