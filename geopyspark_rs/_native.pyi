@@ -81,3 +81,23 @@ def write_geotiff(cells: bytes, cell_type: str, bands: int, rows: int, cols: int
 def write_geotiff_file(path: str, cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
                        extent: tuple[float, float, float, float], crs: Optional[str],
                        options: Optional[dict] = None) -> None: ...
+# geotiff.rs (reading)
+def geotiff_info(uri: str, options: Optional[dict[str, str]] = None) -> dict:
+    """Header facts of a GeoTIFF: ``width``, ``height``, ``bands``, ``cell_type`` (GeoTrellis name with
+    NoData, e.g. ``"uint8ud255"``), ``no_data_value`` (float or None), ``extent`` ``(xmin, ymin, xmax,
+    ymax)``, ``geotransform`` (GDAL order), ``crs`` (``"EPSG:<n>"``, a proj4 string or None),
+    ``pixel_is_point``, ``tiled``, ``segment_cols``, ``segment_rows``, ``planar``, ``compression``
+    (``none``/``deflate``/``lzw``/``packbits``/``zstd``/``jpeg``), ``predictor``, ``photometric``,
+    ``color_map`` (0xRRGGBBAA ints or None), ``bigtiff``, ``overviews`` (list of ``(cols, rows)``),
+    ``tags`` (GDAL metadata names) and ``band_tags`` (one dict per band). OSError if the file cannot be
+    read, ValueError if it is not a readable GeoTIFF."""
+def read_geotiff_windows(
+    uri: str,
+    windows: list[tuple[int, int, int, int]],
+    options: Optional[dict[str, str]] = None,
+    overview: int = 0,
+) -> pa.RecordBatch:
+    """Pixel windows ``(col_off, row_off, cols, rows)`` of image ``overview`` (0: full resolution, k: the
+    k-th internal overview) as tile-contract rows (``cell_type``, ``bands``, ``rows``, ``cols``,
+    ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
+    ValueError for a window outside the image or a corrupt file (the message names the file)."""

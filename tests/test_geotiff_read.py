@@ -159,7 +159,14 @@ def test_user_defined_crs(shared_data):
     assert cea.startswith("+proj=cea")
     econic = _native.geotiff_info(str(g / "econic.tif"))["crs"]
     assert econic.startswith("+proj=eqdc")
-    assert _native.geotiff_info(str(g / "aspect.tif"))["crs"] == "EPSG:32119"
+    # aspect.tif spells EPSG:32119 out as user-defined keys (the real-file test checks equivalence).
+    assert _native.geotiff_info(str(g / "aspect.tif"))["crs"].startswith("+proj=lcc")
+    assert _native.geotiff_info(str(g / "elevation.tif"))["crs"] == "EPSG:3857"
+    # ESRI's Web Mercator: a user-defined model type with only a citation, as GDAL resolves it.
+    assert _native.geotiff_info(str(g / "propval_bg_01_01.tif"))["crs"] == "EPSG:3857"
+    # These carry a tiepoint and pixel scale but no GeoKeys at all: no CRS, as GDAL says.
+    for name in ("nex-tasmax-200601120000.tif", "result.tif"):
+        assert _native.geotiff_info(str(g / name))["crs"] is None
 
 
 def test_time_tag_and_ascii_tags(shared_data):
@@ -395,7 +402,13 @@ def test_jpeg_close_to_gdal(tmp_path, photometric):
     with rasterio.open(path) as src:
         theirs = src.read()
     (ours,) = read(path, [(0, 0, 120, 100)])
-    assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
+    diff = np.abs(ours.astype(int) - theirs.astype(int))
+    if photometric == "rgb":
+        assert diff.max() <= 1
+    else:
+        # YCbCr with 2x2 chroma subsampling: libjpeg's "fancy" chroma upsampling and zune-jpeg's
+        # differ near colour edges, by up to a few levels; on average they agree to well under one.
+        assert diff.max() <= 4 and diff.mean() < 0.5
 
 
 def test_palette_and_tags(tmp_path):

@@ -14,9 +14,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::PyRecordBatch;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 
-fn open(uri: &str, options: Option<BTreeMap<String, String>>) -> gps_engine::Result<(CachedSource, GeoTiffInfo)> {
+fn open(
+    uri: &str,
+    options: Option<BTreeMap<String, String>>,
+) -> gps_engine::Result<(CachedSource, GeoTiffInfo)> {
     let options: StoreOptions = options.unwrap_or_default();
     let source = CachedSource::new(io::open(uri, &options)?)?;
     let info = read_info(&source)?;
@@ -26,7 +29,11 @@ fn open(uri: &str, options: Option<BTreeMap<String, String>>) -> gps_engine::Res
 /// Header facts of a GeoTIFF (see geopyspark_rs/_native.pyi for the keys).
 #[pyfunction]
 #[pyo3(signature = (uri, options=None))]
-fn geotiff_info<'py>(py: Python<'py>, uri: &str, options: Option<BTreeMap<String, String>>) -> PyResult<Bound<'py, PyDict>> {
+fn geotiff_info<'py>(
+    py: Python<'py>,
+    uri: &str,
+    options: Option<BTreeMap<String, String>>,
+) -> PyResult<Bound<'py, PyDict>> {
     let (_, info) = py.detach(|| open(uri, options)).map_err(Error::from)?;
     let d = PyDict::new(py);
     let img = &info.image;
@@ -48,7 +55,8 @@ fn geotiff_info<'py>(py: Python<'py>, uri: &str, options: Option<BTreeMap<String
     d.set_item("photometric", img.photometric)?;
     d.set_item("color_map", info.color_map.clone())?;
     d.set_item("bigtiff", info.bigtiff)?;
-    let overviews: Vec<(usize, usize)> = info.overviews.iter().map(|o| (o.width, o.height)).collect();
+    let overviews: Vec<(usize, usize)> =
+        info.overviews.iter().map(|o| (o.width, o.height)).collect();
     d.set_item("overviews", overviews)?;
     d.set_item("tags", info.tags.clone())?;
     d.set_item("band_tags", info.band_tags.clone())?;
@@ -88,8 +96,14 @@ fn read_geotiff_windows<'py>(
             for r in &rasters {
                 builder.push_tile(&r.cell_type, r.bands, r.rows, r.cols, &r.cells);
             }
-            let (fields, columns): (Vec<_>, Vec<_>) = builder.finish(bytes > i32::MAX as usize)?.into_iter().unzip();
-            Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+            let (fields, columns): (Vec<_>, Vec<_>) = builder
+                .finish(bytes > i32::MAX as usize)?
+                .into_iter()
+                .unzip();
+            Ok(RecordBatch::try_new(
+                Arc::new(Schema::new(fields)),
+                columns,
+            )?)
         })
         .map_err(Error::from)?;
     PyRecordBatch::new(batch).into_pyarrow(py)

@@ -74,16 +74,19 @@ impl CachedSource {
     }
 
     fn check_range(&self, offset: u64, len: u64) -> Result<u64> {
-        let end = offset.checked_add(len).filter(|&e| e <= self.len).ok_or_else(|| {
-            EngineError::geotiff(
-                self.name(),
-                format!(
-                    "truncated file: bytes {offset}..{} lie past its end ({} bytes)",
-                    offset.saturating_add(len),
-                    self.len
-                ),
-            )
-        })?;
+        let end = offset
+            .checked_add(len)
+            .filter(|&e| e <= self.len)
+            .ok_or_else(|| {
+                EngineError::geotiff(
+                    self.name(),
+                    format!(
+                        "truncated file: bytes {offset}..{} lie past its end ({} bytes)",
+                        offset.saturating_add(len),
+                        self.len
+                    ),
+                )
+            })?;
         Ok(end)
     }
 
@@ -95,7 +98,10 @@ impl CachedSource {
         }
         let data = self.read_blocks(offset, end)?;
         let n = data.len();
-        Ok(SharedBytes { data: Arc::new(data), range: 0..n })
+        Ok(SharedBytes {
+            data: Arc::new(data),
+            range: 0..n,
+        })
     }
 
     /// A copy of the bytes `offset..offset+len`.
@@ -110,7 +116,10 @@ impl CachedSource {
         let (start, data) = pre.get(i.checked_sub(1)?)?;
         let rel = (offset - start) as usize;
         let rel_end = (end - start) as usize;
-        (rel_end <= data.len()).then(|| SharedBytes { data: data.clone(), range: rel..rel_end })
+        (rel_end <= data.len()).then(|| SharedBytes {
+            data: data.clone(),
+            range: rel..rel_end,
+        })
     }
 
     fn read_blocks(&self, offset: u64, end: u64) -> Result<Vec<u8>> {
@@ -119,7 +128,10 @@ impl CachedSource {
         }
         let bs = self.block_size;
         let (first, last) = (offset / bs, (end - 1) / bs);
-        let mut blocks = self.blocks.lock().map_err(|_| EngineError::geotiff(self.name(), "cache lock poisoned"))?;
+        let mut blocks = self
+            .blocks
+            .lock()
+            .map_err(|_| EngineError::geotiff(self.name(), "cache lock poisoned"))?;
         // Fetch the missing blocks of the span with one request covering them all.
         let missing: Vec<u64> = (first..=last).filter(|b| !blocks.contains_key(b)).collect();
         if let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) {
@@ -131,17 +143,24 @@ impl CachedSource {
                 let s = ((b * bs - start) as usize).min(bytes.len());
                 let e = (((b + 1) * bs).min(stop) - start) as usize;
                 let e = e.min(bytes.len());
-                blocks.entry(b).or_insert_with(|| Arc::new(bytes[s..e].to_vec()));
+                blocks
+                    .entry(b)
+                    .or_insert_with(|| Arc::new(bytes[s..e].to_vec()));
             }
         }
         let mut out = Vec::with_capacity((end - offset) as usize);
         for b in first..=last {
-            let block = blocks.get(&b).ok_or_else(|| EngineError::geotiff(self.name(), "block cache miss"))?;
+            let block = blocks
+                .get(&b)
+                .ok_or_else(|| EngineError::geotiff(self.name(), "block cache miss"))?;
             let bstart = b * bs;
             let s = (offset.max(bstart) - bstart) as usize;
             let e = (end.min(bstart + bs) - bstart) as usize;
             let chunk = block.get(s..e).ok_or_else(|| {
-                EngineError::geotiff(self.name(), format!("short read at byte {}", bstart + s as u64))
+                EngineError::geotiff(
+                    self.name(),
+                    format!("short read at byte {}", bstart + s as u64),
+                )
             })?;
             out.extend_from_slice(chunk);
         }
@@ -154,7 +173,8 @@ impl CachedSource {
         for r in ranges {
             self.check_range(r.start, r.end.saturating_sub(r.start))?;
         }
-        let mut wanted: Vec<Range<u64>> = ranges.iter().filter(|r| r.end > r.start).cloned().collect();
+        let mut wanted: Vec<Range<u64>> =
+            ranges.iter().filter(|r| r.end > r.start).cloned().collect();
         wanted.sort_by_key(|r| r.start);
         wanted.dedup();
         let fetched = if wanted.is_empty() {
@@ -164,13 +184,22 @@ impl CachedSource {
             self.source.read_ranges(&wanted)?
         };
         if fetched.len() != wanted.len() {
-            return Err(EngineError::geotiff(self.name(), "storage returned fewer ranges than asked"));
+            return Err(EngineError::geotiff(
+                self.name(),
+                "storage returned fewer ranges than asked",
+            ));
         }
-        let mut pre = self.prefetched.lock().map_err(|_| EngineError::geotiff(self.name(), "cache lock poisoned"))?;
+        let mut pre = self
+            .prefetched
+            .lock()
+            .map_err(|_| EngineError::geotiff(self.name(), "cache lock poisoned"))?;
         pre.clear();
         for (r, data) in wanted.into_iter().zip(fetched) {
             if data.len() as u64 != r.end - r.start {
-                return Err(EngineError::geotiff(self.name(), format!("short read of bytes {}..{}", r.start, r.end)));
+                return Err(EngineError::geotiff(
+                    self.name(),
+                    format!("short read of bytes {}..{}", r.start, r.end),
+                ));
             }
             pre.push((r.start, Arc::new(data)));
         }
@@ -186,7 +215,10 @@ impl CachedSource {
 
     /// A `Read + Seek` cursor over the cached bytes.
     pub fn reader(&self) -> CachedReader<'_> {
-        CachedReader { source: self, pos: 0 }
+        CachedReader {
+            source: self,
+            pos: 0,
+        }
     }
 }
 
@@ -201,7 +233,10 @@ impl Read for CachedReader<'_> {
         if n == 0 {
             return Ok(0);
         }
-        let bytes = self.source.read_shared(self.pos, n).map_err(std::io::Error::other)?;
+        let bytes = self
+            .source
+            .read_shared(self.pos, n)
+            .map_err(std::io::Error::other)?;
         buf[..n as usize].copy_from_slice(&bytes);
         self.pos += n;
         Ok(n as usize)
@@ -215,7 +250,9 @@ impl Seek for CachedReader<'_> {
             SeekFrom::End(d) => self.source.len().checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = target.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start"))?;
+        self.pos = target.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start")
+        })?;
         Ok(self.pos)
     }
 }
@@ -243,15 +280,28 @@ mod tests {
     }
 
     fn source(n: usize) -> Arc<Mem> {
-        Arc::new(Mem((0..n).map(|i| (i * 7 % 251) as u8).collect(), AtomicUsize::new(0)))
+        Arc::new(Mem(
+            (0..n).map(|i| (i * 7 % 251) as u8).collect(),
+            AtomicUsize::new(0),
+        ))
     }
 
     #[test]
     fn reads_match_the_source_across_blocks() {
         let mem = source(1000);
         let c = CachedSource::with_block_size(mem.clone(), 64).unwrap();
-        for (off, len) in [(0u64, 10u64), (60, 10), (63, 130), (990, 10), (0, 1000), (500, 0)] {
-            assert_eq!(c.read_at(off, len).unwrap(), mem.0[off as usize..(off + len) as usize]);
+        for (off, len) in [
+            (0u64, 10u64),
+            (60, 10),
+            (63, 130),
+            (990, 10),
+            (0, 1000),
+            (500, 0),
+        ] {
+            assert_eq!(
+                c.read_at(off, len).unwrap(),
+                mem.0[off as usize..(off + len) as usize]
+            );
         }
         // Everything is cached now: no new requests.
         let before = mem.1.load(Ordering::Relaxed);
@@ -275,10 +325,17 @@ mod tests {
     fn prefetch_serves_sub_ranges_without_requests() {
         let mem = source(300_000);
         let c = CachedSource::new(mem.clone()).unwrap();
-        c.prefetch(&[150_000..160_000, 10..20, 200_000..250_000]).unwrap();
+        c.prefetch(&[150_000..160_000, 10..20, 200_000..250_000])
+            .unwrap();
         let before = mem.1.load(Ordering::Relaxed);
-        assert_eq!(&*c.read_shared(150_100, 50).unwrap(), &mem.0[150_100..150_150]);
-        assert_eq!(&*c.read_shared(200_000, 50_000).unwrap(), &mem.0[200_000..250_000]);
+        assert_eq!(
+            &*c.read_shared(150_100, 50).unwrap(),
+            &mem.0[150_100..150_150]
+        );
+        assert_eq!(
+            &*c.read_shared(200_000, 50_000).unwrap(),
+            &mem.0[200_000..250_000]
+        );
         assert_eq!(mem.1.load(Ordering::Relaxed), before);
         assert!(c.prefetch(&[299_999..300_001]).is_err());
     }

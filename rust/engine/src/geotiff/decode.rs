@@ -11,6 +11,7 @@ use super::info::{ImageLayout, SampleKind};
 #[derive(Default)]
 pub struct Scratch {
     inflate: Option<flate2::Decompress>,
+    lzw: Option<weezl::decode::Decoder>,
     raw: Vec<u8>,
 }
 
@@ -45,7 +46,11 @@ pub fn decode_segment(
     let needed = row_bytes * shape.rows;
     // 1-bit samples are unpacked after decompression, so they need a separate buffer.
     let unpack = kind == SampleKind::Bit;
-    let mut target = if unpack { std::mem::take(&mut scratch.raw) } else { std::mem::take(out) };
+    let mut target = if unpack {
+        std::mem::take(&mut scratch.raw)
+    } else {
+        std::mem::take(out)
+    };
     let result = decompress(layout, data, shape, needed, scratch, &mut target);
     if let Err(e) = result {
         if unpack {
@@ -77,7 +82,12 @@ pub fn decode_segment(
         3 if matches!(kind, SampleKind::F32 | SampleKind::F64) => {
             float_predictor(out, row_bytes, shape.samples, kind.bytes());
         }
-        p => return Err(format!("unsupported predictor {p} for {}-bit samples", kind.bits())),
+        p => {
+            return Err(format!(
+                "unsupported predictor {p} for {}-bit samples",
+                kind.bits()
+            ))
+        }
     }
     Ok(())
 }
@@ -91,7 +101,9 @@ fn decompress(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
-    let short = |got: usize| format!("segment decodes to {got} bytes, {needed} expected (truncated or corrupt)");
+    let short = |got: usize| {
+        format!("segment decodes to {got} bytes, {needed} expected (truncated or corrupt)")
+    };
     match layout.compression {
         1 => {
             if data.len() < needed {
@@ -101,24 +113,34 @@ fn decompress(
             out.extend_from_slice(&data[..needed]);
         }
         8 | 32946 => {
-            out.resize(needed, 0);
-            let z = scratch.inflate.get_or_insert_with(|| flate2::Decompress::new(true));
+            // Room for a full-size segment plus one byte, and the stream must reach its end (and pass
+            // its checksum) within it: truncated or garbled data is an error, never garbage cells.
+            // (Some writers pad a short last strip to the full strip size.)
+            let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
+            // decompress_vec fills spare capacity: no zero-filling pass over the output.
+            out.clear();
+            out.reserve(full + 1);
+            let z = scratch
+                .inflate
+                .get_or_insert_with(|| flate2::Decompress::new(true));
             z.reset(true);
             let status = z
-                .decompress(data, out, flate2::FlushDecompress::Finish)
+                .decompress_vec(data, out, flate2::FlushDecompress::Finish)
                 .map_err(|e| format!("corrupt deflate data: {e}"))?;
             let got = z.total_out() as usize;
-            // Writers may pad a last strip to full size: a full buffer before the stream's end is fine.
+            if status != flate2::Status::StreamEnd {
+                return Err(format!("deflate stream does not end where expected ({got} bytes decoded, {needed} expected): truncated or corrupt"));
+            }
             if got < needed {
-                return Err(match status {
-                    flate2::Status::StreamEnd => short(got),
-                    _ => format!("deflate stream ends early ({got} of {needed} bytes): truncated or corrupt"),
-                });
+                return Err(short(got));
             }
         }
         5 => {
             out.resize(needed, 0);
-            let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+            let dec = scratch.lzw.get_or_insert_with(|| {
+                weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            });
+            dec.reset();
             let (mut inp, mut pos) = (data, 0usize);
             while pos < needed {
                 let r = dec.decode_bytes(inp, &mut out[pos..]);
@@ -144,11 +166,15 @@ fn decompress(
                 i += 1;
                 if n >= 0 {
                     let count = n as usize + 1;
-                    let lit = data.get(i..i + count).ok_or_else(|| "truncated PackBits literal run".to_string())?;
+                    let lit = data
+                        .get(i..i + count)
+                        .ok_or_else(|| "truncated PackBits literal run".to_string())?;
                     out.extend_from_slice(lit);
                     i += count;
                 } else if n != -128 {
-                    let b = *data.get(i).ok_or_else(|| "truncated PackBits repeat run".to_string())?;
+                    let b = *data
+                        .get(i)
+                        .ok_or_else(|| "truncated PackBits repeat run".to_string())?;
                     out.resize(out.len() + (1 - n as isize) as usize, b);
                     i += 1;
                 }
@@ -161,7 +187,8 @@ fn decompress(
             // The frame may hold a full-size last strip: allow room for it.
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
             out.resize(full, 0);
-            let got = zstd::bulk::decompress_to_buffer(data, &mut out[..]).map_err(|e| format!("corrupt zstd data: {e}"))?;
+            let got = zstd::bulk::decompress_to_buffer(data, &mut out[..])
+                .map_err(|e| format!("corrupt zstd data: {e}"))?;
             if got < needed {
                 return Err(short(got));
             }
@@ -172,7 +199,13 @@ fn decompress(
     Ok(())
 }
 
-fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: usize, out: &mut Vec<u8>) -> Result<(), String> {
+fn decode_jpeg(
+    layout: &ImageLayout,
+    data: &[u8],
+    shape: &SegmentShape,
+    needed: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     use zune_jpeg::zune_core::bytestream::ZCursor;
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
@@ -180,7 +213,8 @@ fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: 
         return Err("JPEG compression needs 8-bit samples".into());
     }
     // A shared JPEGTables stream (SOI tables EOI) goes before the segment's own stream (SOI ... EOI).
-    let mut stream = Vec::with_capacity(data.len() + layout.jpeg_tables.as_ref().map_or(0, |t| t.len()));
+    let mut stream =
+        Vec::with_capacity(data.len() + layout.jpeg_tables.as_ref().map_or(0, |t| t.len()));
     match &layout.jpeg_tables {
         Some(t) if t.len() >= 4 && data.len() >= 2 => {
             stream.extend_from_slice(&t[..t.len() - 2]);
@@ -189,8 +223,11 @@ fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: 
         _ => stream.extend_from_slice(data),
     }
     let mut dec = zune_jpeg::JpegDecoder::new(ZCursor::new(stream));
-    dec.decode_headers().map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
-    let mut options = DecoderOptions::default().set_max_width(1 << 16).set_max_height(1 << 16);
+    dec.decode_headers()
+        .map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    let mut options = DecoderOptions::default()
+        .set_max_width(1 << 16)
+        .set_max_height(1 << 16);
     // YCbCr is converted to RGB as GDAL does; other photometrics keep the stored components.
     let colorspace = match (layout.photometric, dec.input_colorspace()) {
         (6, _) => ColorSpace::RGB,
@@ -199,8 +236,12 @@ fn decode_jpeg(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: 
     };
     options = options.jpeg_set_out_colorspace(colorspace);
     dec.set_options(options);
-    let pixels = dec.decode().map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
-    let info = dec.info().ok_or_else(|| "JPEG without a frame header".to_string())?;
+    let pixels = dec
+        .decode()
+        .map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    let info = dec
+        .info()
+        .ok_or_else(|| "JPEG without a frame header".to_string())?;
     let (w, h) = (info.width as usize, info.height as usize);
     let comps = if w * h > 0 { pixels.len() / (w * h) } else { 0 };
     if comps != shape.samples || w < shape.cols.min(w) || h < shape.rows {
@@ -233,7 +274,9 @@ fn horizontal_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usi
     macro_rules! acc {
         ($t:ty) => {{
             const N: usize = std::mem::size_of::<$t>();
-            let get = |b: &[u8], i: usize| <$t>::from_le_bytes(b[i * N..(i + 1) * N].try_into().unwrap_or_default());
+            let get = |b: &[u8], i: usize| {
+                <$t>::from_le_bytes(b[i * N..(i + 1) * N].try_into().unwrap_or_default())
+            };
             for row in buf.chunks_exact_mut(row_bytes) {
                 for i in samples..row.len() / N {
                     let v = get(row, i).wrapping_add(get(row, i - samples));
@@ -261,16 +304,29 @@ fn horizontal_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usi
 /// each sample gathered from the row's byte planes (most significant plane first).
 fn float_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usize) {
     let mut tmp = vec![0u8; row_bytes];
+    let count = row_bytes / n;
     for row in buf.chunks_exact_mut(row_bytes) {
-        for i in samples..row.len() {
-            row[i] = row[i].wrapping_add(row[i - samples]);
-        }
         tmp.copy_from_slice(row);
-        let count = row_bytes / n;
-        for (b, plane) in tmp.chunks_exact(count).enumerate() {
-            let dst_byte = n - 1 - b;
-            for (i, &v) in plane.iter().enumerate() {
-                row[i * n + dst_byte] = v;
+        for i in samples..tmp.len() {
+            tmp[i] = tmp[i].wrapping_add(tmp[i - samples]);
+        }
+        // Sequential writes, one read stream per byte plane.
+        match n {
+            4 => {
+                let (p0, rest) = tmp.split_at(count);
+                let (p1, rest) = rest.split_at(count);
+                let (p2, p3) = rest.split_at(count);
+                for (i, d) in row.chunks_exact_mut(4).enumerate() {
+                    d.copy_from_slice(&[p3[i], p2[i], p1[i], p0[i]]);
+                }
+            }
+            _ => {
+                for (b, plane) in tmp.chunks_exact(count).enumerate() {
+                    let dst_byte = n - 1 - b;
+                    for (i, &v) in plane.iter().enumerate() {
+                        row[i * n + dst_byte] = v;
+                    }
+                }
             }
         }
     }
@@ -307,17 +363,44 @@ mod tests {
             planes[i] = planes[i].wrapping_sub(planes[i - 1]);
         }
         float_predictor(&mut planes, 16, 1, n);
-        let back: Vec<f32> = planes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let back: Vec<f32> = planes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         assert_eq!(back, vals);
     }
 
     #[test]
     fn packbits_and_bits() {
         let layout_kind = SampleKind::Bit;
-        let shape = SegmentShape { cols: 10, rows: 1, samples: 1 };
+        let shape = SegmentShape {
+            cols: 10,
+            rows: 1,
+            samples: 1,
+        };
         let mut out = Vec::new();
         unpack_bits(&[0b1010_0000, 0b0100_0000], &shape, &mut out);
         assert_eq!(out, vec![1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(shape.row_bytes(layout_kind), 2);
+    }
+}
+
+#[cfg(test)]
+mod deflate_tests {
+    use std::io::Write;
+
+    #[test]
+    fn bad_checksum_is_an_error() {
+        let raw: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 13) as u8).collect();
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&raw).unwrap();
+        let mut z = enc.finish().unwrap();
+        let n = z.len();
+        z[n - 1] ^= 0xFF;
+        let mut d = flate2::Decompress::new(true);
+        let mut out = vec![0u8; 5001];
+        let r = d.decompress(&z, &mut out, flate2::FlushDecompress::Finish);
+        eprintln!("result {:?} total_out {}", r, d.total_out());
+        assert!(r.is_err());
     }
 }

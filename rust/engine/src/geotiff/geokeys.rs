@@ -78,7 +78,8 @@ impl GeoKeys {
         }
         let n = directory[3] as usize;
         for entry in directory[4..].chunks_exact(4).take(n) {
-            let (id, loc, count, value) = (entry[0], entry[1], entry[2] as usize, entry[3] as usize);
+            let (id, loc, count, value) =
+                (entry[0], entry[1], entry[2] as usize, entry[3] as usize);
             let v = match loc {
                 0 => KeyValue::Short(entry[3]),
                 GEO_DOUBLE_PARAMS_TAG => match doubles.get(value..value + count) {
@@ -129,7 +130,8 @@ impl GeoKeys {
         let projected = match model {
             Some(1) => true,
             Some(2) => false,
-            Some(_) => return None,
+            // ESRI writes Web Mercator as a user-defined model with only a citation (its WKT name).
+            Some(_) => return self.esri_web_mercator(),
             None if pcs.is_none() && gcs.is_none() => return None,
             None => pcs.is_some(),
         };
@@ -146,15 +148,36 @@ impl GeoKeys {
         }
     }
 
+    fn esri_web_mercator(&self) -> Option<String> {
+        let cited = [1026u16, 3073].iter().any(
+            |id| matches!(self.0.get(id), Some(KeyValue::Ascii(s)) if s.contains("Web_Mercator")),
+        );
+        cited.then(|| "EPSG:3857".to_string())
+    }
+
     /// Datum or ellipsoid parameters (`"+datum=NAD27 "`), from the geographic keys; WGS84 when none.
     fn datum_params(&self) -> String {
-        if let Some(code) = self.short(GEOGRAPHIC_TYPE).filter(|&c| c != USER_DEFINED && c != 0) {
+        if let Some(code) = self
+            .short(GEOGRAPHIC_TYPE)
+            .filter(|&c| c != USER_DEFINED && c != 0)
+        {
             if let Ok(p4) = epsg_to_proj4(code as u64) {
                 let kept: Vec<&str> = p4
                     .split_whitespace()
-                    .filter(|t| ["+datum=", "+ellps=", "+towgs84=", "+a=", "+b=", "+rf=", "+R=", "+pm="]
+                    .filter(|t| {
+                        [
+                            "+datum=",
+                            "+ellps=",
+                            "+towgs84=",
+                            "+a=",
+                            "+b=",
+                            "+rf=",
+                            "+R=",
+                            "+pm=",
+                        ]
                         .iter()
-                        .any(|p| t.starts_with(p)))
+                        .any(|p| t.starts_with(p))
+                    })
                     .collect();
                 if !kept.is_empty() {
                     return kept.iter().map(|t| format!("{t} ")).collect();
@@ -173,7 +196,7 @@ impl GeoKeys {
             return match (b, rf) {
                 (_, Some(rf)) if rf > 0.0 => format!("+a={a} +rf={rf} "),
                 (Some(b), _) if b != a => format!("+a={a} +b={b} "),
-                _ => format!("+a={a} +b={a} "),
+                _ => format!("+R={a} "),
             };
         }
         "+datum=WGS84 ".to_string()
@@ -190,10 +213,16 @@ impl GeoKeys {
         // Projection codes 16001..16060 / 16101..16160 are UTM north / south zones.
         if let Some(p) = self.short(PROJECTION) {
             if (16001..=16060).contains(&p) {
-                return Some(format!("+proj=utm +zone={} {geog}{units}+no_defs ", p - 16000));
+                return Some(format!(
+                    "+proj=utm +zone={} {geog}{units}+no_defs ",
+                    p - 16000
+                ));
             }
             if (16101..=16160).contains(&p) {
-                return Some(format!("+proj=utm +zone={} +south {geog}{units}+no_defs ", p - 16100));
+                return Some(format!(
+                    "+proj=utm +zone={} +south {geog}{units}+no_defs ",
+                    p - 16100
+                ));
             }
         }
         let ct = self.short(PROJ_COORD_TRANS)?;
@@ -201,20 +230,44 @@ impl GeoKeys {
             Some(9101) => 180.0 / std::f64::consts::PI,
             _ => 1.0,
         };
-        let lat0 = || self.first_double(&[NAT_ORIGIN_LAT, FALSE_ORIGIN_LAT, CENTER_LAT]).unwrap_or(0.0) * angular_to_deg;
-        let lon0 = || {
-            self.first_double(&[NAT_ORIGIN_LONG, FALSE_ORIGIN_LONG, CENTER_LONG, STRAIGHT_VERT_POLE_LONG])
+        let lat0 = || {
+            self.first_double(&[NAT_ORIGIN_LAT, FALSE_ORIGIN_LAT, CENTER_LAT])
                 .unwrap_or(0.0)
                 * angular_to_deg
         };
-        let center_lat = || self.first_double(&[CENTER_LAT, NAT_ORIGIN_LAT, FALSE_ORIGIN_LAT]).unwrap_or(0.0) * angular_to_deg;
+        let lon0 = || {
+            self.first_double(&[
+                NAT_ORIGIN_LONG,
+                FALSE_ORIGIN_LONG,
+                CENTER_LONG,
+                STRAIGHT_VERT_POLE_LONG,
+            ])
+            .unwrap_or(0.0)
+                * angular_to_deg
+        };
+        let center_lat = || {
+            self.first_double(&[CENTER_LAT, NAT_ORIGIN_LAT, FALSE_ORIGIN_LAT])
+                .unwrap_or(0.0)
+                * angular_to_deg
+        };
         let center_lon = || {
-            self.first_double(&[CENTER_LONG, NAT_ORIGIN_LONG, FALSE_ORIGIN_LONG]).unwrap_or(0.0) * angular_to_deg
+            self.first_double(&[CENTER_LONG, NAT_ORIGIN_LONG, FALSE_ORIGIN_LONG])
+                .unwrap_or(0.0)
+                * angular_to_deg
         };
         let ang = |id: u16| self.double(id).map(|v| v * angular_to_deg);
-        let x0 = self.first_double(&[FALSE_EASTING, FALSE_ORIGIN_EASTING, CENTER_EASTING]).unwrap_or(0.0) * to_m;
-        let y0 = self.first_double(&[FALSE_NORTHING, FALSE_ORIGIN_NORTHING, CENTER_NORTHING]).unwrap_or(0.0) * to_m;
-        let k = || self.first_double(&[SCALE_AT_NAT_ORIGIN, SCALE_AT_CENTER]).unwrap_or(1.0);
+        let x0 = self
+            .first_double(&[FALSE_EASTING, FALSE_ORIGIN_EASTING, CENTER_EASTING])
+            .unwrap_or(0.0)
+            * to_m;
+        let y0 = self
+            .first_double(&[FALSE_NORTHING, FALSE_ORIGIN_NORTHING, CENTER_NORTHING])
+            .unwrap_or(0.0)
+            * to_m;
+        let k = || {
+            self.first_double(&[SCALE_AT_NAT_ORIGIN, SCALE_AT_CENTER])
+                .unwrap_or(1.0)
+        };
         let sp1 = || ang(STD_PARALLEL1).unwrap_or(0.0);
         let sp2 = || ang(STD_PARALLEL2).unwrap_or(0.0);
         let mut p: Vec<(&str, f64)> = Vec::new();
@@ -229,7 +282,11 @@ impl GeoKeys {
                 if let Some(g) = ang(RECTIFIED_GRID_ANGLE) {
                     p.push(("gamma", g));
                 }
-                p.push(("k", self.first_double(&[SCALE_AT_CENTER, SCALE_AT_NAT_ORIGIN]).unwrap_or(1.0)));
+                p.push((
+                    "k",
+                    self.first_double(&[SCALE_AT_CENTER, SCALE_AT_NAT_ORIGIN])
+                        .unwrap_or(1.0),
+                ));
                 "omerc"
             }
             7 => {
@@ -240,11 +297,21 @@ impl GeoKeys {
                 "merc"
             }
             8 => {
-                p.extend([("lat_0", lat0()), ("lon_0", lon0()), ("lat_1", sp1()), ("lat_2", sp2())]);
+                p.extend([
+                    ("lat_0", lat0()),
+                    ("lon_0", lon0()),
+                    ("lat_1", sp1()),
+                    ("lat_2", sp2()),
+                ]);
                 "lcc"
             }
             9 => {
-                p.extend([("lat_1", lat0()), ("lat_0", lat0()), ("lon_0", lon0()), ("k_0", k())]);
+                p.extend([
+                    ("lat_1", lat0()),
+                    ("lat_0", lat0()),
+                    ("lon_0", lon0()),
+                    ("k_0", k()),
+                ]);
                 "lcc"
             }
             10 => {
@@ -252,7 +319,12 @@ impl GeoKeys {
                 "laea"
             }
             11 => {
-                p.extend([("lat_0", lat0()), ("lon_0", lon0()), ("lat_1", sp1()), ("lat_2", sp2())]);
+                p.extend([
+                    ("lat_0", lat0()),
+                    ("lon_0", lon0()),
+                    ("lat_1", sp1()),
+                    ("lat_2", sp2()),
+                ]);
                 "aea"
             }
             12 => {
@@ -260,7 +332,12 @@ impl GeoKeys {
                 "aeqd"
             }
             13 => {
-                p.extend([("lat_0", lat0()), ("lon_0", lon0()), ("lat_1", sp1()), ("lat_2", sp2())]);
+                p.extend([
+                    ("lat_0", lat0()),
+                    ("lon_0", lon0()),
+                    ("lat_1", sp1()),
+                    ("lat_2", sp2()),
+                ]);
                 "eqdc"
             }
             14 => {
@@ -276,7 +353,11 @@ impl GeoKeys {
                 if lat.abs() == 90.0 {
                     p.extend([("lat_0", lat), ("lon_0", lon), ("k", k())]);
                 } else {
-                    p.extend([("lat_0", 90f64.copysign(lat)), ("lat_ts", lat), ("lon_0", lon)]);
+                    p.extend([
+                        ("lat_0", 90f64.copysign(lat)),
+                        ("lat_ts", lat),
+                        ("lon_0", lon),
+                    ]);
                 }
                 "stere"
             }
@@ -384,13 +465,18 @@ struct KeyWriter {
 
 impl KeyWriter {
     fn new() -> Self {
-        KeyWriter { entries: BTreeMap::new(), doubles: Vec::new(), ascii: String::new() }
+        KeyWriter {
+            entries: BTreeMap::new(),
+            doubles: Vec::new(),
+            ascii: String::new(),
+        }
     }
     fn short(&mut self, id: u16, v: u16) {
         self.entries.insert(id, (0, 1, v));
     }
     fn double(&mut self, id: u16, v: f64) {
-        self.entries.insert(id, (GEO_DOUBLE_PARAMS_TAG, 1, self.doubles.len() as u16));
+        self.entries
+            .insert(id, (GEO_DOUBLE_PARAMS_TAG, 1, self.doubles.len() as u16));
         self.doubles.push(v);
     }
     fn finish(self) -> GeoKeyTags {
@@ -398,13 +484,18 @@ impl KeyWriter {
         for (id, (loc, count, v)) in self.entries {
             directory.extend([id, loc, count, v]);
         }
-        GeoKeyTags { directory, double_params: self.doubles, ascii_params: self.ascii }
+        GeoKeyTags {
+            directory,
+            double_params: self.doubles,
+            ascii_params: self.ascii,
+        }
     }
 }
 
 /// GeoKeys for `crs` ("EPSG:<n>" or a proj4 string); PixelIsArea.
 pub fn encode(crs: &str) -> Result<GeoKeyTags> {
-    let bad = |msg: String| EngineError::Value(format!("cannot write CRS {crs:?} as GeoKeys: {msg}"));
+    let bad =
+        |msg: String| EngineError::Value(format!("cannot write CRS {crs:?} as GeoKeys: {msg}"));
     let proj4 = crs_to_proj4(crs).map_err(|e| bad(e.to_string()))?;
     let trimmed = crs.trim();
     let code = if trimmed.starts_with('+') {
@@ -417,10 +508,18 @@ pub fn encode(crs: &str) -> Result<GeoKeyTags> {
         }
     } else {
         let digits = trimmed.rsplit(':').next().unwrap_or("");
-        Some(digits.trim().parse::<u16>().map_err(|_| bad("EPSG code out of range".into()))?)
+        Some(
+            digits
+                .trim()
+                .parse::<u16>()
+                .map_err(|_| bad("EPSG code out of range".into()))?,
+        )
     };
     let params = proj4_params(&proj4);
-    let is_geographic = matches!(params.get("proj").map(String::as_str), Some("longlat" | "latlong" | "lonlat" | "latlon"));
+    let is_geographic = matches!(
+        params.get("proj").map(String::as_str),
+        Some("longlat" | "latlong" | "lonlat" | "latlon")
+    );
     let mut w = KeyWriter::new();
     w.short(GT_RASTER_TYPE, 1);
     if let Some(code) = code {
@@ -460,7 +559,9 @@ pub fn encode(crs: &str) -> Result<GeoKeyTags> {
     let num = |k: &str, default: f64| -> std::result::Result<f64, String> {
         match params.get(k) {
             None => Ok(default),
-            Some(v) => v.parse::<f64>().map_err(|_| format!("+{k}={v} is not a number")),
+            Some(v) => v
+                .parse::<f64>()
+                .map_err(|_| format!("+{k}={v} is not a number")),
         }
     };
     let name = params.get("proj").cloned().unwrap_or_default();
@@ -477,12 +578,34 @@ pub fn encode(crs: &str) -> Result<GeoKeyTags> {
             w.double(NAT_ORIGIN_LONG, zone.trunc() * 6.0 - 183.0);
             w.double(SCALE_AT_NAT_ORIGIN, 0.9996);
             w.double(FALSE_EASTING, 500_000.0 / unit);
-            w.double(FALSE_NORTHING, if south { 10_000_000.0 } else { 0.0 } / unit);
+            w.double(
+                FALSE_NORTHING,
+                if south { 10_000_000.0 } else { 0.0 } / unit,
+            );
             return Ok(w.finish());
         }
-        "tmerc" => (1, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0), ("k", SCALE_AT_NAT_ORIGIN, 1.0)]),
-        "merc" if params.contains_key("lat_ts") => (7, vec![("lat_ts", STD_PARALLEL1, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "merc" => (7, vec![("lon_0", NAT_ORIGIN_LONG, 0.0), ("k", SCALE_AT_NAT_ORIGIN, 1.0)]),
+        "tmerc" => (
+            1,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+                ("k", SCALE_AT_NAT_ORIGIN, 1.0),
+            ],
+        ),
+        "merc" if params.contains_key("lat_ts") => (
+            7,
+            vec![
+                ("lat_ts", STD_PARALLEL1, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        "merc" => (
+            7,
+            vec![
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+                ("k", SCALE_AT_NAT_ORIGIN, 1.0),
+            ],
+        ),
         "lcc" if params.contains_key("lat_2") => (
             8,
             vec![
@@ -492,50 +615,154 @@ pub fn encode(crs: &str) -> Result<GeoKeyTags> {
                 ("lon_0", FALSE_ORIGIN_LONG, 0.0),
             ],
         ),
-        "lcc" => (9, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0), ("k_0", SCALE_AT_NAT_ORIGIN, 1.0)]),
-        "laea" => (10, vec![("lat_0", CENTER_LAT, 0.0), ("lon_0", CENTER_LONG, 0.0)]),
+        "lcc" => (
+            9,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+                ("k_0", SCALE_AT_NAT_ORIGIN, 1.0),
+            ],
+        ),
+        "laea" => (
+            10,
+            vec![("lat_0", CENTER_LAT, 0.0), ("lon_0", CENTER_LONG, 0.0)],
+        ),
         "aea" => (
             11,
-            vec![("lat_1", STD_PARALLEL1, 0.0), ("lat_2", STD_PARALLEL2, 0.0), ("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)],
+            vec![
+                ("lat_1", STD_PARALLEL1, 0.0),
+                ("lat_2", STD_PARALLEL2, 0.0),
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
         ),
-        "aeqd" => (12, vec![("lat_0", CENTER_LAT, 0.0), ("lon_0", CENTER_LONG, 0.0)]),
+        "aeqd" => (
+            12,
+            vec![("lat_0", CENTER_LAT, 0.0), ("lon_0", CENTER_LONG, 0.0)],
+        ),
         "eqdc" => (
             13,
-            vec![("lat_1", STD_PARALLEL1, 0.0), ("lat_2", STD_PARALLEL2, 0.0), ("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)],
+            vec![
+                ("lat_1", STD_PARALLEL1, 0.0),
+                ("lat_2", STD_PARALLEL2, 0.0),
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
         ),
-        "stere" if num("lat_0", 0.0).map_err(bad)?.abs() == 90.0 && params.contains_key("lat_ts") => {
-            (15, vec![("lat_ts", NAT_ORIGIN_LAT, 0.0), ("lon_0", STRAIGHT_VERT_POLE_LONG, 0.0)])
+        "stere"
+            if num("lat_0", 0.0).map_err(bad)?.abs() == 90.0 && params.contains_key("lat_ts") =>
+        {
+            (
+                15,
+                vec![
+                    ("lat_ts", NAT_ORIGIN_LAT, 0.0),
+                    ("lon_0", STRAIGHT_VERT_POLE_LONG, 0.0),
+                ],
+            )
         }
-        "stere" => (14, vec![("lat_0", CENTER_LAT, 0.0), ("lon_0", CENTER_LONG, 0.0), ("k", SCALE_AT_NAT_ORIGIN, 1.0)]),
-        "sterea" => (16, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0), ("k", SCALE_AT_NAT_ORIGIN, 1.0)]),
-        "eqc" => (17, vec![("lat_ts", STD_PARALLEL1, 0.0), ("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "cass" => (18, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "mill" => (20, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "ortho" => (21, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "poly" => (22, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
+        "stere" => (
+            14,
+            vec![
+                ("lat_0", CENTER_LAT, 0.0),
+                ("lon_0", CENTER_LONG, 0.0),
+                ("k", SCALE_AT_NAT_ORIGIN, 1.0),
+            ],
+        ),
+        "sterea" => (
+            16,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+                ("k", SCALE_AT_NAT_ORIGIN, 1.0),
+            ],
+        ),
+        "eqc" => (
+            17,
+            vec![
+                ("lat_ts", STD_PARALLEL1, 0.0),
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        "cass" => (
+            18,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        "mill" => (
+            20,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        "ortho" => (
+            21,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        "poly" => (
+            22,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
         "robin" => (23, vec![("lon_0", NAT_ORIGIN_LONG, 0.0)]),
         "sinu" => (24, vec![("lon_0", CENTER_LONG, 0.0)]),
         "vandg" => (25, vec![("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "nzmg" => (26, vec![("lat_0", NAT_ORIGIN_LAT, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        "cea" => (28, vec![("lat_ts", STD_PARALLEL1, 0.0), ("lon_0", NAT_ORIGIN_LONG, 0.0)]),
-        other => return Err(bad(format!("projection +proj={other} has no GeoTIFF encoding here"))),
+        "nzmg" => (
+            26,
+            vec![
+                ("lat_0", NAT_ORIGIN_LAT, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        "cea" => (
+            28,
+            vec![
+                ("lat_ts", STD_PARALLEL1, 0.0),
+                ("lon_0", NAT_ORIGIN_LONG, 0.0),
+            ],
+        ),
+        other => {
+            return Err(bad(format!(
+                "projection +proj={other} has no GeoTIFF encoding here"
+            )))
+        }
     };
     w.short(PROJ_COORD_TRANS, ct);
     for (k, id, default) in keys {
         w.double(id, num(k, default).map_err(bad)?);
     }
-    let (fe, fn_) = if ct == 8 { (FALSE_ORIGIN_EASTING, FALSE_ORIGIN_NORTHING) } else { (FALSE_EASTING, FALSE_NORTHING) };
+    let (fe, fn_) = if ct == 8 {
+        (FALSE_ORIGIN_EASTING, FALSE_ORIGIN_NORTHING)
+    } else {
+        (FALSE_EASTING, FALSE_NORTHING)
+    };
     w.double(fe, num("x_0", 0.0).map_err(bad)? / unit);
     w.double(fn_, num("y_0", 0.0).map_err(bad)? / unit);
     Ok(w.finish())
 }
 
 /// Geographic (datum/ellipsoid) keys of a user-defined CRS.
-fn encode_geographic(w: &mut KeyWriter, params: &BTreeMap<String, String>) -> std::result::Result<(), String> {
+fn encode_geographic(
+    w: &mut KeyWriter,
+    params: &BTreeMap<String, String>,
+) -> std::result::Result<(), String> {
     if params.contains_key("towgs84") || params.contains_key("nadgrids") {
         return Err("datum shifts (+towgs84, +nadgrids) have no GeoKey encoding here".into());
     }
-    let num = |k: &str| params.get(k).map(|v| v.parse::<f64>().map_err(|_| format!("+{k}={v} is not a number")));
+    let num = |k: &str| {
+        params.get(k).map(|v| {
+            v.parse::<f64>()
+                .map_err(|_| format!("+{k}={v} is not a number"))
+        })
+    };
     match params.get("datum").map(String::as_str) {
         Some("WGS84") => w.short(GEOGRAPHIC_TYPE, 4326),
         Some("NAD83") => w.short(GEOGRAPHIC_TYPE, 4269),
@@ -588,7 +815,9 @@ mod tests {
 
     fn round_trip(crs: &str) -> String {
         let t = encode(crs).unwrap();
-        GeoKeys::parse(&t.directory, &t.double_params, &t.ascii_params).crs().unwrap()
+        GeoKeys::parse(&t.directory, &t.double_params, &t.ascii_params)
+            .crs()
+            .unwrap()
     }
 
     /// Numeric parameters agree; flags and strings match exactly.
@@ -632,13 +861,17 @@ mod tests {
             "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs",
             "+proj=stere +lat_0=90 +lat_ts=70 +lon_0=-45 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs",
             "+proj=longlat +ellps=clrk66 +no_defs",
-            "+proj=longlat +a=6371000 +b=6371000 +no_defs",
+            "+proj=longlat +R=6371000 +no_defs",
+            "+proj=longlat +a=6378137 +b=6356752.3 +no_defs",
         ] {
             let back = round_trip(p);
             assert_same_params(p, &back);
         }
         let utm = round_trip("+proj=utm +zone=33 +south +datum=WGS84 +units=m +no_defs");
-        assert_same_params("+proj=tmerc +lon_0=15 +k=0.9996 +x_0=500000 +y_0=10000000 +datum=WGS84", &utm);
+        assert_same_params(
+            "+proj=tmerc +lon_0=15 +k=0.9996 +x_0=500000 +y_0=10000000 +datum=WGS84",
+            &utm,
+        );
     }
 
     #[test]

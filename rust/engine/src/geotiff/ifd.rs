@@ -92,16 +92,28 @@ struct Endian(bool);
 impl Endian {
     fn u16(&self, b: &[u8]) -> u16 {
         let a = [b[0], b[1]];
-        if self.0 { u16::from_le_bytes(a) } else { u16::from_be_bytes(a) }
+        if self.0 {
+            u16::from_le_bytes(a)
+        } else {
+            u16::from_be_bytes(a)
+        }
     }
     fn u32(&self, b: &[u8]) -> u32 {
         let a = [b[0], b[1], b[2], b[3]];
-        if self.0 { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+        if self.0 {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
     }
     fn u64(&self, b: &[u8]) -> u64 {
         let mut a = [0u8; 8];
         a.copy_from_slice(&b[..8]);
-        if self.0 { u64::from_le_bytes(a) } else { u64::from_be_bytes(a) }
+        if self.0 {
+            u64::from_le_bytes(a)
+        } else {
+            u64::from_be_bytes(a)
+        }
     }
 }
 
@@ -126,14 +138,49 @@ fn decode_value(e: &Endian, t: u16, count: usize, b: &[u8]) -> Value {
             let end = b[..count].iter().position(|&c| c == 0).unwrap_or(count);
             Value::Ascii(String::from_utf8_lossy(&b[..end]).into_owned())
         }
-        3 => Value::Unsigned(b.chunks_exact(2).take(count).map(|c| e.u16(c) as u64).collect()),
-        8 => Value::Signed(b.chunks_exact(2).take(count).map(|c| e.u16(c) as i16 as i64).collect()),
-        4 | 13 => Value::Unsigned(b.chunks_exact(4).take(count).map(|c| e.u32(c) as u64).collect()),
-        9 => Value::Signed(b.chunks_exact(4).take(count).map(|c| e.u32(c) as i32 as i64).collect()),
+        3 => Value::Unsigned(
+            b.chunks_exact(2)
+                .take(count)
+                .map(|c| e.u16(c) as u64)
+                .collect(),
+        ),
+        8 => Value::Signed(
+            b.chunks_exact(2)
+                .take(count)
+                .map(|c| e.u16(c) as i16 as i64)
+                .collect(),
+        ),
+        4 | 13 => Value::Unsigned(
+            b.chunks_exact(4)
+                .take(count)
+                .map(|c| e.u32(c) as u64)
+                .collect(),
+        ),
+        9 => Value::Signed(
+            b.chunks_exact(4)
+                .take(count)
+                .map(|c| e.u32(c) as i32 as i64)
+                .collect(),
+        ),
         16 | 18 => Value::Unsigned(b.chunks_exact(8).take(count).map(|c| e.u64(c)).collect()),
-        17 => Value::Signed(b.chunks_exact(8).take(count).map(|c| e.u64(c) as i64).collect()),
-        11 => Value::Float(b.chunks_exact(4).take(count).map(|c| f32::from_bits(e.u32(c)) as f64).collect()),
-        12 => Value::Float(b.chunks_exact(8).take(count).map(|c| f64::from_bits(e.u64(c))).collect()),
+        17 => Value::Signed(
+            b.chunks_exact(8)
+                .take(count)
+                .map(|c| e.u64(c) as i64)
+                .collect(),
+        ),
+        11 => Value::Float(
+            b.chunks_exact(4)
+                .take(count)
+                .map(|c| f32::from_bits(e.u32(c)) as f64)
+                .collect(),
+        ),
+        12 => Value::Float(
+            b.chunks_exact(8)
+                .take(count)
+                .map(|c| f64::from_bits(e.u64(c)))
+                .collect(),
+        ),
         5 => Value::Float(
             b.chunks_exact(8)
                 .take(count)
@@ -166,7 +213,11 @@ pub fn read_structure(src: &CachedSource) -> Result<TiffStructure> {
     let bigtiff = match e.u16(&head[2..]) {
         42 => false,
         43 => true,
-        n => return Err(bad(format!("not a TIFF file: version {n} is neither 42 (TIFF) nor 43 (BigTIFF)"))),
+        n => {
+            return Err(bad(format!(
+                "not a TIFF file: version {n} is neither 42 (TIFF) nor 43 (BigTIFF)"
+            )))
+        }
     };
     let mut next = if bigtiff {
         if head.len() < 16 || e.u16(&head[4..]) != 8 {
@@ -176,15 +227,25 @@ pub fn read_structure(src: &CachedSource) -> Result<TiffStructure> {
     } else {
         e.u32(&head[4..]) as u64
     };
-    let (count_size, entry_size, offset_size) = if bigtiff { (8u64, 20u64, 8u64) } else { (2, 12, 4) };
+    let (count_size, entry_size, offset_size) = if bigtiff {
+        (8u64, 20u64, 8u64)
+    } else {
+        (2, 12, 4)
+    };
     let mut seen = HashSet::new();
     let mut ifds = Vec::new();
     while next != 0 {
         if !seen.insert(next) || ifds.len() >= MAX_IFDS {
-            return Err(bad(format!("IFD chain loops or is too long (at byte {next})")));
+            return Err(bad(format!(
+                "IFD chain loops or is too long (at byte {next})"
+            )));
         }
         let cb = src.read_at(next, count_size)?;
-        let n = if bigtiff { e.u64(&cb) } else { e.u16(&cb) as u64 };
+        let n = if bigtiff {
+            e.u64(&cb)
+        } else {
+            e.u16(&cb) as u64
+        };
         if n > 65_535 {
             return Err(bad(format!("IFD at byte {next} claims {n} entries")));
         }
@@ -195,7 +256,11 @@ pub fn read_structure(src: &CachedSource) -> Result<TiffStructure> {
             let tag = e.u16(ent);
             let typ = e.u16(&ent[2..]);
             let Some(size) = type_size(typ) else { continue };
-            let count = if bigtiff { e.u64(&ent[4..]) } else { e.u32(&ent[4..]) as u64 };
+            let count = if bigtiff {
+                e.u64(&ent[4..])
+            } else {
+                e.u32(&ent[4..]) as u64
+            };
             let total = count
                 .checked_mul(size)
                 .filter(|&t| t <= MAX_VALUE_BYTES)
@@ -204,17 +269,31 @@ pub fn read_structure(src: &CachedSource) -> Result<TiffStructure> {
             let bytes = if total <= offset_size {
                 inline[..total as usize].to_vec()
             } else {
-                let off = if bigtiff { e.u64(inline) } else { e.u32(inline) as u64 };
-                src.read_at(off, total).map_err(|err| bad(format!("value of tag {tag}: {err}")))?
+                let off = if bigtiff {
+                    e.u64(inline)
+                } else {
+                    e.u32(inline) as u64
+                };
+                src.read_at(off, total)
+                    .map_err(|err| bad(format!("value of tag {tag}: {err}")))?
             };
-            ifd.tags.insert(tag, decode_value(&e, typ, count as usize, &bytes));
+            ifd.tags
+                .insert(tag, decode_value(&e, typ, count as usize, &bytes));
         }
         let tail = &table[(n * entry_size) as usize..];
-        next = if bigtiff { e.u64(tail) } else { e.u32(tail) as u64 };
+        next = if bigtiff {
+            e.u64(tail)
+        } else {
+            e.u32(tail) as u64
+        };
         ifds.push(ifd);
     }
     if ifds.is_empty() {
         return Err(bad("TIFF file has no image (no IFD)".into()));
     }
-    Ok(TiffStructure { little_endian, bigtiff, ifds })
+    Ok(TiffStructure {
+        little_endian,
+        bigtiff,
+        ifds,
+    })
 }

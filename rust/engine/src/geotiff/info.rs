@@ -157,8 +157,12 @@ impl ImageLayout {
 
     fn from_ifd(ifd: &Ifd, path: &str) -> Result<ImageLayout> {
         let bad = |m: String| EngineError::geotiff(path, m);
-        let width = ifd.u64(IMAGE_WIDTH).ok_or_else(|| bad("no ImageWidth tag".into()))? as usize;
-        let height = ifd.u64(IMAGE_LENGTH).ok_or_else(|| bad("no ImageLength tag".into()))? as usize;
+        let width = ifd
+            .u64(IMAGE_WIDTH)
+            .ok_or_else(|| bad("no ImageWidth tag".into()))? as usize;
+        let height = ifd
+            .u64(IMAGE_LENGTH)
+            .ok_or_else(|| bad("no ImageLength tag".into()))? as usize;
         if width == 0 || height == 0 || width > 1 << 31 || height > 1 << 31 {
             return Err(bad(format!("invalid image size {width}x{height}")));
         }
@@ -171,27 +175,50 @@ impl ImageLayout {
                 None => Ok(default),
                 Some(v) if v.is_empty() => Ok(default),
                 Some(v) if v.iter().all(|&x| x == v[0]) => Ok(v[0].min(u16::MAX as u64) as u16),
-                Some(v) => Err(bad(format!("bands with different sample types are not supported (tag {tag}: {v:?})"))),
+                Some(v) => Err(bad(format!(
+                    "bands with different sample types are not supported (tag {tag}: {v:?})"
+                ))),
             }
         };
         let bits = all_same(BITS_PER_SAMPLE, 1)?;
         let format = all_same(SAMPLE_FORMAT, 1)?;
-        let kind = SampleKind::from_tags(bits, format)
-            .ok_or_else(|| bad(format!("unsupported sample type: {bits} bits, SampleFormat {format}")))?;
+        let kind = SampleKind::from_tags(bits, format).ok_or_else(|| {
+            bad(format!(
+                "unsupported sample type: {bits} bits, SampleFormat {format}"
+            ))
+        })?;
         let planar = ifd.u64(PLANAR_CONFIG).unwrap_or(1) == 2 && bands > 1;
         let tiled = ifd.get(TILE_OFFSETS).is_some();
         let (segment_cols, segment_rows, offsets_tag, counts_tag) = if tiled {
-            let tw = ifd.u64(TILE_WIDTH).ok_or_else(|| bad("tiled image without TileWidth".into()))?;
-            let th = ifd.u64(TILE_LENGTH).ok_or_else(|| bad("tiled image without TileLength".into()))?;
+            let tw = ifd
+                .u64(TILE_WIDTH)
+                .ok_or_else(|| bad("tiled image without TileWidth".into()))?;
+            let th = ifd
+                .u64(TILE_LENGTH)
+                .ok_or_else(|| bad("tiled image without TileLength".into()))?;
             (tw as usize, th as usize, TILE_OFFSETS, TILE_BYTE_COUNTS)
         } else {
             let rps = ifd.u64(ROWS_PER_STRIP).unwrap_or(u32::MAX as u64).max(1);
-            (width, (rps as usize).min(height), STRIP_OFFSETS, STRIP_BYTE_COUNTS)
+            (
+                width,
+                (rps as usize).min(height),
+                STRIP_OFFSETS,
+                STRIP_BYTE_COUNTS,
+            )
         };
-        if segment_cols == 0 || segment_rows == 0 || segment_cols > 1 << 20 || segment_rows > 1 << 31 {
-            return Err(bad(format!("invalid segment size {segment_cols}x{segment_rows}")));
+        if segment_cols == 0
+            || segment_rows == 0
+            || segment_cols > 1 << 20
+            || segment_rows > 1 << 31
+        {
+            return Err(bad(format!(
+                "invalid segment size {segment_cols}x{segment_rows}"
+            )));
         }
-        let offsets = ifd.get(offsets_tag).and_then(|v| v.as_u64s()).ok_or_else(|| bad("no segment offsets".into()))?;
+        let offsets = ifd
+            .get(offsets_tag)
+            .and_then(|v| v.as_u64s())
+            .ok_or_else(|| bad("no segment offsets".into()))?;
         let byte_counts = ifd
             .get(counts_tag)
             .and_then(|v| v.as_u64s())
@@ -268,11 +295,19 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
     let path = src.name().to_string();
     let tiff = read_structure(src)?;
     let subfile = |ifd: &Ifd| ifd.u64(NEW_SUBFILE_TYPE).unwrap_or(0);
-    let main_ifd = tiff.ifds.iter().find(|i| subfile(i) & 1 == 0).unwrap_or(&tiff.ifds[0]);
+    let main_ifd = tiff
+        .ifds
+        .iter()
+        .find(|i| subfile(i) & 1 == 0)
+        .unwrap_or(&tiff.ifds[0]);
     let image = ImageLayout::from_ifd(main_ifd, &path)?;
     // Reduced-resolution images that are not masks (bit 2) are overviews, in file order.
     let mut overviews = Vec::new();
-    for ifd in tiff.ifds.iter().filter(|i| subfile(i) & 1 == 1 && subfile(i) & 4 == 0) {
+    for ifd in tiff
+        .ifds
+        .iter()
+        .filter(|i| subfile(i) & 1 == 1 && subfile(i) & 4 == 0)
+    {
         let ov = ImageLayout::from_ifd(ifd, &path)?;
         if ov.bands == image.bands && ov.kind == image.kind {
             overviews.push(ov);
@@ -283,17 +318,29 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         .get(GDAL_NODATA)
         .and_then(|v| v.as_str())
         .and_then(|s| parse_gdal_number(s.trim()));
+    // As rasterio reports it: at float32 precision, and none when outside an integer type's range.
     let no_data = match (image.kind, raw_no_data) {
         (SampleKind::F32, Some(v)) => Some(v as f32 as f64),
+        (kind, Some(v)) if !in_range(kind, v) => None,
         (_, v) => v,
     };
     let cell_type = geotrellis_cell_type(image.kind, raw_no_data);
 
-    let keys = match main_ifd.get(GEO_KEY_DIRECTORY_TAG).and_then(|v| v.as_u64s()) {
+    let keys = match main_ifd
+        .get(GEO_KEY_DIRECTORY_TAG)
+        .and_then(|v| v.as_u64s())
+    {
         Some(dir) => {
             let dir: Vec<u16> = dir.iter().map(|&x| x.min(u16::MAX as u64) as u16).collect();
-            let doubles = main_ifd.get(GEO_DOUBLE_PARAMS_TAG).and_then(|v| v.as_f64s()).unwrap_or_default();
-            let ascii = main_ifd.get(GEO_ASCII_PARAMS_TAG).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let doubles = main_ifd
+                .get(GEO_DOUBLE_PARAMS_TAG)
+                .and_then(|v| v.as_f64s())
+                .unwrap_or_default();
+            let ascii = main_ifd
+                .get(GEO_ASCII_PARAMS_TAG)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             Some(GeoKeys::parse(&dir, &doubles, &ascii))
         }
         None => None,
@@ -308,23 +355,41 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         gt[3] -= 0.5 * gt[4] + 0.5 * gt[5];
     }
     let (w, h) = (image.width as f64, image.height as f64);
-    let xs = [gt[0], gt[0] + w * gt[1], gt[0] + h * gt[2], gt[0] + w * gt[1] + h * gt[2]];
-    let ys = [gt[3], gt[3] + w * gt[4], gt[3] + h * gt[5], gt[3] + w * gt[4] + h * gt[5]];
+    let xs = [
+        gt[0],
+        gt[0] + w * gt[1],
+        gt[0] + h * gt[2],
+        gt[0] + w * gt[1] + h * gt[2],
+    ];
+    let ys = [
+        gt[3],
+        gt[3] + w * gt[4],
+        gt[3] + h * gt[5],
+        gt[3] + w * gt[4] + h * gt[5],
+    ];
     let fold = |v: &[f64; 4], f: fn(f64, f64) -> f64| v[1..].iter().fold(v[0], |a, &b| f(a, b));
-    let extent = (fold(&xs, f64::min), fold(&ys, f64::min), fold(&xs, f64::max), fold(&ys, f64::max));
+    let extent = (
+        fold(&xs, f64::min),
+        fold(&ys, f64::min),
+        fold(&xs, f64::max),
+        fold(&ys, f64::max),
+    );
 
     let color_map = if image.photometric == 3 {
-        main_ifd.get(COLOR_MAP).and_then(|v| v.as_u64s()).and_then(|v| {
-            let n = v.len() / 3;
-            (n > 0).then(|| {
-                (0..n)
-                    .map(|i| {
-                        let c = |x: u64| ((x.min(65535) / 257) as u32) & 0xFF;
-                        (c(v[i]) << 24) | (c(v[n + i]) << 16) | (c(v[2 * n + i]) << 8) | 0xFF
-                    })
-                    .collect()
+        main_ifd
+            .get(COLOR_MAP)
+            .and_then(|v| v.as_u64s())
+            .and_then(|v| {
+                let n = v.len() / 3;
+                (n > 0).then(|| {
+                    (0..n)
+                        .map(|i| {
+                            let c = |x: u64| ((x.min(65535) / 257) as u32) & 0xFF;
+                            (c(v[i]) << 24) | (c(v[n + i]) << 16) | (c(v[2 * n + i]) << 8) | 0xFF
+                        })
+                        .collect()
+                })
             })
-        })
     } else {
         None
     };
@@ -351,7 +416,10 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         }
     }
     if keys.is_some() {
-        tags.insert("AREA_OR_POINT".into(), if pixel_is_point { "Point" } else { "Area" }.into());
+        tags.insert(
+            "AREA_OR_POINT".into(),
+            if pixel_is_point { "Point" } else { "Area" }.into(),
+        );
     }
 
     Ok(GeoTiffInfo {
@@ -372,19 +440,52 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
     })
 }
 
+fn in_range(kind: SampleKind, v: f64) -> bool {
+    let (lo, hi) = match kind {
+        SampleKind::Bit => (0.0, 1.0),
+        SampleKind::U8 => (0.0, 255.0),
+        SampleKind::I8 => (-128.0, 127.0),
+        SampleKind::U16 => (0.0, 65535.0),
+        SampleKind::I16 => (-32768.0, 32767.0),
+        SampleKind::U32 => (0.0, u32::MAX as f64),
+        SampleKind::I32 => (i32::MIN as f64, i32::MAX as f64),
+        SampleKind::U64 => (0.0, u64::MAX as f64),
+        SampleKind::I64 => (i64::MIN as f64, i64::MAX as f64),
+        SampleKind::F32 | SampleKind::F64 => return true,
+    };
+    v >= lo && v <= hi
+}
+
 /// A number as GDAL writes GDAL_NODATA ("-9999", "1e+20", "nan", "-inf").
 fn parse_gdal_number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok()
 }
 
 fn geotransform(ifd: &Ifd) -> [f64; 6] {
-    if let Some(m) = ifd.get(MODEL_TRANSFORMATION).and_then(|v| v.as_f64s()).filter(|m| m.len() >= 16) {
+    if let Some(m) = ifd
+        .get(MODEL_TRANSFORMATION)
+        .and_then(|v| v.as_f64s())
+        .filter(|m| m.len() >= 16)
+    {
         return [m[3], m[0], m[1], m[7], m[4], m[5]];
     }
-    let tie = ifd.get(MODEL_TIEPOINT).and_then(|v| v.as_f64s()).filter(|t| t.len() >= 6);
-    let scale = ifd.get(MODEL_PIXEL_SCALE).and_then(|v| v.as_f64s()).filter(|s| s.len() >= 2);
+    let tie = ifd
+        .get(MODEL_TIEPOINT)
+        .and_then(|v| v.as_f64s())
+        .filter(|t| t.len() >= 6);
+    let scale = ifd
+        .get(MODEL_PIXEL_SCALE)
+        .and_then(|v| v.as_f64s())
+        .filter(|s| s.len() >= 2);
     match (tie, scale) {
-        (Some(t), Some(s)) => [t[3] - t[0] * s[0], s[0], 0.0, t[4] + t[1] * s[1], 0.0, -s[1]],
+        (Some(t), Some(s)) => [
+            t[3] - t[0] * s[0],
+            s[0],
+            0.0,
+            t[4] + t[1] * s[1],
+            0.0,
+            -s[1],
+        ],
         // No georeferencing (or ground control points only): GDAL's default pixel grid.
         _ => [0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
     }
@@ -396,21 +497,33 @@ pub fn geotrellis_cell_type(kind: SampleKind, nd: Option<f64>) -> CellType {
     let dt = kind.data_type();
     let no_data = match (kind, nd) {
         (SampleKind::Bit, _) => Raw,
-        (SampleKind::I8, Some(v)) if (v as i32) > -128 && v <= 127.0 => UserDefined((v as i32) as f64),
+        (SampleKind::I8, Some(v)) if (v as i32) > -128 && v <= 127.0 => {
+            UserDefined((v as i32) as f64)
+        }
         (SampleKind::I8, Some(v)) if (v as i32) == -128 => Constant,
         (SampleKind::U8, Some(v)) if (v as i32) > 0 && v <= 255.0 => UserDefined((v as i32) as f64),
         (SampleKind::U8, Some(v)) if (v as i32) == 0 => Constant,
-        (SampleKind::I16, Some(v)) if v > -32768.0 && v <= 32767.0 => UserDefined((v as i16) as f64),
+        (SampleKind::I16, Some(v)) if v > -32768.0 && v <= 32767.0 => {
+            UserDefined((v as i16) as f64)
+        }
         (SampleKind::I16, Some(v)) if v == -32768.0 => Constant,
-        (SampleKind::U16, Some(v)) if (v as i32) > 0 && v <= 65535.0 => UserDefined((v as i32) as f64),
+        (SampleKind::U16, Some(v)) if (v as i32) > 0 && v <= 65535.0 => {
+            UserDefined((v as i32) as f64)
+        }
         (SampleKind::U16, Some(v)) if (v as i32) == 0 => Constant,
         (SampleKind::I32, Some(v)) if (v as i32) > i32::MIN => UserDefined((v as i32) as f64),
         (SampleKind::I32, Some(_)) => Constant,
-        (SampleKind::U32, Some(v)) if (v as i64) > 0 && (v as i64) <= u32::MAX as i64 => UserDefined(v as f32 as f64),
+        (SampleKind::U32, Some(v)) if (v as i64) > 0 && (v as i64) <= u32::MAX as i64 => {
+            UserDefined(v as f32 as f64)
+        }
         (SampleKind::U32, Some(v)) if (v as i64) == 0 => Constant,
-        (SampleKind::F32, Some(v)) if !v.is_nan() && v.abs() <= f32::MAX as f64 => UserDefined(v as f32 as f64),
+        (SampleKind::F32, Some(v)) if !v.is_nan() && v.abs() <= f32::MAX as f64 => {
+            UserDefined(v as f32 as f64)
+        }
         (SampleKind::F32, Some(_)) => Constant,
-        (SampleKind::F64 | SampleKind::U64 | SampleKind::I64, Some(v)) if !v.is_nan() => UserDefined(v),
+        (SampleKind::F64 | SampleKind::U64 | SampleKind::I64, Some(v)) if !v.is_nan() => {
+            UserDefined(v)
+        }
         (SampleKind::F64 | SampleKind::U64 | SampleKind::I64, Some(_)) => Constant,
         _ => Raw,
     };
@@ -451,7 +564,7 @@ fn metadata_items(xml: &str) -> Vec<MetadataItem> {
                 return None;
             }
             let v = &attrs[i + key.len()..];
-            Some(unescape(&v[..v.find('"')?]))
+            Some(unescape(&unescape(&v[..v.find('"')?])))
         };
         let Some(name) = attr("name") else { continue };
         if attr("role").is_some() || attr("domain").is_some_and(|d| !d.is_empty()) {
@@ -464,7 +577,13 @@ fn metadata_items(xml: &str) -> Vec<MetadataItem> {
             },
             None => None,
         };
-        items.push(MetadataItem { name, sample, value: unescape(value) });
+        // GDAL escapes item text twice when writing (`&` is stored as `&amp;amp;`) and unescapes twice
+        // when reading; do the same so values agree with GDAL's.
+        items.push(MetadataItem {
+            name,
+            sample,
+            value: unescape(&unescape(value)),
+        });
     }
     items
 }
@@ -495,7 +614,14 @@ mod tests {
 </GDALMetadata>"#;
         let items = metadata_items(xml);
         assert_eq!(items.len(), 2);
-        assert_eq!((items[0].name.as_str(), items[0].value.as_str(), items[0].sample), ("A", "1 & 2", None));
+        assert_eq!(
+            (
+                items[0].name.as_str(),
+                items[0].value.as_str(),
+                items[0].sample
+            ),
+            ("A", "1 & 2", None)
+        );
         assert_eq!((items[1].name.as_str(), items[1].sample), ("B", Some(1)));
     }
 

@@ -25,11 +25,17 @@ pub struct Raster {
 }
 
 /// Reads `windows` of image `ifd` (0: full resolution, k: k-th overview).
-pub fn read_windows(src: &CachedSource, info: &GeoTiffInfo, ifd: usize, windows: &[Window]) -> Result<Vec<Raster>> {
+pub fn read_windows(
+    src: &CachedSource,
+    info: &GeoTiffInfo,
+    ifd: usize,
+    windows: &[Window],
+) -> Result<Vec<Raster>> {
     let layout = info.layout(ifd)?;
     let path = src.name();
     for &(x, y, w, h) in windows {
-        let fits = x.checked_add(w).is_some_and(|e| e <= layout.width) && y.checked_add(h).is_some_and(|e| e <= layout.height);
+        let fits = x.checked_add(w).is_some_and(|e| e <= layout.width)
+            && y.checked_add(h).is_some_and(|e| e <= layout.height);
         if !fits {
             return Err(EngineError::Value(format!(
                 "{path}: window (col_off={x}, row_off={y}, cols={w}, rows={h}) lies outside the {}x{} image{}",
@@ -74,16 +80,59 @@ pub fn read_windows(src: &CachedSource, info: &GeoTiffInfo, ifd: usize, windows:
 
     let cell_type = info.cell_type;
     let bpc = cell_type.bytes_per_cell();
+    // A window that is exactly one whole segment of a single-band image, used by no other window, is
+    // decoded straight into its output buffer (no zero-filling, no copy).
+    let direct_ok = !layout.planar
+        && layout.bands == 1
+        && layout.kind.bytes() == bpc
+        && layout.kind != SampleKind::Bit;
+    let mut direct: BTreeMap<usize, usize> = BTreeMap::new();
+    if direct_ok {
+        for (&seg, wins) in &users {
+            if let [wi] = wins[..] {
+                let (x, y, w, h) = windows[wi];
+                let (sx0, sy0) = (
+                    (seg % across) * layout.segment_cols,
+                    (seg / across) * layout.segment_rows,
+                );
+                if (x, y, w) == (sx0, sy0, layout.segment_cols)
+                    && h == layout.segment_rows.min(layout.height - sy0)
+                {
+                    direct.insert(seg, wi);
+                }
+            }
+        }
+    }
+    let direct_windows: std::collections::HashSet<usize> = direct.values().copied().collect();
     let mut out: Vec<Raster> = windows
         .iter()
-        .map(|&(_, _, w, h)| Raster { cell_type, bands: layout.bands, rows: h, cols: w, cells: vec![0u8; layout.bands * w * h * bpc] })
+        .enumerate()
+        .map(|(wi, &(_, _, w, h))| {
+            let n = layout.bands * w * h * bpc;
+            // Room for the decoders' spare byte, so decoding in place does not reallocate.
+            let cells = if direct_windows.contains(&wi) {
+                Vec::with_capacity(n + 1)
+            } else {
+                vec![0u8; n]
+            };
+            Raster {
+                cell_type,
+                bands: layout.bands,
+                rows: h,
+                cols: w,
+                cells,
+            }
+        })
         .collect();
 
     let mut scratch = Scratch::default();
     let mut seg_buf = Vec::new();
     let copier = Copier::new(layout.kind, cell_type, info.no_data);
     for (&seg, wins) in &users {
-        let (sx0, sy0) = ((seg % across) * layout.segment_cols, (seg / across) * layout.segment_rows);
+        let (sx0, sy0) = (
+            (seg % across) * layout.segment_cols,
+            (seg / across) * layout.segment_rows,
+        );
         let shape = SegmentShape {
             cols: layout.segment_cols,
             rows: layout.segment_rows.min(layout.height - sy0),
@@ -94,15 +143,64 @@ pub fn read_windows(src: &CachedSource, info: &GeoTiffInfo, ifd: usize, windows:
             let range = segment_range(index);
             if range.end == range.start {
                 // A sparse segment (no bytes): GDAL reads it as NoData, or 0 without one.
-                fill_sparse(&mut out, windows, wins, layout, (sx0, sy0), &shape, p, &copier);
+                fill_sparse(
+                    &mut out,
+                    windows,
+                    wins,
+                    layout,
+                    (sx0, sy0),
+                    &shape,
+                    p,
+                    &copier,
+                );
                 continue;
             }
             let data = src.read_shared(range.start, range.end - range.start)?;
-            decode_segment(layout, info.little_endian, &data, &shape, &mut scratch, &mut seg_buf).map_err(|e| {
-                EngineError::geotiff(path, format!("segment {index} (bytes {}..{}): {e}", range.start, range.end))
-            })?;
+            let fail = |e: String| {
+                EngineError::geotiff(
+                    path,
+                    format!(
+                        "segment {index} (bytes {}..{}): {e}",
+                        range.start, range.end
+                    ),
+                )
+            };
+            if let Some(&wi) = direct.get(&seg) {
+                let cells = &mut out[wi].cells;
+                decode_segment(
+                    layout,
+                    info.little_endian,
+                    &data,
+                    &shape,
+                    &mut scratch,
+                    cells,
+                )
+                .map_err(fail)?;
+                if cells.len() != layout.bands * windows[wi].2 * windows[wi].3 * bpc {
+                    return Err(fail("decoded segment has the wrong size".into()));
+                }
+                continue;
+            }
+            decode_segment(
+                layout,
+                info.little_endian,
+                &data,
+                &shape,
+                &mut scratch,
+                &mut seg_buf,
+            )
+            .map_err(fail)?;
             for &wi in wins {
-                copy_intersection(&seg_buf, &mut out[wi], windows[wi], layout, (sx0, sy0), &shape, p, &copier);
+                copy_intersection(
+                    &seg_buf,
+                    &mut out[wi],
+                    windows[wi],
+                    layout,
+                    (sx0, sy0),
+                    &shape,
+                    p,
+                    &copier,
+                );
             }
         }
     }
@@ -122,15 +220,24 @@ impl Copier {
     fn new(kind: SampleKind, cell_type: CellType, no_data: Option<f64>) -> Copier {
         let zero_is_nan = kind == SampleKind::U32 && cell_type.no_data == NoData::Constant;
         let mut fill = Vec::new();
-        let value = no_data.filter(|_| cell_type.no_data_value().is_some()).unwrap_or(0.0);
+        let value = no_data
+            .filter(|_| cell_type.no_data_value().is_some())
+            .unwrap_or(0.0);
         let stored = if zero_is_nan { f64::NAN } else { value };
         // Storing the raw value in a raw type of the same storage gives its exact bytes.
         CellType::new(cell_type.data_type, NoData::Raw).store(&[stored], &mut fill);
-        Copier { kind, zero_is_nan, fill }
+        Copier {
+            kind,
+            zero_is_nan,
+            fill,
+        }
     }
 
     fn needs_conversion(&self) -> bool {
-        matches!(self.kind, SampleKind::U32 | SampleKind::U64 | SampleKind::I64)
+        matches!(
+            self.kind,
+            SampleKind::U32 | SampleKind::U64 | SampleKind::I64
+        )
     }
 
     #[inline]
@@ -138,13 +245,21 @@ impl Copier {
         match self.kind {
             SampleKind::U32 => {
                 let v = u32::from_le_bytes([src[0], src[1], src[2], src[3]]);
-                let f = if self.zero_is_nan && v == 0 { f32::NAN } else { v as f32 };
+                let f = if self.zero_is_nan && v == 0 {
+                    f32::NAN
+                } else {
+                    v as f32
+                };
                 dst.copy_from_slice(&f.to_le_bytes());
             }
             SampleKind::U64 | SampleKind::I64 => {
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&src[..8]);
-                let f = if self.kind == SampleKind::U64 { u64::from_le_bytes(b) as f64 } else { i64::from_le_bytes(b) as f64 };
+                let f = if self.kind == SampleKind::U64 {
+                    u64::from_le_bytes(b) as f64
+                } else {
+                    i64::from_le_bytes(b) as f64
+                };
                 dst.copy_from_slice(&f.to_le_bytes());
             }
             _ => dst.copy_from_slice(src),
@@ -153,7 +268,12 @@ impl Copier {
 }
 
 /// The overlap of a window and a segment: (x range, y range) in image pixels.
-fn overlap(win: Window, layout: &ImageLayout, origin: (usize, usize), shape: &SegmentShape) -> Option<(Range<usize>, Range<usize>)> {
+fn overlap(
+    win: Window,
+    layout: &ImageLayout,
+    origin: (usize, usize),
+    shape: &SegmentShape,
+) -> Option<(Range<usize>, Range<usize>)> {
     let (wx, wy, ww, wh) = win;
     let (sx0, sy0) = origin;
     let x0 = wx.max(sx0);
@@ -174,15 +294,20 @@ fn copy_intersection(
     plane: usize,
     copier: &Copier,
 ) {
-    let Some((xs, ys)) = overlap(win, layout, origin, shape) else { return };
+    let Some((xs, ys)) = overlap(win, layout, origin, shape) else {
+        return;
+    };
     let (wx, wy, ww, wh) = win;
     let (sx0, sy0) = origin;
     let src_n = layout.kind.bytes();
     let dst_n = raster.cell_type.bytes_per_cell();
     let spp = shape.samples;
     let n = xs.len();
-    let bands: Vec<(usize, usize)> =
-        if layout.planar { vec![(plane, 0)] } else { (0..layout.bands).map(|b| (b, b)).collect() };
+    let bands: Vec<(usize, usize)> = if layout.planar {
+        vec![(plane, 0)]
+    } else {
+        (0..layout.bands).map(|b| (b, b)).collect()
+    };
     for y in ys {
         let src_row = (y - sy0) * shape.cols;
         for &(band, sample) in &bands {
@@ -214,10 +339,16 @@ fn fill_sparse(
 ) {
     for &wi in wins {
         let win = windows[wi];
-        let Some((xs, ys)) = overlap(win, layout, origin, shape) else { continue };
+        let Some((xs, ys)) = overlap(win, layout, origin, shape) else {
+            continue;
+        };
         let raster = &mut out[wi];
         let n = raster.cell_type.bytes_per_cell();
-        let bands: Vec<usize> = if layout.planar { vec![plane] } else { (0..layout.bands).collect() };
+        let bands: Vec<usize> = if layout.planar {
+            vec![plane]
+        } else {
+            (0..layout.bands).collect()
+        };
         for y in ys.clone() {
             for &band in &bands {
                 let start = ((band * win.3 + (y - win.1)) * win.2 + (xs.start - win.0)) * n;
