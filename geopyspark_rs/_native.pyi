@@ -57,3 +57,22 @@ def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_ru
     returns the combined rows and where the unfinished last run starts."""
 def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
 def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
+
+# resample.rs
+def resample_tile(
+    cells: bytes,
+    cell_type: str,
+    bands: int,
+    rows: int,
+    cols: int,
+    src_extent: tuple[float, float, float, float],
+    dst_cols: int,
+    dst_rows: int,
+    dst_extent: tuple[float, float, float, float],
+    method: str,
+) -> bytes:
+    """Resample every band of a raster (band-sequential little-endian cells covering ``src_extent``,
+    ``(xmin, ymin, xmax, ymax)``) onto ``dst_cols × dst_rows`` cells covering ``dst_extent``, with a
+    GeoPySpark ResampleMethod name ("NearestNeighbor", "Bilinear", "CubicConvolution", "CubicSpline",
+    "Lanczos", "Average", "Mode", "Median", "Max", "Min"). Same cell type out; cells whose centre is outside
+    the source extent are NoData. Releases the GIL."""
