@@ -8,19 +8,28 @@
 //! NoData neighbours are left out and the weights of the others renormalised; all four NoData gives
 //! NoData.
 
+use super::nearest::GRID_EPSILON;
 use super::SourceBand;
 
 /// `(lead, ratio)` from the distances to the first centre (`d_low`, growing along the axis) and from the
 /// last centre (`d_high`), as `resolveTopLeftCoordsAndRatios` computes them.
+///
+/// Deliberate difference: a position within 1e-7 cell of a centre (GeoTrellis' `GridExtent.epsilon`) is
+/// taken as that centre, so that resampling onto the same grid returns the same cells; GeoTrellis'
+/// arithmetic leaves weights of ~1e-11 there, which can move a float32 cell by one ulp.
 #[inline(always)]
 pub(super) fn position(d_low: f64, d_high: f64, cell: f64) -> (isize, f64) {
-    let lead = (d_low / cell).floor();
-    let ratio = if d_low < 0.0 {
+    let t = d_low / cell;
+    let rounded = t.round();
+    let t = if (t - rounded).abs() < GRID_EPSILON { rounded } else { t };
+    let lead = t.floor();
+    // The sign test on the snapped position: a point a hair before the first centre is on it.
+    let ratio = if t < 0.0 {
         1.0
     } else if d_high < 0.0 {
         0.0
     } else {
-        d_low / cell - lead
+        t - lead
     };
     (lead as isize, ratio)
 }

@@ -6,7 +6,7 @@ use super::SourceBand;
 use crate::cell_type::CellType;
 
 /// GeoTrellis `GridExtent.epsilon`.
-const GRID_EPSILON: f64 = 1e-7;
+pub(super) const GRID_EPSILON: f64 = 1e-7;
 
 /// `GridExtent.floorWithTolerance`: a value within 1e-7 of an integer is that integer.
 #[inline(always)]

@@ -71,6 +71,9 @@ fn bilinear_hand_computed() {
     assert_eq!(s.sample(0.1, 1.9), 0.0);
     assert_eq!(s.sample(1.9, 0.1), 30.0);
     assert_eq!(s.sample(0.1, 1.0), 10.0);
+    // A hair before the first centre is on it (the 1e-7 cell tolerance), not past the edge.
+    assert_eq!(s.sample(0.5 - 1e-12, 1.5 + 1e-12), 0.0);
+    assert_eq!(s.sample(1.5 + 1e-12, 0.5 - 1e-12), 30.0);
     // NoData neighbours drop out and the others are renormalised.
     let cells = [NAN, 10.0, 20.0, 30.0];
     let mut s = sampler(&cells, 2, 2, ResampleMethod::Bilinear);
