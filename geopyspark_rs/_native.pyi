@@ -101,3 +101,21 @@ def read_geotiff_windows(
     k-th internal overview) as tile-contract rows (``cell_type``, ``bands``, ``rows``, ``cols``,
     ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
     ValueError for a window outside the image or a corrupt file (the message names the file)."""
+# resample.rs
+def resample_tile(
+    cells: bytes,
+    cell_type: str,
+    bands: int,
+    rows: int,
+    cols: int,
+    src_extent: tuple[float, float, float, float],
+    dst_cols: int,
+    dst_rows: int,
+    dst_extent: tuple[float, float, float, float],
+    method: str,
+) -> bytes:
+    """Resample every band of a raster (band-sequential little-endian cells covering ``src_extent``,
+    ``(xmin, ymin, xmax, ymax)``) onto ``dst_cols × dst_rows`` cells covering ``dst_extent``, with a
+    GeoPySpark ResampleMethod name ("NearestNeighbor", "Bilinear", "CubicConvolution", "CubicSpline",
+    "Lanczos", "Average", "Mode", "Median", "Max", "Min"). Same cell type out; cells whose centre is outside
+    the source extent are NoData. Releases the GIL."""
