@@ -10,7 +10,7 @@ use super::info::{ImageLayout, SampleKind};
 /// Reusable buffers for decoding segments.
 #[derive(Default)]
 pub struct Scratch {
-    inflate: Option<flate2::Decompress>,
+    inflate: Option<libdeflater::Decompressor>,
     lzw: Option<weezl::decode::Decoder>,
     raw: Vec<u8>,
 }
@@ -117,20 +117,20 @@ fn decompress(
             // its checksum) within it: truncated or garbled data is an error, never garbage cells.
             // (Some writers pad a short last strip to the full strip size.)
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
-            // decompress_vec fills spare capacity: no zero-filling pass over the output.
             out.clear();
-            out.reserve(full + 1);
-            let z = scratch
-                .inflate
-                .get_or_insert_with(|| flate2::Decompress::new(true));
-            z.reset(true);
-            let status = z
-                .decompress_vec(data, out, flate2::FlushDecompress::Finish)
-                .map_err(|e| format!("corrupt deflate data: {e}"))?;
-            let got = z.total_out() as usize;
-            if status != flate2::Status::StreamEnd {
-                return Err(format!("deflate stream does not end where expected ({got} bytes decoded, {needed} expected): truncated or corrupt"));
-            }
+            out.resize(full + 1, 0);
+            let z = scratch.inflate.get_or_insert_with(libdeflater::Decompressor::new);
+            // One shot: a stream that is cut short, fails its checksum or needs more room than a
+            // full segment is an error.
+            let got = z.zlib_decompress(data, out).map_err(|e| match e {
+                libdeflater::DecompressionError::InsufficientSpace => {
+                    format!("deflate stream decodes past the segment's {full} bytes: corrupt")
+                }
+                libdeflater::DecompressionError::BadData => {
+                    format!("corrupt or truncated deflate data ({needed} bytes expected)")
+                }
+            })?;
+            out.truncate(got);
             if got < needed {
                 return Err(short(got));
             }
@@ -306,18 +306,28 @@ fn float_predictor(buf: &mut [u8], row_bytes: usize, samples: usize, n: usize) {
     let mut tmp = vec![0u8; row_bytes];
     let count = row_bytes / n;
     for row in buf.chunks_exact_mut(row_bytes) {
-        tmp.copy_from_slice(row);
-        for i in samples..tmp.len() {
-            tmp[i] = tmp[i].wrapping_add(tmp[i - samples]);
+        if samples == 1 {
+            // The common single-band case: a running sum while copying, without index arithmetic.
+            let mut acc = 0u8;
+            for (t, &r) in tmp.iter_mut().zip(row.iter()) {
+                acc = acc.wrapping_add(r);
+                *t = acc;
+            }
+        } else {
+            tmp.copy_from_slice(row);
+            for i in samples..tmp.len() {
+                tmp[i] = tmp[i].wrapping_add(tmp[i - samples]);
+            }
         }
-        // Sequential writes, one read stream per byte plane.
+        // Sequential writes, one read stream per byte plane (zipped: no bounds checks).
         match n {
             4 => {
                 let (p0, rest) = tmp.split_at(count);
                 let (p1, rest) = rest.split_at(count);
                 let (p2, p3) = rest.split_at(count);
-                for (i, d) in row.chunks_exact_mut(4).enumerate() {
-                    d.copy_from_slice(&[p3[i], p2[i], p1[i], p0[i]]);
+                let planes = p0.iter().zip(p1).zip(p2).zip(p3);
+                for (d, (((&b0, &b1), &b2), &b3)) in row.chunks_exact_mut(4).zip(planes) {
+                    d.copy_from_slice(&[b3, b2, b1, b0]);
                 }
             }
             _ => {
