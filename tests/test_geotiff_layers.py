@@ -2,8 +2,6 @@
 real SparkSession, compared with rasterio (GDAL) reading the same files."""
 
 import datetime
-import io
-import shutil
 
 import numpy as np
 import pytest
