@@ -1,0 +1,4 @@
+//! GeoTrellis layer catalogs (format reference `geotrellis_format.md`): the Avro tile codecs and the
+//! key indexes that name tile files.
+
+pub mod avro;
