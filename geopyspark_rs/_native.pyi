@@ -12,6 +12,8 @@ def crs_to_proj4(crs: str) -> str:
     """EPSG code (``"4326"``, ``"EPSG:4326"``) or proj4 text → GeoTrellis' proj4 string."""
 
 # tiles.rs
+def transform_points(src: str, dst: str, points: np.ndarray) -> np.ndarray:
+    """An n×2 float64 array of x, y (degrees for geographic CRSs) transformed from CRS src to dst."""
 def run_plan(batch: pa.RecordBatch, plan_json: str) -> pa.RecordBatch:
     """Run a JSON list of per-tile steps over every tile, in one pass."""
 def plan_output_cell_type(plan_json: str, input_cell_types: list[str]) -> str: ...
@@ -71,6 +73,24 @@ def read_bytes(uri: str, options: Optional[dict[str, str]] = None, start: Option
 def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> None:
     """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
 def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...
+def file_exists(uri: str, options: Optional[dict[str, str]] = None) -> bool: ...
+def delete_file(uri: str, options: Optional[dict[str, str]] = None) -> None:
+    """Deletes a file or object; deleting what does not exist is not an error."""
+
+# GeoTrellis catalog tile files. schema_json is the layer's stored writer schema (JSON text).
+def catalog_read_tiles(paths: list[str], schema_json: str, space_time: bool,
+                       key_box: Optional[tuple[int, int, int, int, Optional[int], Optional[int]]] = None,
+                       options: Optional[dict[str, str]] = None) -> pa.RecordBatch:
+    """Tiles of the files (col, row[, instant] + tile columns), keys inside key_box (inclusive) only."""
+def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant: Optional[int] = None,
+                       options: Optional[dict[str, str]] = None) -> Optional[tuple[str, int, int, int, bytes]]:
+    """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
+def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str, width: int, multiband: bool,
+                       last: bool, existing_schema: Optional[str] = None,
+                       options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
+    """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
+def catalog_schema(space_time: bool, multiband: bool) -> str:
+    """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
 # GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,
 # compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
 # predictor (bool), interleave ('band'|'pixel'), color_space (int), color_map (list of 0xRRGGBBAA),

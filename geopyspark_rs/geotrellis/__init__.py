@@ -10,16 +10,20 @@ from .data_model import (  # noqa: F401
 )
 from .histogram import Histogram  # noqa: F401
 from .layer import RasterLayer, TiledRasterLayer  # noqa: F401
+from .pyramid import Pyramid  # noqa: F401
 from .partition import check_partition_strategy  # noqa: F401
 from .union import check_layers, union  # noqa: F401  (the function shadows the submodule, as in GeoPySpark)
 from .combine_bands import combine_bands  # noqa: F401,E402
 from . import geotiff  # noqa: F401,E402  (a module, as in GeoPySpark: gps.geotiff.get)
 from . import s3  # noqa: F401,E402
 from .s3 import Credentials  # noqa: F401,E402
+from . import catalog  # noqa: F401,E402
+from .catalog import AttributeStore, query, read_layer_metadata, read_value, update_layer, write  # noqa: F401,E402
 
 __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
     "LayoutDefinition", "Bounds", "Metadata", "GlobalLayout", "LocalLayout", "RasterizerOptions",
     "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
-    "CellValue", "Histogram", "RasterLayer", "TiledRasterLayer", "union", "combine_bands", "geotiff", "Credentials",
+    "CellValue", "Histogram", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "Credentials",
+    "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
 ] + list(_constants_all)

@@ -229,3 +229,42 @@ mod tests {
         assert!(found > 6000, "{found}");
     }
 }
+
+/// Points `[x0, y0, x1, y1, …]` in place, for proj4rs.
+struct Points<'a>(&'a mut [f64]);
+
+impl proj4rs::transform::Transform for Points<'_> {
+    fn transform_coordinates<F: proj4rs::transform::TransformClosure>(
+        &mut self,
+        f: &mut F,
+    ) -> proj4rs::errors::Result<()> {
+        for p in self.0.chunks_exact_mut(2) {
+            let (x, y, _) = f(p[0], p[1], 0.0)?;
+            p[0] = x;
+            p[1] = y;
+        }
+        Ok(())
+    }
+}
+
+fn projection(text: &str) -> Result<proj4rs::Proj, CrsError> {
+    let proj4 = crs_to_proj4(text)?;
+    proj4rs::Proj::from_proj_string(&proj4).map_err(|e| CrsError::InvalidProj4 { text: proj4, reason: e.to_string() })
+}
+
+/// Transforms points `[x0, y0, x1, y1, …]` in place from CRS `src` to CRS `dst` (EPSG codes or proj4
+/// strings; geographic coordinates in degrees), exactly, point by point.
+pub fn transform_points(src: &str, dst: &str, xy: &mut [f64]) -> Result<(), CrsError> {
+    let (from, to) = (projection(src)?, projection(dst)?);
+    if from.is_latlong() {
+        xy.iter_mut().for_each(|v| *v = v.to_radians());
+    }
+    proj4rs::transform::transform(&from, &to, &mut Points(xy)).map_err(|e| CrsError::InvalidProj4 {
+        text: format!("{src} → {dst}"),
+        reason: format!("cannot transform: {e}"),
+    })?;
+    if to.is_latlong() {
+        xy.iter_mut().for_each(|v| *v = v.to_degrees());
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod catalog;
 mod crs;
 mod error;
 mod geotiff;
@@ -19,6 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    catalog::register(m)?;
     crs::register(m)?;
     histogram::register(m)?;
     tiles::register(m)?;

@@ -67,10 +67,28 @@ fn file_size(py: Python<'_>, uri: String, options: Option<HashMap<String, String
     Ok(py.detach(|| io::open(&uri, &options)?.len())?)
 }
 
+/// Whether `uri` exists.
+#[pyfunction]
+#[pyo3(signature = (uri, options=None))]
+fn file_exists(py: Python<'_>, uri: String, options: Option<HashMap<String, String>>) -> Result<bool> {
+    let options = store_options(options);
+    Ok(py.detach(|| io::exists(&uri, &options))?)
+}
+
+/// Deletes `uri`; deleting what does not exist is not an error.
+#[pyfunction]
+#[pyo3(signature = (uri, options=None))]
+fn delete_file(py: Python<'_>, uri: String, options: Option<HashMap<String, String>>) -> Result<()> {
+    let options = store_options(options);
+    Ok(py.detach(|| io::delete(&uri, &options))?)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_files, m)?)?;
     m.add_function(wrap_pyfunction!(read_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(file_size, m)?)?;
+    m.add_function(wrap_pyfunction!(file_exists, m)?)?;
+    m.add_function(wrap_pyfunction!(delete_file, m)?)?;
     Ok(())
 }

@@ -2,3 +2,4 @@
 //! key indexes that name tile files.
 
 pub mod avro;
+pub mod files;

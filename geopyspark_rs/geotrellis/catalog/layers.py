@@ -1,0 +1,57 @@
+"""A stored layer as its ``metadata`` attribute describes it: header, TileLayerMetadata, key index and
+writer schema (format reference §2.1)."""
+
+from __future__ import annotations
+
+import json
+
+from ..constants import LayerType
+from ..data_model import Metadata
+from .store import check_name, check_zoom, read_json
+
+_SPATIAL_KEYS = ("geotrellis.layer.SpatialKey", "geotrellis.spark.SpatialKey", "geotrellis.tiling.SpatialKey")
+_SPACETIME_KEYS = ("geotrellis.layer.SpaceTimeKey", "geotrellis.spark.SpaceTimeKey",
+                   "geotrellis.tiling.SpaceTimeKey")
+
+
+class StoredLayer:
+    """What the catalog says about layer ``name`` at ``zoom``."""
+
+    def __init__(self, store, name, zoom, value, path):
+        self.store, self.name, self.zoom, self.path = store, name, zoom, path
+        try:
+            self.header = value["header"]
+            self.metadata_dict = value["metadata"]
+        except (KeyError, TypeError):
+            raise ValueError(f"{path}: not a layer's metadata attribute (no header and metadata)") from None
+        self.layer_format = self.header.get("layerType", "AvroLayerType")
+        key_class = self.header.get("keyClass", "")
+        if key_class in _SPATIAL_KEYS or key_class.endswith("SpatialKey"):
+            self.layer_type = LayerType.SPATIAL
+        elif key_class in _SPACETIME_KEYS or key_class.endswith("SpaceTimeKey"):
+            self.layer_type = LayerType.SPACETIME
+        else:
+            raise ValueError(f"{path}: unsupported key class {key_class!r}")
+        self.multiband = self.header.get("valueClass", "").endswith("MultibandTile")
+        self.metadata = Metadata.from_dict(self.metadata_dict)
+        if self.layer_format == "AvroLayerType":
+            try:
+                self.key_index_json = json.dumps(value["keyIndex"])
+                self.schema_json = json.dumps(value["schema"])
+            except KeyError as e:
+                raise ValueError(f"{path}: the layer's metadata attribute has no {e.args[0]}") from None
+            self.tile_dir = store.location.tile_dir(self.header)
+        self.value = value
+
+    @property
+    def space_time(self) -> bool:
+        return self.layer_type == LayerType.SPACETIME
+
+    @classmethod
+    def open(cls, store, name, zoom):
+        """The layer's description; ValueError when the catalog has no such layer."""
+        name, zoom = check_name("layer name", name), check_zoom(zoom)
+        path = store.location.attribute_path(name, zoom, "metadata")
+        if not store.contains(name, zoom):
+            raise ValueError(f"layer {name!r} at zoom {zoom} does not exist in the catalog {store.uri}")
+        return cls(store, name, zoom, read_json(path, store.options)[1], path)

@@ -1,0 +1,227 @@
+"""Writing layers: ``write`` (a new layer; tiles from the executors, the metadata attribute last so an
+interrupted write never looks like a layer) and ``update_layer`` (merge into an existing one)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql.types import LongType, StructField, StructType
+
+from ... import _native
+from .. import tile_contract as tc
+from ..constants import IndexingMethod, LayerType, TimeUnit
+from ..data_model import Bounds, Extent, Metadata
+from .attributes import AttributeStore
+from .layers import StoredLayer
+from .store import RawJson, check_name, check_zoom, write_json
+
+_DAY_MS = 86_400_000
+# GeoTrellis' ZCurveKeyIndexMethod.by<Unit>(n) resolutions (months and years are 30 and 365 days).
+_UNIT_MS = {
+    TimeUnit.MILLIS: 1, TimeUnit.SECONDS: 1000, TimeUnit.MINUTES: 60_000, TimeUnit.HOURS: 3_600_000,
+    TimeUnit.DAYS: _DAY_MS, TimeUnit.WEEKS: 7 * _DAY_MS, TimeUnit.MONTHS: 30 * _DAY_MS,
+    TimeUnit.YEARS: 365 * _DAY_MS,
+}
+_KEY_CLASS = {LayerType.SPATIAL: "geotrellis.layer.SpatialKey", LayerType.SPACETIME: "geotrellis.layer.SpaceTimeKey"}
+_STATS_SCHEMA = StructType([StructField("files", LongType(), False), StructField("bytes", LongType(), False)])
+
+
+def _bounds_keys(bounds: Bounds, space_time: bool):
+    lo, hi = bounds.minKey, bounds.maxKey
+    if space_time:
+        return (lo.col, lo.row, tc.instant_ms(lo.instant)), (hi.col, hi.row, tc.instant_ms(hi.instant))
+    return (lo.col, lo.row), (hi.col, hi.row)
+
+
+def _temporal(index_strategy, layer_type, time_unit, time_resolution):
+    """The index's time parameter: Z-order resolution in ms, Hilbert resolution in bits, else None."""
+    if layer_type == LayerType.SPATIAL:
+        return None
+    if index_strategy == IndexingMethod.ROWMAJOR:
+        raise ValueError("IndexingMethod.ROWMAJOR indexes SPATIAL layers only")
+    if index_strategy == IndexingMethod.HILBERT:
+        if time_resolution is None:
+            raise ValueError("a SPACETIME layer indexed with HILBERT needs time_resolution (bits of the time axis)")
+        return int(time_resolution)
+    if time_unit is None:
+        raise ValueError("writing a SPACETIME layer needs time_unit (a TimeUnit) for its Z-order index")
+    try:
+        unit = TimeUnit(time_unit.value if isinstance(time_unit, TimeUnit) else time_unit)
+    except ValueError:
+        raise ValueError(f"time_unit must be a TimeUnit, got {time_unit!r}") from None
+    multiple = 1 if time_resolution is None else int(time_resolution)
+    if multiple <= 0:
+        raise ValueError(f"time_resolution must be a positive number of time units, got {time_resolution!r}")
+    return _UNIT_MS[unit] * multiple
+
+
+def _float_extent(e: Extent) -> dict:
+    return {"xmin": float(e.xmin), "ymin": float(e.ymin), "xmax": float(e.xmax), "ymax": float(e.ymax)}
+
+
+def metadata_value(md: Metadata) -> dict:
+    """The TileLayerMetadata JSON object in GeoTrellis 3.x key order, doubles as doubles."""
+    d = md.to_dict()
+    d["layoutDefinition"]["extent"] = _float_extent(md.layout_definition.extent)
+    d["extent"] = _float_extent(md.extent)
+    return d
+
+
+def _index_column(df, index_json: str, space_time: bool):
+    """The layer DataFrame with an ``index`` column: each key's index (computed in Rust per batch)."""
+    schema = StructType(df.schema.fields + [StructField("index", LongType(), False)])
+
+    def add_index(batches):
+        for b in batches:
+            instants = b.column("instant").to_numpy() if space_time else None
+            index = _native.key_index_to_index(index_json, space_time, b.column("col").to_numpy(),
+                                               b.column("row").to_numpy(), instants)
+            yield b.append_column("index", pa.array(index, pa.int64()))
+
+    return df.mapInArrow(add_index, schema)
+
+
+def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options) -> tuple:
+    """Shuffle the tiles by index and write one file per index from the executors: (files, bytes)."""
+    from ..shuffle import input_partitions
+
+    space_time = layer.layer_type == LayerType.SPACETIME
+    width = _native.key_index_file_width(index_json, space_time)
+    df = _index_column(layer.dataframe, index_json, space_time)
+    n = input_partitions(df)
+    df = (df.repartition(n, "index") if n else df.repartition("index")).sortWithinPartitions("index")
+
+    def write_runs(batches):
+        carry = None
+        files = size = 0
+        for batch in batches:
+            if carry is not None and carry.num_rows:
+                batch = pa.Table.from_batches([carry, batch.cast(carry.schema)]).combine_chunks().to_batches()[0]
+            f, b, start = _native.catalog_write_runs(batch, "index", directory, width, multiband, False,
+                                                     existing_schema, options)
+            files, size, carry = files + f, size + b, batch.slice(start)
+        if carry is not None and carry.num_rows:
+            f, b, _ = _native.catalog_write_runs(carry, "index", directory, width, multiband, True,
+                                                 existing_schema, options)
+            files, size = files + f, size + b
+        yield pa.RecordBatch.from_pydict({"files": [files], "bytes": [size]},
+                                         schema=pa.schema([("files", pa.int64()), ("bytes", pa.int64())]))
+
+    totals = df.mapInArrow(write_runs, _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
+    return int(totals[0] or 0), int(totals[1] or 0)
+
+
+def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZORDER, time_unit=None,
+          time_resolution=None, store=None, use_cogs=False):
+    """Write a TiledRasterLayer to a catalog as a GeoTrellis 3.x Avro layer at its ``zoom_level``.
+
+    Args:
+        uri (str): the catalog: a local path, ``file://`` or ``s3://`` URI.
+        layer_name (str): letters, digits, ``_``, ``-`` and ``.``.
+        tiled_raster_layer (TiledRasterLayer): the layer; ``zoom_level`` None writes zoom 0.
+        index_strategy (IndexingMethod): ZORDER (default), HILBERT or ROWMAJOR (SPATIAL only).
+        time_unit (TimeUnit), time_resolution (int or str): SPACETIME Z-order index: time bins of
+            ``time_resolution`` (default 1) ``time_unit``s. For HILBERT, ``time_resolution`` is the bits of
+            the time axis.
+        store (AttributeStore or str, optional): the attribute store, by default the catalog's.
+        use_cogs (bool): GeoTrellis COG layers can be read but not written yet.
+
+    Raises:
+        ValueError: the layer exists, is empty, or the arguments do not fit the layer.
+    """
+    from ..layer import TiledRasterLayer
+
+    if not isinstance(tiled_raster_layer, TiledRasterLayer):
+        raise TypeError(f"write takes a TiledRasterLayer, got {type(tiled_raster_layer).__name__}")
+    if use_cogs:
+        raise NotImplementedError("writing GeoTrellis COG layers is not supported; use_cogs=False writes Avro")
+    name = check_name("layer name", layer_name)
+    zoom = tiled_raster_layer.zoom_level
+    if zoom is None:
+        warnings.warn(f"layer {name!r} has no zoom_level; writing it at zoom 0", stacklevel=2)
+        zoom = 0
+    zoom = check_zoom(zoom)
+    store = AttributeStore.build(store if store is not None else uri)
+    index_strategy = IndexingMethod(index_strategy.value if isinstance(index_strategy, IndexingMethod)
+                                    else index_strategy)
+    layer_type = tiled_raster_layer.layer_type
+    space_time = layer_type == LayerType.SPACETIME
+    temporal = _temporal(index_strategy, layer_type, time_unit, time_resolution)
+    md = tiled_raster_layer.layer_metadata
+    if md.bounds is None:
+        raise ValueError(f"cannot write layer {name!r}: it is empty")
+    if store.contains(name, zoom):
+        raise ValueError(f"layer {name!r} at zoom {zoom} already exists in {store.uri}; "
+                         "use update_layer to change it")
+
+    index_json = _native.key_index_create(index_strategy.value, *_bounds_keys(md.bounds, space_time), temporal)
+    header = store.location.header(name, zoom, _KEY_CLASS[layer_type], "geotrellis.raster.MultibandTile")
+    directory = store.location.tile_dir(header)
+    _write_tiles(tiled_raster_layer, directory, index_json, True, None, store.options)
+    value = {
+        "header": header,
+        "metadata": metadata_value(md),
+        "keyIndex": RawJson(index_json),
+        "schema": RawJson(_native.catalog_schema(space_time, True)),
+    }
+    write_json(store.location.attribute_path(name, zoom, "metadata"), name, zoom, value, store.options)
+
+
+def _merge_metadata(old: Metadata, new: Metadata, name: str) -> Metadata:
+    if old.layout_definition != new.layout_definition:
+        raise ValueError(f"cannot update layer {name!r}: the layouts differ ({old.layout_definition} stored, "
+                         f"{new.layout_definition} given)")
+    if old.crs != new.crs:
+        raise ValueError(f"cannot update layer {name!r}: the CRSs differ ({old.crs!r} stored, {new.crs!r} given)")
+    e1, e2 = old.extent, new.extent
+    extent = Extent(min(e1.xmin, e2.xmin), min(e1.ymin, e2.ymin), max(e1.xmax, e2.xmax), max(e1.ymax, e2.ymax))
+    b1, b2 = old.bounds, new.bounds
+    key = type(b1.minKey)
+    lo = key(*[min(a, b) for a, b in zip(b1.minKey, b2.minKey)])
+    hi = key(*[max(a, b) for a, b in zip(b1.maxKey, b2.maxKey)])
+    return Metadata(Bounds(lo, hi), old.crs, old.cell_type, extent, old.layout_definition)
+
+
+def update_layer(uri, layer_name, tiled_raster_layer, store=None):
+    """Merge a TiledRasterLayer into the existing layer ``layer_name`` at the layer's ``zoom_level``:
+    tiles at new keys are added, tiles at existing keys replaced (GeoTrellis' default merge).
+
+    Raises:
+        ValueError: the layer does not exist, or its key type, layout, CRS or index bounds do not admit
+            the given layer.
+    """
+    from ..layer import TiledRasterLayer
+
+    if not isinstance(tiled_raster_layer, TiledRasterLayer):
+        raise TypeError(f"update_layer takes a TiledRasterLayer, got {type(tiled_raster_layer).__name__}")
+    name = check_name("layer name", layer_name)
+    zoom = check_zoom(tiled_raster_layer.zoom_level)
+    store = AttributeStore.build(store if store is not None else uri)
+    stored = StoredLayer.open(store, name, zoom)
+    if stored.layer_format != "AvroLayerType":
+        raise ValueError(f"layer {name!r} is a {stored.layer_format}; only Avro layers can be updated")
+    if stored.layer_type != tiled_raster_layer.layer_type:
+        raise ValueError(f"cannot update {stored.layer_type.value} layer {name!r} with a "
+                         f"{tiled_raster_layer.layer_type.value} layer")
+    md = tiled_raster_layer.layer_metadata
+    if md.bounds is None:
+        return
+    # GeoTrellis refuses keys the stored index cannot address (its bounds are fixed at the first write).
+    space_time = stored.space_time
+    index_bounds = stored.value["keyIndex"]["properties"]["keyBounds"]
+    lo, hi = _bounds_keys(md.bounds, space_time)
+    ilo, ihi = index_bounds["minKey"], index_bounds["maxKey"]
+    names = ("col", "row", "instant")[:len(lo)]
+    if any(lo[i] < ilo[n] or hi[i] > ihi[n] for i, n in enumerate(names)):
+        raise ValueError(f"cannot update layer {name!r}: the keys {md.bounds} exceed the key index bounds "
+                         f"{index_bounds} fixed when the layer was written")
+    merged = _merge_metadata(stored.metadata, md, name)
+    _write_tiles(tiled_raster_layer, stored.tile_dir, stored.key_index_json, stored.multiband, stored.schema_json,
+                 store.options)
+    value = dict(stored.value)
+    value["metadata"] = metadata_value(merged)
+    value["keyIndex"] = RawJson(stored.key_index_json)
+    value["schema"] = RawJson(stored.schema_json)
+    write_json(stored.path, name, zoom, value, store.options)

@@ -1,0 +1,115 @@
+"""``Pyramid``: TiledRasterLayers of one layer at several zoom levels (GeoPySpark's ``Pyramid``)."""
+
+from __future__ import annotations
+
+from pyspark import StorageLevel
+
+from .constants import IndexingMethod
+
+__all__ = ["Pyramid"]
+
+
+class Pyramid:
+    """Levels of a layer keyed by zoom.
+
+    Args:
+        levels (list or dict): TiledRasterLayers (keyed by their ``zoom_level``) or ``{zoom: layer}``.
+
+    Attributes ``levels`` (dict), ``max_zoom``, ``layer_type`` (of the max level), ``is_cached``,
+    ``histogram`` (None until ``get_histogram``).
+    """
+
+    def __init__(self, levels):
+        from .layer import TiledRasterLayer
+
+        if isinstance(levels, dict):
+            levels = dict(levels)
+        elif isinstance(levels, list):
+            levels = {layer.zoom_level: layer for layer in levels if isinstance(layer, TiledRasterLayer)}
+        else:
+            raise TypeError(f"Pyramid takes a list or dict of TiledRasterLayers, got {type(levels).__name__}")
+        if not levels:
+            raise ValueError("a Pyramid needs at least one level")
+        for zoom, layer in levels.items():
+            if not isinstance(layer, TiledRasterLayer):
+                raise TypeError(f"level {zoom} is a {type(layer).__name__}, not a TiledRasterLayer")
+            if not isinstance(zoom, int):
+                raise TypeError(f"pyramid levels are keyed by int zoom, got {zoom!r}")
+        self.levels = levels
+        self.max_zoom = max(levels)
+        self.layer_type = levels[self.max_zoom].layer_type
+        self.is_cached = False
+        self.histogram = None
+
+    @property
+    def pysc(self):
+        return self.levels[self.max_zoom].pysc
+
+    def wrapped_rdds(self):
+        return [layer.dataframe for layer in self.levels.values()]
+
+    def cache(self):
+        return self.persist()
+
+    def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
+        for layer in self.levels.values():
+            layer.persist(storageLevel)
+        self.is_cached = True
+        return self
+
+    def unpersist(self):
+        for layer in self.levels.values():
+            layer.unpersist()
+        self.is_cached = False
+        return self
+
+    def get_histogram(self):
+        """The histogram of the max-zoom level (computed once)."""
+        if self.histogram is None:
+            self.histogram = self.levels[self.max_zoom].get_histogram()
+        return self.histogram
+
+    def write(self, uri, layer_name, index_strategy=IndexingMethod.ZORDER, time_unit=None, time_resolution=None,
+              store=None):
+        """Write every level to the catalog at ``uri`` as layer ``layer_name`` at its zoom."""
+        from .catalog import write
+
+        for zoom in sorted(self.levels):
+            write(uri, layer_name, self.levels[zoom], index_strategy=index_strategy, time_unit=time_unit,
+                  time_resolution=time_resolution, store=store)
+
+    def _apply(self, other, op):
+        if isinstance(other, Pyramid):
+            common = sorted(set(self.levels) & set(other.levels))
+            return Pyramid({z: op(self.levels[z], other.levels[z]) for z in common})
+        return Pyramid({z: op(layer, other) for z, layer in self.levels.items()})
+
+    def __add__(self, other):
+        return self._apply(other, lambda a, b: a + b)
+
+    def __radd__(self, other):
+        return self._apply(other, lambda a, b: b + a)
+
+    def __sub__(self, other):
+        return self._apply(other, lambda a, b: a - b)
+
+    def __rsub__(self, other):
+        return self._apply(other, lambda a, b: b - a)
+
+    def __mul__(self, other):
+        return self._apply(other, lambda a, b: a * b)
+
+    def __rmul__(self, other):
+        return self._apply(other, lambda a, b: b * a)
+
+    def __truediv__(self, other):
+        return self._apply(other, lambda a, b: a / b)
+
+    def __rtruediv__(self, other):
+        return self._apply(other, lambda a, b: b / a)
+
+    def __repr__(self):
+        return (f"Pyramid(layer_type={self.layer_type}, max_zoom={self.max_zoom}, num_levels={len(self.levels)}, "
+                f"is_cached={self.is_cached})")
+
+    __str__ = __repr__

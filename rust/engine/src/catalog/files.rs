@@ -1,0 +1,169 @@
+//! Reading and writing a layer's tile files (one zlib'd `KeyValueRecord` per index value) on any store
+//! the `io` module reaches: local paths, `file://`, S3 and the other object stores.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch};
+use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema};
+
+use super::avro::{decode_record, encode_record, Key, Schema, Tile, TileView};
+use crate::batch::{primitive_column, CellTypeCache, TileBuilder, TileColumns};
+use crate::error::Result;
+use crate::io::{self, StoreOptions};
+
+/// An inclusive box of keys; instants are compared only when both bounds have one.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyBox {
+    pub min: Key,
+    pub max: Key,
+}
+
+impl KeyBox {
+    pub fn contains(&self, k: &Key) -> bool {
+        let in_time = match (self.min.instant, self.max.instant, k.instant) {
+            (Some(lo), Some(hi), Some(t)) => lo <= t && t <= hi,
+            _ => true,
+        };
+        self.min.col <= k.col && k.col <= self.max.col && self.min.row <= k.row && k.row <= self.max.row && in_time
+    }
+}
+
+/// Every (key, tile) pair of the files at `paths` whose key lies in `keys` (all pairs when None),
+/// in file order.
+pub fn read_tiles(
+    paths: &[String],
+    schema: &Schema,
+    keys: Option<&KeyBox>,
+    options: &StoreOptions,
+) -> Result<Vec<(Key, Tile)>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let bytes = io::read_all(path, options)?;
+        let pairs = decode_record(&bytes, schema, path)?;
+        out.extend(pairs.into_iter().filter(|(k, _)| keys.is_none_or(|b| b.contains(k))));
+    }
+    Ok(out)
+}
+
+/// The tile of `key` in the file at `path`; None when the file or the key in it is absent.
+pub fn read_value(path: &str, schema: &Schema, key: &Key, options: &StoreOptions) -> Result<Option<Tile>> {
+    if !io::exists(path, options)? {
+        return Ok(None);
+    }
+    let bytes = io::read_all(path, options)?;
+    Ok(decode_record(&bytes, schema, path)?.into_iter().find(|(k, _)| k == key).map(|(_, t)| t))
+}
+
+/// Write the pairs of one index value to `path` (atomically). With `existing` (the layer's stored
+/// writer schema), pairs already in the file are kept unless a new pair has the same key, as
+/// GeoTrellis' layer update does. Returns the bytes written.
+pub fn write_tiles(
+    path: &str,
+    pairs: &[(Key, TileView)],
+    multiband: bool,
+    existing: Option<&Schema>,
+    options: &StoreOptions,
+) -> Result<usize> {
+    let bytes = match existing {
+        Some(schema) if io::exists(path, options)? => {
+            let old = decode_record(&io::read_all(path, options)?, schema, path)?;
+            let mut merged: BTreeMap<Key, TileView> = BTreeMap::new();
+            for (k, t) in &old {
+                merged.insert(
+                    *k,
+                    TileView { cell_type: t.cell_type, bands: t.bands, rows: t.rows, cols: t.cols, cells: &t.cells },
+                );
+            }
+            for (k, t) in pairs {
+                merged.insert(*k, *t);
+            }
+            let merged: Vec<(Key, TileView)> = merged.into_iter().collect();
+            encode_record(&merged, multiband)?
+        }
+        _ => encode_record(pairs, multiband)?,
+    };
+    io::write(path, &bytes, options)?;
+    Ok(bytes.len())
+}
+
+/// Decoded pairs as a batch in the tile contract: `col`, `row`, (`instant`), then the tile columns.
+pub fn pairs_to_batch(pairs: &[(Key, Tile)], space_time: bool) -> Result<RecordBatch> {
+    let bytes: usize = pairs.iter().map(|(_, t)| t.cells.len()).sum();
+    let mut tiles = TileBuilder::with_capacity(pairs.len(), bytes);
+    for (_, t) in pairs {
+        tiles.push_tile(&t.cell_type, t.bands, t.rows, t.cols, &t.cells);
+    }
+    let mut fields = vec![Field::new("col", ArrowType::Int32, false), Field::new("row", ArrowType::Int32, false)];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from_iter_values(pairs.iter().map(|(k, _)| k.col))),
+        Arc::new(Int32Array::from_iter_values(pairs.iter().map(|(k, _)| k.row))),
+    ];
+    if space_time {
+        fields.push(Field::new("instant", ArrowType::Int64, false));
+        columns.push(Arc::new(Int64Array::from_iter_values(pairs.iter().map(|(k, _)| k.instant.unwrap_or(0)))));
+    }
+    for (f, c) in tiles.finish(bytes > i32::MAX as usize)? {
+        fields.push(f);
+        columns.push(c);
+    }
+    Ok(RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?)
+}
+
+/// Where and how `write_runs` writes tile files.
+pub struct FileTarget<'a> {
+    /// The layer's directory or object prefix; files are `<directory>/<zero-padded index>`.
+    pub directory: &'a str,
+    /// Width of the zero-padded file names (format reference §2.2).
+    pub width: usize,
+    pub multiband: bool,
+    /// The stored writer schema when updating a layer (existing pairs are merged), else None.
+    pub existing: Option<&'a Schema>,
+    pub options: &'a StoreOptions,
+}
+
+/// Zero-padded decimal file name of an index (format reference §2.2); longer indexes keep all digits.
+pub fn file_name(index: i64, width: usize) -> String {
+    format!("{index:0width$}")
+}
+
+/// Write one file per run of equal `index` values in a batch sorted by index (keys in `col`, `row`,
+/// optional `instant`, tiles in the contract's columns). Unless `last`, the final run is held back
+/// because it may continue in the next batch. Returns (files written, bytes written, start of the
+/// held-back run).
+pub fn write_runs(batch: &RecordBatch, index_column: &str, target: &FileTarget, last: bool) -> Result<(usize, usize, usize)> {
+    let index = primitive_column::<Int64Type>(batch, index_column)?;
+    let cols = primitive_column::<Int32Type>(batch, "col")?;
+    let rows = primitive_column::<Int32Type>(batch, "row")?;
+    let instants = match batch.column_by_name("instant") {
+        Some(_) => Some(primitive_column::<Int64Type>(batch, "instant")?),
+        None => None,
+    };
+    let tiles = TileColumns::new(batch, 0)?;
+    let mut cell_types = CellTypeCache::default();
+    let n = batch.num_rows();
+    let (mut files, mut bytes, mut start) = (0, 0, 0);
+    while start < n {
+        let value = index.value(start);
+        let mut end = start + 1;
+        while end < n && index.value(end) == value {
+            end += 1;
+        }
+        if end == n && !last {
+            break;
+        }
+        let mut pairs = Vec::with_capacity(end - start);
+        for i in start..end {
+            let ct = cell_types.get(tiles.cell_type_name(i))?;
+            let t = tiles.tile(i, &ct)?;
+            let key = Key { col: cols.value(i), row: rows.value(i), instant: instants.map(|a| a.value(i)) };
+            pairs.push((key, TileView { cell_type: ct, bands: t.bands, rows: t.rows, cols: t.cols, cells: t.cells }));
+        }
+        let path = format!("{}/{}", target.directory.trim_end_matches('/'), file_name(value, target.width));
+        bytes += write_tiles(&path, &pairs, target.multiband, target.existing, target.options)?;
+        files += 1;
+        start = end;
+    }
+    Ok((files, bytes, start))
+}

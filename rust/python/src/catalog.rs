@@ -1,0 +1,106 @@
+//! Bindings for GeoTrellis catalog tile files: decoding files into tile batches, one value by key, and
+//! writing runs of a sorted batch as files. The GIL is released around all storage and decoding.
+
+use std::collections::BTreeMap;
+
+use gps_engine::catalog::avro::{geotrellis_schema, Key, KeyKind, Schema};
+use gps_engine::catalog::files::{self, FileTarget, KeyBox};
+use gps_engine::io::StoreOptions;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3_arrow::PyRecordBatch;
+
+use crate::error::Error;
+
+type Options = Option<BTreeMap<String, String>>;
+
+fn schema(text: &str) -> Result<Schema, Error> {
+    Ok(Schema::parse(text)?)
+}
+
+/// The tiles in the files at `paths` (decoded with the layer's writer schema `schema_json`) as a batch in
+/// the tile contract; `key_box = (min_col, min_row, max_col, max_row, min_instant, max_instant)` keeps
+/// only keys inside it (inclusive).
+#[pyfunction]
+#[pyo3(signature = (paths, schema_json, space_time, key_box=None, options=None))]
+fn catalog_read_tiles<'py>(
+    py: Python<'py>,
+    paths: Vec<String>,
+    schema_json: &str,
+    space_time: bool,
+    key_box: Option<(i32, i32, i32, i32, Option<i64>, Option<i64>)>,
+    options: Options,
+) -> PyResult<Bound<'py, PyAny>> {
+    let schema = schema(schema_json)?;
+    let options: StoreOptions = options.unwrap_or_default();
+    let key_box = key_box.map(|(c0, r0, c1, r1, t0, t1)| KeyBox {
+        min: Key { col: c0, row: r0, instant: t0 },
+        max: Key { col: c1, row: r1, instant: t1 },
+    });
+    let batch = py
+        .detach(|| {
+            let pairs = files::read_tiles(&paths, &schema, key_box.as_ref(), &options)?;
+            files::pairs_to_batch(&pairs, space_time)
+        })
+        .map_err(Error::from)?;
+    PyRecordBatch::new(batch).into_pyarrow(py)
+}
+
+/// The tile of key `(col, row[, instant])` in the file at `path`: `(cell_type, bands, rows, cols, cells)`,
+/// or None when the file or the key is absent.
+#[pyfunction]
+#[pyo3(signature = (path, schema_json, col, row, instant=None, options=None))]
+fn catalog_read_value<'py>(
+    py: Python<'py>,
+    path: &str,
+    schema_json: &str,
+    col: i32,
+    row: i32,
+    instant: Option<i64>,
+    options: Options,
+) -> PyResult<Option<(String, usize, usize, usize, Bound<'py, PyBytes>)>> {
+    let schema = schema(schema_json)?;
+    let options: StoreOptions = options.unwrap_or_default();
+    let key = Key { col, row, instant };
+    let tile = py.detach(|| files::read_value(path, &schema, &key, &options)).map_err(Error::from)?;
+    Ok(tile.map(|t| (t.cell_type.name(), t.bands, t.rows, t.cols, PyBytes::new(py, &t.cells))))
+}
+
+/// Write one tile file per run of equal `index_column` values of a batch sorted by it, into
+/// `directory` with names zero-padded to `width`. With `existing_schema` (updating a layer) pairs
+/// already in a file are kept unless replaced. Unless `last`, the final run is held back.
+/// Returns `(files, bytes, start of the held-back run)`.
+#[pyfunction]
+#[pyo3(signature = (batch, index_column, directory, width, multiband, last, existing_schema=None, options=None))]
+#[allow(clippy::too_many_arguments)]
+fn catalog_write_runs(
+    py: Python<'_>,
+    batch: PyRecordBatch,
+    index_column: &str,
+    directory: &str,
+    width: usize,
+    multiband: bool,
+    last: bool,
+    existing_schema: Option<&str>,
+    options: Options,
+) -> PyResult<(usize, usize, usize)> {
+    let existing = existing_schema.map(schema).transpose()?;
+    let options: StoreOptions = options.unwrap_or_default();
+    let batch = batch.into_inner();
+    let target = FileTarget { directory, width, multiband, existing: existing.as_ref(), options: &options };
+    Ok(py.detach(|| files::write_runs(&batch, index_column, &target, last)).map_err(Error::from)?)
+}
+
+/// The writer schema GeoTrellis 3.x stores for a layer, byte for byte.
+#[pyfunction]
+fn catalog_schema(space_time: bool, multiband: bool) -> String {
+    geotrellis_schema(if space_time { KeyKind::SpaceTime } else { KeyKind::Spatial }, multiband)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(catalog_read_tiles, m)?)?;
+    m.add_function(wrap_pyfunction!(catalog_read_value, m)?)?;
+    m.add_function(wrap_pyfunction!(catalog_write_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(catalog_schema, m)?)?;
+    Ok(())
+}
