@@ -89,6 +89,15 @@ def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str,
                        last: bool, existing_schema: Optional[str] = None,
                        options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
     """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
+# GeoTrellis key indexes; keys are (col, row) or (col, row, instant_ms).
+def key_index_create(method: str, min_key: tuple, max_key: tuple, temporal: Optional[int] = None) -> str:
+    """A new index ('zorder' | 'hilbert' | 'rowmajor') as GeoTrellis' JSON; temporal: Z-order ms or Hilbert bits."""
+def key_index_to_index(index_json: str, space_time: bool, cols: np.ndarray, rows: np.ndarray,
+                       instants: Optional[np.ndarray] = None) -> np.ndarray:
+    """int64 index of each key (cols/rows int32, instants int64)."""
+def key_index_ranges(index_json: str, space_time: bool, min_key: tuple, max_key: tuple) -> list[tuple[int, int]]:
+    """Sorted inclusive index ranges covering every key of the box."""
+def key_index_file_width(index_json: str, space_time: bool) -> int: ...
 def catalog_schema(space_time: bool, multiband: bool) -> str:
     """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
 # GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,

@@ -33,15 +33,21 @@ class StoredLayer:
         else:
             raise ValueError(f"{path}: unsupported key class {key_class!r}")
         self.multiband = self.header.get("valueClass", "").endswith("MultibandTile")
-        self.metadata = Metadata.from_dict(self.metadata_dict)
-        if self.layer_format == "AvroLayerType":
+        self.value = value
+        if self.layer_format == "COGLayerType":
+            from .cog import layer_metadata
+
+            self.metadata = layer_metadata(self)
+        elif self.layer_format == "AvroLayerType":
+            self.metadata = Metadata.from_dict(self.metadata_dict)
             try:
                 self.key_index_json = json.dumps(value["keyIndex"])
                 self.schema_json = json.dumps(value["schema"])
             except KeyError as e:
                 raise ValueError(f"{path}: the layer's metadata attribute has no {e.args[0]}") from None
             self.tile_dir = store.location.tile_dir(self.header)
-        self.value = value
+        else:
+            raise ValueError(f"{path}: unsupported layer type {self.layer_format!r} (Avro and COG layers are)")
 
     @property
     def space_time(self) -> bool:
@@ -52,6 +58,12 @@ class StoredLayer:
         """The layer's description; ValueError when the catalog has no such layer."""
         name, zoom = check_name("layer name", name), check_zoom(zoom)
         path = store.location.attribute_path(name, zoom, "metadata")
-        if not store.contains(name, zoom):
-            raise ValueError(f"layer {name!r} at zoom {zoom} does not exist in the catalog {store.uri}")
-        return cls(store, name, zoom, read_json(path, store.options)[1], path)
+        if store.contains(name, zoom):
+            return cls(store, name, zoom, read_json(path, store.options)[1], path)
+        # A COG layer keeps one metadata attribute, at zoom 0, for all its zooms.
+        base = store.location.attribute_path(name, 0, "metadata")
+        if zoom != 0 and store.contains(name, 0):
+            value = read_json(base, store.options)[1]
+            if isinstance(value, dict) and value.get("header", {}).get("layerType") == "COGLayerType":
+                return cls(store, name, zoom, value, base)
+        raise ValueError(f"layer {name!r} at zoom {zoom} does not exist in the catalog {store.uri}")

@@ -151,7 +151,7 @@ def _key_box(layer: StoredLayer, geom, is_point, intervals):
     return (c0, r0, c1, r1, t0, t1)
 
 
-def select_files(layer: StoredLayer, key_box) -> list[str]:
+def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
     """The layer's tile files whose index lies in the index ranges of ``key_box``: one listing of the
     layer's directory, then a search per file (GeoTrellis probes every index in the ranges instead)."""
     c0, r0, c1, r1, t0, t1 = key_box
@@ -166,6 +166,7 @@ def select_files(layer: StoredLayer, key_box) -> list[str]:
     except OSError:
         return []
     names = [p.rsplit("/", 1)[-1] for p in paths]
+    names = [n[:len(n) - len(suffix)] if suffix and n.endswith(suffix) else n for n in names]
     numeric = [(int(n), p) for n, p in zip(names, paths) if n.isdigit()]
     if not numeric:
         return []

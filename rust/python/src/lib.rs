@@ -9,6 +9,7 @@ mod error;
 mod geotiff;
 mod geotiff_write;
 mod histogram;
+mod key_index;
 mod resample;
 mod shuffle;
 mod storage;
@@ -23,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     catalog::register(m)?;
     crs::register(m)?;
     histogram::register(m)?;
+    key_index::register(m)?;
     tiles::register(m)?;
     shuffle::register(m)?;
     geotiff::register(m)?;

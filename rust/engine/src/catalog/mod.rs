@@ -3,3 +3,4 @@
 
 pub mod avro;
 pub mod files;
+pub mod index;

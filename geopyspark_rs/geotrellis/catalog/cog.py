@@ -1,0 +1,178 @@
+"""Reading GeoTrellis COG layers (``layerType: COGLayerType``): per zoom range ``<min>_<max>`` one GeoTIFF
+per key of the range's smallest zoom, named by its index, holding the range's largest zoom at full
+resolution and the smaller zooms as overviews. A tile of zoom z is a 256-pixel window of overview
+``max - z`` of the file of its ancestor key."""
+
+from __future__ import annotations
+
+from ... import _native
+from .. import tile_contract as tc
+from ..data_model import Bounds, Extent, LayoutDefinition, Metadata, SpatialKey, TileLayout
+from ..layout import key_bounds
+
+_LATLNG = "+proj=longlat +datum=WGS84 +no_defs "
+_WEB_MERCATOR = ("+proj=merc +a=6378137 +b=6378137 +lat_ts=0.0 +lon_0=0.0 +x_0=0.0 +y_0=0 +k=1.0 +units=m "
+                 "+nadgrids=@null +wktext +no_defs ")
+# ZoomedLayoutScheme's world extents (format reference §5.3).
+_WORLD = {
+    _LATLNG: Extent(-180.0, -89.99999, 179.99999, 89.99999),
+    _WEB_MERCATOR: Extent(-20037508.342789244, -20037508.342789244, 20037508.342789244, 20037508.342789244),
+}
+
+
+def _layout(crs: str, tile_size: int, zoom: int) -> LayoutDefinition:
+    world = _WORLD.get(crs)
+    if world is None:
+        raise ValueError(f"COG layers in CRS {crs!r} are not supported yet (EPSG:4326 and EPSG:3857 are)")
+    n = 2 ** zoom
+    return LayoutDefinition(world, TileLayout(n, n, tile_size, tile_size))
+
+
+class CogLayer:
+    """The zoom ranges, key indexes and layouts of a COG layer's metadata attribute."""
+
+    def __init__(self, layer):
+        try:
+            md = layer.value["metadata"]["metadata"]
+            self.cell_type = md["cellType"]
+            self.crs = md["crs"]
+            self.extent = Extent(**md["extent"])
+            self.tile_size = int(md["layoutScheme"]["tileSize"])
+            self.ranges = sorted((r["minZoom"], r["maxZoom"]) for r, _ in md["zoomRangeInfos"])
+            self.indexes = {(r["minZoom"], r["maxZoom"]): index for r, index in layer.value["metadata"]["keyIndexes"]}
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{layer.path}: not a GeoTrellis COG layer's metadata ({e})") from None
+        self.layer = layer
+
+    def zoom_range(self, zoom: int):
+        for lo, hi in self.ranges:
+            if lo <= zoom <= hi:
+                return lo, hi
+        raise ValueError(f"COG layer {self.layer.name!r} has no zoom {zoom} (zooms {self.ranges[0][0]}.."
+                         f"{self.ranges[-1][1]})")
+
+    def metadata(self, zoom: int) -> Metadata:
+        """GeoTrellis' TileLayerMetadata of one zoom: the zoomed layout, keys of the extent."""
+        layout = _layout(self.crs, self.tile_size, zoom)
+        c0, r0, c1, r1 = key_bounds(layout, self.extent)
+        return Metadata(Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1)), self.crs, self.cell_type, self.extent, layout)
+
+    def directory(self, zoom_range) -> str:
+        return f"{self.layer.store.location.root}/{self.layer.name}/{zoom_range[0]}_{zoom_range[1]}"
+
+
+def layer_metadata(layer) -> Metadata:
+    return CogLayer(layer).metadata(layer.zoom)
+
+
+def _windows(cog: CogLayer, zoom: int, zoom_range, base_col: int, base_row: int, key_box):
+    """``[(key, window)]`` of the zoom's keys inside ``key_box`` within the file of base key."""
+    dz = zoom - zoom_range[0]
+    size = cog.tile_size
+    c0, r0, c1, r1 = key_box
+    out = []
+    for col in range(max(c0, base_col << dz), min(c1, ((base_col + 1) << dz) - 1) + 1):
+        for row in range(max(r0, base_row << dz), min(r1, ((base_row + 1) << dz) - 1) + 1):
+            window = ((col - (base_col << dz)) * size, (row - (base_row << dz)) * size, size, size)
+            out.append(((col, row), window))
+    return out
+
+
+def _base_key(cog: CogLayer, zoom_range, info) -> tuple:
+    """The smallest-zoom key a COG file covers, from its top-left corner."""
+    layout = _layout(cog.crs, cog.tile_size, zoom_range[0])
+    e, tl = layout.extent, layout.tileLayout
+    xmin, _, _, ymax = info["extent"]
+    col = round((xmin - e.xmin) / (e.xmax - e.xmin) * tl.layoutCols)
+    row = round((e.ymax - ymax) / (e.ymax - e.ymin) * tl.layoutRows)
+    return col, row
+
+
+def read_cog_value(layer, col: int, row: int):
+    cog = CogLayer(layer)
+    zoom_range = cog.zoom_range(layer.zoom)
+    dz = layer.zoom - zoom_range[0]
+    index_json = _to_json(cog.indexes[zoom_range])
+    import numpy as np
+
+    base = (col >> dz, row >> dz)
+    index = _native.key_index_to_index(index_json, False, np.array([base[0]], np.int32),
+                                       np.array([base[1]], np.int32), None)[0]
+    width = _native.key_index_file_width(index_json, False)
+    path = f"{cog.directory(zoom_range)}/{int(index):0{width}d}.tiff"
+    options = layer.store.options
+    if not _native.file_exists(path, options):
+        return None
+    [(_, window)] = _windows(cog, layer.zoom, zoom_range, *base, (col, row, col, row))
+    batch = _native.read_geotiff_windows(path, [window], options, zoom_range[1] - layer.zoom)
+    r = batch.to_pylist()[0]
+    return tc.decode_tile(r["cell_type"], r["bands"], r["rows"], r["cols"], r["cells"])
+
+
+def _to_json(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def cog_plan(layer, key_box, geom, is_point, num_partitions) -> dict:
+    """Files of the zoom range, split into partitions, and what the executors need to cut windows."""
+    from .read import select_files
+
+    cog = CogLayer(layer)
+    zoom_range = cog.zoom_range(layer.zoom)
+    dz = layer.zoom - zoom_range[0]
+    files = []
+    if key_box is not None:
+        c0, r0, c1, r1 = key_box[:4]
+        base_box = (c0 >> dz, r0 >> dz, c1 >> dz, r1 >> dz, None, None)
+
+        class _Range:  # what select_files needs of a layer
+            key_index_json = _to_json(cog.indexes[zoom_range])
+            space_time = False
+            tile_dir = cog.directory(zoom_range)
+            store = layer.store
+
+        files = [f for f in select_files(_Range, base_box, suffix=".tiff")]
+    n = num_partitions or max(1, min(len(files), 64))
+    parts = [files[i::n] for i in range(n)] if files else [[]]
+    md = cog.metadata(layer.zoom)
+    e, tl = md.layout_definition.extent, md.tile_layout
+    return {
+        "cog": True,
+        "zoom": layer.zoom,
+        "zoom_range": list(zoom_range),
+        "crs": cog.crs,
+        "tile_size": cog.tile_size,
+        "key_box": None if key_box is None else list(key_box[:4]),
+        "layout": [e.xmin, e.ymin, e.xmax, e.ymax, tl.layoutCols, tl.layoutRows],
+        "geometry": None if geom is None or is_point else geom.wkb_hex,
+        "intervals": None,
+        "parts": parts,
+    }
+
+
+def read_cog_part(paths, plan, options):
+    """Batches of the tiles the plan wants from each COG file."""
+    import pyarrow as pa
+
+    from .read import filter_batch
+
+    class _Cog:  # the parts of CogLayer the windows need
+        tile_size = plan["tile_size"]
+        crs = plan["crs"]
+
+    zoom, zoom_range = plan["zoom"], tuple(plan["zoom_range"])
+    for path in paths:
+        info = _native.geotiff_info(path, options)
+        base = _base_key(_Cog, zoom_range, info)
+        wanted = _windows(_Cog, zoom, zoom_range, *base, plan["key_box"])
+        if not wanted:
+            continue
+        batch = _native.read_geotiff_windows(path, [w for _, w in wanted], options, zoom_range[1] - zoom)
+        keys = pa.RecordBatch.from_pydict({"col": pa.array([k[0] for k, _ in wanted], pa.int32()),
+                                           "row": pa.array([k[1] for k, _ in wanted], pa.int32())})
+        batch = pa.RecordBatch.from_arrays(keys.columns + batch.columns, names=keys.schema.names + batch.schema.names)
+        batch = filter_batch(batch, plan)
+        if batch.num_rows:
+            yield batch
