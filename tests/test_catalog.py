@@ -440,3 +440,48 @@ def test_s3_reads_the_real_2x_catalog(spark, s3_catalog, catalog_2x):
         np.testing.assert_array_equal(got.cells[0], fastavro_cells(tile))
         if key["col"] <= 33:
             np.testing.assert_array_equal(tiles[gps.SpatialKey(key["col"], key["row"])].cells[0], fastavro_cells(tile))
+
+
+# --- GeoTrellis COG layers --------------------------------------------------------------------------
+
+def _rasterio_window(path, overview, col_off, row_off, size=256):
+    import rasterio
+    from rasterio.windows import Window
+
+    kwargs = {} if overview == 0 else {"overview_level": overview - 1}
+    with rasterio.open(path, **kwargs) as src:
+        return src.read(window=Window(col_off, row_off, size, size))
+
+
+def test_cog_layer_metadata_values_and_queries(spark, shared_data):
+    root = shared_data / "geotrellis-cog-layer"
+    md = gps.read_layer_metadata(str(root), "stitch-layer", 5)
+    assert md.cell_type == "int16ud-9999"
+    assert md.tile_layout == gps.TileLayout(32, 32, 256, 256)
+    assert md.layout_definition.extent.xmin == -20037508.342789244
+    # Zoom 5 lies in the range 3_6: file of the zoom-3 ancestor, overview 6 - 5 = 1.
+    keys = [k for k in gps.query(str(root), "stitch-layer", 5).collect_keys()]
+    assert keys and all(md.bounds.minKey.col <= k.col <= md.bounds.maxKey.col for k in keys)
+    checked = 0
+    for k in keys[:6]:
+        base = (k.col >> 2, k.row >> 2)
+        index = _native.key_index_to_index(
+            json.dumps({"type": "zorder", "properties": {"keyBounds": {"minKey": {"col": 5, "row": 2},
+                                                                       "maxKey": {"col": 7, "row": 3}}}}),
+            False, np.array([base[0]], np.int32), np.array([base[1]], np.int32))[0]
+        path = root / "stitch-layer" / "3_6" / f"{index}.tiff"
+        want = _rasterio_window(str(path), 1, (k.col - base[0] * 4) * 256, (k.row - base[1] * 4) * 256)
+        got = gps.read_value(str(root), "stitch-layer", 5, k.col, k.row)
+        np.testing.assert_array_equal(got.cells, want)
+        checked += 1
+    assert checked
+    tiles = dict(gps.query(str(root), "stitch-layer", 5).to_numpy_tiles())
+    np.testing.assert_array_equal(tiles[keys[0]].cells, gps.read_value(str(root), "stitch-layer", 5,
+                                                                        keys[0].col, keys[0].row).cells)
+    # The multiband layer misses some of its original files: absent tiles are None, queries skip them.
+    assert gps.read_value(str(root), "multiband-cog-layer", 11, 184 * 8, 118 * 8) is None  # 8_11/28520.tiff
+    mb = gps.query(str(root), "multiband-cog-layer", 0).to_numpy_tiles()
+    assert len(mb) == 1 and mb[0][1].cells.shape == (3, 256, 256)
+    np.testing.assert_array_equal(mb[0][1].cells, _rasterio_window(str(root / "multiband-cog-layer" / "0_0" / "0.tiff"), 0, 0, 0))
+    with pytest.raises(ValueError, match="no zoom 12"):
+        gps.read_layer_metadata(str(root), "stitch-layer", 12)

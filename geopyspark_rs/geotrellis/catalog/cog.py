@@ -53,6 +53,7 @@ class CogLayer:
 
     def metadata(self, zoom: int) -> Metadata:
         """GeoTrellis' TileLayerMetadata of one zoom: the zoomed layout, keys of the extent."""
+        self.zoom_range(zoom)
         layout = _layout(self.crs, self.tile_size, zoom)
         c0, r0, c1, r1 = key_bounds(layout, self.extent)
         return Metadata(Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1)), self.crs, self.cell_type, self.extent, layout)
@@ -133,7 +134,7 @@ def cog_plan(layer, key_box, geom, is_point, num_partitions) -> dict:
             tile_dir = cog.directory(zoom_range)
             store = layer.store
 
-        files = [f for f in select_files(_Range, base_box, suffix=".tiff")]
+        files = select_files(_Range, base_box, suffix=".tiff")
     n = num_partitions or max(1, min(len(files), 64))
     parts = [files[i::n] for i in range(n)] if files else [[]]
     md = cog.metadata(layer.zoom)
@@ -150,6 +151,9 @@ def cog_plan(layer, key_box, geom, is_point, num_partitions) -> dict:
         "intervals": None,
         "parts": parts,
     }
+
+
+_SCHEMA = tc.arrow_schema(True, tc.LayerType.SPATIAL)
 
 
 def read_cog_part(paths, plan, options):
@@ -170,9 +174,9 @@ def read_cog_part(paths, plan, options):
         if not wanted:
             continue
         batch = _native.read_geotiff_windows(path, [w for _, w in wanted], options, zoom_range[1] - zoom)
-        keys = pa.RecordBatch.from_pydict({"col": pa.array([k[0] for k, _ in wanted], pa.int32()),
-                                           "row": pa.array([k[1] for k, _ in wanted], pa.int32())})
-        batch = pa.RecordBatch.from_arrays(keys.columns + batch.columns, names=keys.schema.names + batch.schema.names)
+        keys = [pa.array([k[0] for k, _ in wanted], pa.int32()), pa.array([k[1] for k, _ in wanted], pa.int32())]
+        tiles = [batch.column(c).cast(f.type) for c, f in zip(tc.TILE_COLUMNS, list(_SCHEMA)[2:])]
+        batch = pa.RecordBatch.from_arrays(keys + tiles, schema=_SCHEMA)
         batch = filter_batch(batch, plan)
         if batch.num_rows:
             yield batch
