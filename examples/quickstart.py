@@ -74,6 +74,17 @@ def main():
     cog = os.path.join(folder, "dem_cog.tif")
     layer.save_stitched(cog, cog=True)
     print("stitched Cloud Optimized GeoTIFF:", cog, os.path.getsize(cog), "bytes")
+
+    # A GeoTrellis catalog: write the layer, keep its histogram beside it, read back a region and one tile.
+    catalog = os.path.join(folder, "catalog")
+    dem = gps.TiledRasterLayer.from_dataframe(layer.layer_type, layer.dataframe, layer.layer_metadata, zoom_level=0)
+    gps.write(catalog, "dem", dem, index_strategy=gps.IndexingMethod.HILBERT)
+    gps.AttributeStore(catalog).layer("dem", 0).write("histogram", stats.to_dict())
+    e = metadata.extent
+    region = gps.Extent(e.xmin, e.ymin, (e.xmin + e.xmax) / 2, (e.ymin + e.ymax) / 2)
+    part = gps.query(catalog, "dem", 0, query_geom=region)
+    tile = gps.read_value(catalog, "dem", 0, 0, 0)
+    print("catalog:", catalog, "- south-west quarter has", part.count(), "tiles; tile (0, 0):", tile.cells.shape)
     print(f"done in {time.time() - t0:.1f} s")
 
 
