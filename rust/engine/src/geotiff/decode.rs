@@ -11,6 +11,7 @@ use super::info::{ImageLayout, SampleKind};
 #[derive(Default)]
 pub struct Scratch {
     inflate: Option<libdeflater::Decompressor>,
+    lzw: Option<super::lzw::Decoder>,
     raw: Vec<u8>,
 }
 
@@ -137,7 +138,8 @@ fn decompress(
         5 => {
             out.clear();
             out.resize(needed, 0);
-            let got = super::lzw::decode(data, out).map_err(|e| match e {
+            let lzw = scratch.lzw.get_or_insert_with(Default::default);
+            let got = lzw.decode(data, out).map_err(|e| match e {
                 super::lzw::LzwError::OldStyle => e.to_string(),
                 e => format!("corrupt LZW data: {e}"),
             })?;

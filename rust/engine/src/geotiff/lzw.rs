@@ -14,8 +14,9 @@ const CLEAR: u32 = 256;
 const EOI: u32 = 257;
 const FIRST_FREE: u32 = 258;
 const MAX_CODES: usize = 4096;
-/// Bytes written past the end of a string by the fast copy; strings closer than this to the end
-/// of the output take the exact path.
+/// The one-byte strings at the start of the work buffer.
+const LITERALS: usize = 256;
+/// Spare bytes after the output in the work buffer: strings this short are copied as 8 bytes.
 const SLACK: usize = 8;
 
 /// Why an LZW stream could not be decoded.
@@ -84,92 +85,133 @@ impl<'a> Bits<'a> {
     }
 }
 
-/// Decodes the TIFF LZW stream `data` into `out`, stopping at EndOfInformation or when `out` is
-/// full. Returns the number of bytes written, which is below `out.len()` only when the stream's
-/// EndOfInformation came early. A stream that ends without EndOfInformation before `out` is full,
-/// or that holds a code not yet defined, is an error.
-pub fn decode(data: &[u8], out: &mut [u8]) -> Result<usize, LzwError> {
-    if is_old_style(data) {
-        return Err(LzwError::OldStyle);
+/// A TIFF LZW decoder; keeps its table and work buffer between segments.
+///
+/// Strings are decoded into a work buffer that starts with the 256 one-byte strings (the bytes 0 to
+/// 255), so every code, literal or not, is an (offset, length) span of the buffer and the hot loop
+/// has no branch on the kind of code. The buffer ends with `SLACK` spare bytes, so short strings
+/// are copied eight bytes at a time.
+pub struct Decoder {
+    /// Offset and length of each code's string in `buf`; ClearCode and EndOfInformation have
+    /// length 0, and the last slot takes the entry made when the table is full, which no code can
+    /// name.
+    table: Box<[(u32, u32); MAX_CODES + 1]>,
+    buf: Vec<u8>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        let mut table = Box::new([(0u32, 0u32); MAX_CODES + 1]);
+        for c in 0..256u32 {
+            table[c as usize] = (c, 1);
+        }
+        Decoder { table, buf: (0..=255u8).collect() }
     }
-    if u32::try_from(out.len()).is_err() {
-        return Err(LzwError::TooLarge(out.len()));
+}
+
+impl Decoder {
+    /// Decodes the TIFF LZW stream `data` into `out`, stopping at EndOfInformation or when `out` is
+    /// full. Returns the number of bytes written, which is below `out.len()` only when the stream's
+    /// EndOfInformation came early. A stream that ends without EndOfInformation before `out` is
+    /// full, or that holds a code not yet defined, is an error.
+    pub fn decode(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize, LzwError> {
+        if is_old_style(data) {
+            return Err(LzwError::OldStyle);
+        }
+        let limit = LITERALS + out.len();
+        if u32::try_from(limit + SLACK).is_err() {
+            return Err(LzwError::TooLarge(out.len()));
+        }
+        if self.buf.len() < limit + SLACK {
+            self.buf.resize(limit + SLACK, 0);
+        }
+        let got = decode_into(&mut self.table, &mut self.buf[..limit + SLACK], data, limit)?;
+        out[..got].copy_from_slice(&self.buf[LITERALS..LITERALS + got]);
+        Ok(got)
     }
-    let end = out.len();
-    // Where each code's string starts in `out` and how long it is (codes 258 and up).
-    let mut offsets = [0u32; MAX_CODES];
-    let mut lengths = [0u32; MAX_CODES];
+}
+
+/// Decodes `data` into `buf[LITERALS..limit]`; `buf` starts with the literals and has `SLACK` bytes
+/// after `limit`. Returns the number of bytes decoded.
+fn decode_into(
+    table: &mut [(u32, u32); MAX_CODES + 1],
+    buf: &mut [u8],
+    data: &[u8],
+    limit: usize,
+) -> Result<usize, LzwError> {
     let mut bits = Bits::new(data);
     let mut width = 9u32;
     let mut next = FIRST_FREE;
-    // The previous code's string in `out`; `prev_len == 0` right after a ClearCode.
+    // The previous code's string, `prev_len == 0` right after a ClearCode (or at the start).
     let mut prev_pos = 0usize;
     let mut prev_len = 0usize;
-    let mut pos = 0usize;
-    while pos < end {
+    let mut pos = LITERALS;
+    let written = |pos: usize| pos.min(limit) - LITERALS;
+    while pos < limit {
         let Some(code) = bits.read(width) else {
-            return Err(LzwError::Truncated { written: pos, expected: end });
+            return Err(LzwError::Truncated { written: written(pos), expected: limit - LITERALS });
         };
         let len;
-        if code < CLEAR {
-            out[pos] = code as u8;
-            len = 1;
-        } else if code >= FIRST_FREE && code < next {
-            let i = code as usize & (MAX_CODES - 1);
-            let src = offsets[i] as usize;
-            len = lengths[i] as usize;
+        if code < next && prev_len > 0 {
+            let (src, n) = table[code as usize & (MAX_CODES - 1)];
+            if n == 0 {
+                // ClearCode or EndOfInformation, the two codes without a string.
+                if code == EOI {
+                    return Ok(written(pos));
+                }
+                width = 9;
+                next = FIRST_FREE;
+                prev_len = 0;
+                continue;
+            }
+            let src = src as usize;
+            len = n as usize;
             // `src + len <= pos`: the string was complete before this code.
-            if pos + len + SLACK <= end {
-                copy_fast(out, src, pos, len);
+            if len <= SLACK {
+                let v = u64::from_ne_bytes(buf[src..src + 8].try_into().unwrap());
+                buf[pos..pos + 8].copy_from_slice(&v.to_ne_bytes());
             } else {
-                let n = len.min(end - pos);
-                out.copy_within(src..src + n, pos);
+                let n = len.min(limit - pos);
+                buf.copy_within(src..src + n, pos);
             }
         } else if code == next && prev_len > 0 {
             // KwKwK: the previous string plus its own first byte.
             len = prev_len + 1;
-            let n = prev_len.min(end - pos);
-            out.copy_within(prev_pos..prev_pos + n, pos);
-            if pos + prev_len < end {
-                out[pos + prev_len] = out[prev_pos];
+            let n = prev_len.min(limit - pos);
+            buf.copy_within(prev_pos..prev_pos + n, pos);
+            if pos + prev_len < limit {
+                buf[pos + prev_len] = buf[prev_pos];
             }
+        } else if code < CLEAR {
+            // First code after a ClearCode: a literal, and no entry to make.
+            buf[pos] = code as u8;
+            prev_pos = pos;
+            prev_len = 1;
+            pos += 1;
+            continue;
         } else if code == CLEAR {
             width = 9;
             next = FIRST_FREE;
             prev_len = 0;
             continue;
         } else if code == EOI {
-            return Ok(pos);
+            return Ok(written(pos));
         } else {
-            return Err(LzwError::InvalidCode { code, next, written: pos });
+            return Err(LzwError::InvalidCode { code, next, written: written(pos) });
         }
-        if prev_len > 0 && (next as usize) < MAX_CODES {
-            let i = next as usize;
-            offsets[i] = prev_pos as u32;
-            lengths[i] = prev_len as u32 + 1;
-            next += 1;
-            if next + 1 >= 1 << width && width < 12 {
-                width += 1;
-            }
-        }
+        table[(next as usize).min(MAX_CODES)] = (prev_pos as u32, prev_len as u32 + 1);
+        next += (next < MAX_CODES as u32) as u32;
+        width = 9 + (next >= 511) as u32 + (next >= 1023) as u32 + (next >= 2047) as u32;
         prev_pos = pos;
         prev_len = len;
         pos += len;
     }
-    Ok(end)
+    Ok(limit - LITERALS)
 }
 
-/// Copies `out[src..src + len]` to `out[dst..]` in 8-byte steps, writing up to `SLACK - 1` bytes past
-/// `dst + len` (the caller checked the room). `src + len <= dst`, so every byte of the string is read
-/// before anything overwrites it; the extra bytes are overwritten by later strings.
-#[inline(always)]
-fn copy_fast(out: &mut [u8], src: usize, dst: usize, len: usize) {
-    let mut k = 0;
-    while k < len {
-        let v = u64::from_ne_bytes(out[src + k..src + k + 8].try_into().unwrap());
-        out[dst + k..dst + k + 8].copy_from_slice(&v.to_ne_bytes());
-        k += 8;
-    }
+/// Decodes with a fresh [`Decoder`]; see [`Decoder::decode`].
+pub fn decode(data: &[u8], out: &mut [u8]) -> Result<usize, LzwError> {
+    Decoder::default().decode(data, out)
 }
 
 #[cfg(test)]
@@ -261,6 +303,19 @@ mod tests {
             let mut out = vec![0u8; n];
             assert_eq!(decode(&z, &mut out), Ok(n));
             assert_eq!(out, runs[..n]);
+        }
+    }
+
+    #[test]
+    fn lzw_decoder_is_reusable() {
+        // Stale bytes in the work buffer from a longer stream must not leak into a shorter one.
+        let mut dec = Decoder::default();
+        for (n, seed) in [(70_000, 6), (10, 7), (5_000, 8), (0, 9), (70_000, 10)] {
+            let raw: Vec<u8> = random(n, seed).iter().map(|b| b % 5).collect();
+            let mut out = vec![0u8; n];
+            assert_eq!(dec.decode(&encode(&raw), &mut out), Ok(n));
+            assert!(out == raw);
+            assert!(dec.decode(&[0x80, 0x4b, 0x00, 0x00], &mut out).is_err() || n == 0);
         }
     }
 
