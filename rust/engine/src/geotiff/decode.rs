@@ -11,7 +11,7 @@ use super::info::{ImageLayout, SampleKind};
 #[derive(Default)]
 pub struct Scratch {
     inflate: Option<libdeflater::Decompressor>,
-    lzw: Option<weezl::decode::Decoder>,
+    lzw: Option<super::lzw::Decoder>,
     raw: Vec<u8>,
 }
 
@@ -136,25 +136,15 @@ fn decompress(
             }
         }
         5 => {
+            out.clear();
             out.resize(needed, 0);
-            let dec = scratch.lzw.get_or_insert_with(|| {
-                weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
-            });
-            dec.reset();
-            let (mut inp, mut pos) = (data, 0usize);
-            while pos < needed {
-                let r = dec.decode_bytes(inp, &mut out[pos..]);
-                pos += r.consumed_out;
-                inp = &inp[r.consumed_in..];
-                match r.status {
-                    Ok(weezl::LzwStatus::Done) => break,
-                    Ok(weezl::LzwStatus::NoProgress) => break,
-                    Ok(weezl::LzwStatus::Ok) => {}
-                    Err(e) => return Err(format!("corrupt LZW data: {e}")),
-                }
-            }
-            if pos < needed {
-                return Err(short(pos));
+            let lzw = scratch.lzw.get_or_insert_with(Default::default);
+            let got = lzw.decode(data, out).map_err(|e| match e {
+                super::lzw::LzwError::OldStyle => e.to_string(),
+                e => format!("corrupt LZW data: {e}"),
+            })?;
+            if got < needed {
+                return Err(short(got));
             }
         }
         32773 => {

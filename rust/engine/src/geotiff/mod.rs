@@ -5,5 +5,6 @@ pub mod decode;
 pub mod geokeys;
 pub mod ifd;
 pub mod info;
+pub mod lzw;
 pub mod read;
 pub mod write;
