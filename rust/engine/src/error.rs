@@ -20,6 +20,9 @@ pub enum EngineError {
     /// A value a strict operation refuses (e.g. an unmapped cell in a strict reclassify).
     #[error("{0}")]
     Value(String),
+    /// A key index (GeoTrellis `keyIndex`) that cannot be built, parsed or applied to a key.
+    #[error("key index: {0}")]
+    KeyIndex(String),
     #[error("{0}")]
     Histogram(#[from] crate::histogram::HistogramError),
     /// A file or object that cannot be opened, listed, read or written.

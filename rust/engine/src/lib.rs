@@ -1,6 +1,7 @@
 //! The geopyspark_rs raster engine: pure Rust, no Python and no Spark.
 
 pub mod batch;
+pub mod catalog;
 pub mod cell_type;
 pub mod crs;
 pub mod error;
