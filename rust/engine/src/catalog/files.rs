@@ -8,6 +8,7 @@ use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema};
 
+use super::index::encode_index;
 use super::avro::{decode_record, encode_record, Key, Schema, Tile, TileView};
 use crate::batch::{primitive_column, CellTypeCache, TileBuilder, TileColumns};
 use crate::error::Result;
@@ -123,11 +124,6 @@ pub struct FileTarget<'a> {
     pub options: &'a StoreOptions,
 }
 
-/// Zero-padded decimal file name of an index (format reference §2.2); longer indexes keep all digits.
-pub fn file_name(index: i64, width: usize) -> String {
-    format!("{index:0width$}")
-}
-
 /// Write one file per run of equal `index` values in a batch sorted by index (keys in `col`, `row`,
 /// optional `instant`, tiles in the contract's columns). Unless `last`, the final run is held back
 /// because it may continue in the next batch. Returns (files written, bytes written, start of the
@@ -160,7 +156,7 @@ pub fn write_runs(batch: &RecordBatch, index_column: &str, target: &FileTarget, 
             let key = Key { col: cols.value(i), row: rows.value(i), instant: instants.map(|a| a.value(i)) };
             pairs.push((key, TileView { cell_type: ct, bands: t.bands, rows: t.rows, cols: t.cols, cells: t.cells }));
         }
-        let path = format!("{}/{}", target.directory.trim_end_matches('/'), file_name(value, target.width));
+        let path = format!("{}/{}", target.directory.trim_end_matches('/'), encode_index(value, target.width));
         bytes += write_tiles(&path, &pairs, target.multiband, target.existing, target.options)?;
         files += 1;
         start = end;

@@ -19,13 +19,7 @@ use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
 use datum::{DecodeResult, Reader, Writer};
 
-/// A SpatialKey (`instant` None) or SpaceTimeKey (epoch milliseconds).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key {
-    pub col: i32,
-    pub row: i32,
-    pub instant: Option<i64>,
-}
+pub use super::index::Key;
 
 /// A decoded tile value: its bands, all of one cell type, band-sequential.
 #[derive(Clone, Debug, PartialEq)]

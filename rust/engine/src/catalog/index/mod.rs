@@ -23,7 +23,7 @@ use crate::error::{EngineError, Result};
 use hilbert::CompactHilbert;
 
 /// A layer key: GeoTrellis' `SpatialKey` (`instant` None) or `SpaceTimeKey` (`instant` in epoch ms).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub col: i32,
     pub row: i32,
