@@ -8,6 +8,7 @@ mod error;
 mod geotiff;
 mod geotiff_write;
 mod histogram;
+mod key_index;
 mod resample;
 mod shuffle;
 mod storage;
@@ -27,5 +28,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     geotiff_write::register(m)?;
     resample::register(m)?;
     storage::register(m)?;
+    key_index::register(m)?;
     Ok(())
 }
