@@ -15,17 +15,30 @@ fn invalid(msg: String) -> Error {
 
 /// `(col, row)` or `(col, row, instant_ms)` → `Key`.
 fn key(t: &[i64]) -> Result<Key> {
-    let coord = |v: i64| i32::try_from(v).map_err(|_| invalid(format!("key {t:?}: col and row must be 32-bit integers")));
+    let coord = |v: i64| {
+        i32::try_from(v)
+            .map_err(|_| invalid(format!("key {t:?}: col and row must be 32-bit integers")))
+    };
     match *t {
-        [c, r] => Ok(Key { col: coord(c)?, row: coord(r)?, instant: None }),
-        [c, r, i] => Ok(Key { col: coord(c)?, row: coord(r)?, instant: Some(i) }),
-        _ => Err(invalid(format!("a key is (col, row) or (col, row, instant_ms), got {t:?}"))),
+        [c, r] => Ok(Key {
+            col: coord(c)?,
+            row: coord(r)?,
+            instant: None,
+        }),
+        [c, r, i] => Ok(Key {
+            col: coord(c)?,
+            row: coord(r)?,
+            instant: Some(i),
+        }),
+        _ => Err(invalid(format!(
+            "a key is (col, row) or (col, row, instant_ms), got {t:?}"
+        ))),
     }
 }
 
 fn parse(index_json: &str, space_time: bool) -> Result<KeyIndex> {
-    let value: serde_json::Value =
-        serde_json::from_str(index_json).map_err(|e| invalid(format!("keyIndex is not JSON ({e}): {index_json}")))?;
+    let value: serde_json::Value = serde_json::from_str(index_json)
+        .map_err(|e| invalid(format!("keyIndex is not JSON ({e}): {index_json}")))?;
     Ok(KeyIndex::from_json(&value, space_time)?)
 }
 
@@ -33,8 +46,16 @@ fn parse(index_json: &str, space_time: bool) -> Result<KeyIndex> {
 /// over the bounds `min_key`..`max_key`; `temporal` is ms per bin (zorder) or bits (hilbert) for space-time keys.
 #[pyfunction]
 #[pyo3(signature = (method, min_key, max_key, temporal = None))]
-fn key_index_create(method: &str, min_key: Vec<i64>, max_key: Vec<i64>, temporal: Option<i64>) -> Result<String> {
-    let bounds = KeyBounds { min: key(&min_key)?, max: key(&max_key)? };
+fn key_index_create(
+    method: &str,
+    min_key: Vec<i64>,
+    max_key: Vec<i64>,
+    temporal: Option<i64>,
+) -> Result<String> {
+    let bounds = KeyBounds {
+        min: key(&min_key)?,
+        max: key(&max_key)?,
+    };
     Ok(KeyIndex::create(method, bounds, temporal)?.to_json())
 }
 
@@ -70,7 +91,11 @@ fn key_index_to_index<'py>(
         (0..cols.len())
             .map(|i| {
                 let instant = instants.as_ref().map(|t| t[i]);
-                index.to_index(&Key { col: cols[i], row: rows[i], instant })
+                index.to_index(&Key {
+                    col: cols[i],
+                    row: rows[i],
+                    instant,
+                })
             })
             .collect()
     })?;
