@@ -89,15 +89,6 @@ def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str,
                        last: bool, existing_schema: Optional[str] = None,
                        options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
     """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
-# GeoTrellis key indexes; keys are (col, row) or (col, row, instant_ms).
-def key_index_create(method: str, min_key: tuple, max_key: tuple, temporal: Optional[int] = None) -> str:
-    """A new index ('zorder' | 'hilbert' | 'rowmajor') as GeoTrellis' JSON; temporal: Z-order ms or Hilbert bits."""
-def key_index_to_index(index_json: str, space_time: bool, cols: np.ndarray, rows: np.ndarray,
-                       instants: Optional[np.ndarray] = None) -> np.ndarray:
-    """int64 index of each key (cols/rows int32, instants int64)."""
-def key_index_ranges(index_json: str, space_time: bool, min_key: tuple, max_key: tuple) -> list[tuple[int, int]]:
-    """Sorted inclusive index ranges covering every key of the box."""
-def key_index_file_width(index_json: str, space_time: bool) -> int: ...
 def catalog_schema(space_time: bool, multiband: bool) -> str:
     """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
 # GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,
@@ -148,3 +139,31 @@ def resample_tile(
     GeoPySpark ResampleMethod name ("NearestNeighbor", "Bilinear", "CubicConvolution", "CubicSpline",
     "Lanczos", "Average", "Mode", "Median", "Max", "Min"). Same cell type out; cells whose centre is outside
     the source extent are NoData. Releases the GIL."""
+
+# key_index.rs — GeoTrellis key indexes (geotrellis_format.md §3). Indexes travel as their ``keyIndex`` JSON
+# text; keys are ``(col, row)`` or ``(col, row, instant_ms)``. Bad methods, parameters, JSON or keys a
+# Hilbert index cannot hold raise ValueError.
+def key_index_create(
+    method: str, min_key: tuple[int, ...], max_key: tuple[int, ...], temporal: Optional[int] = None
+) -> str:
+    """GeoTrellis' ``KeyIndexMethod.createIndex`` over the bounds ``min_key``..``max_key``: ``method`` is
+    ``"zorder"``, ``"hilbert"`` or ``"rowmajor"`` (spatial only). Space-time keys need ``temporal``: ms per
+    time bin for zorder, bits for hilbert; spatial keys take None. Hilbert indexes over 62 bits are refused.
+    Returns the ``keyIndex`` JSON exactly as GeoTrellis writes it."""
+def key_index_to_index(
+    index_json: str,
+    space_time: bool,
+    cols: np.ndarray,
+    rows: np.ndarray,
+    instants: Optional[np.ndarray] = None,
+) -> np.ndarray:
+    """int64 indexes of the keys ``(cols[i], rows[i][, instants[i]])`` (int32, int32, int64 arrays of one
+    length; ``instants`` iff ``space_time``). Releases the GIL."""
+def key_index_ranges(
+    index_json: str, space_time: bool, min_key: tuple[int, ...], max_key: tuple[int, ...]
+) -> list[tuple[int, int]]:
+    """Sorted, merged, inclusive ``(start, end)`` index ranges covering every key of the box
+    ``min_key``..``max_key`` (instants inclusive). Releases the GIL."""
+def key_index_file_width(index_json: str, space_time: bool) -> int:
+    """Width of tile file names: decimal digits of the index of the bounds' max key (names are zero-padded
+    to it)."""

@@ -1,43 +1,67 @@
-//! Bindings for GeoTrellis key indexes (format reference §3): create one as its JSON, index keys,
-//! index ranges of a key box, and the width of tile file names.
+//! Bindings of the GeoTrellis key indexes (`gps_engine::catalog::index`): create an index, index keys in
+//! bulk, index ranges of a query box and the width of tile file names. Indexes cross the boundary as their
+//! `keyIndex` JSON text.
 
 use gps_engine::catalog::index::{Key, KeyBounds, KeyIndex};
 use gps_engine::EngineError;
-use numpy::{PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use crate::error::Error;
+use crate::error::{Error, Result};
 
-fn key(t: &[i64]) -> Result<Key, Error> {
-    let int = |v: i64| {
-        i32::try_from(v).map_err(|_| Error(EngineError::Value(format!("key coordinate {v} does not fit an int"))))
+fn invalid(msg: String) -> Error {
+    Error(EngineError::KeyIndex(msg))
+}
+
+/// `(col, row)` or `(col, row, instant_ms)` → `Key`.
+fn key(t: &[i64]) -> Result<Key> {
+    let coord = |v: i64| {
+        i32::try_from(v)
+            .map_err(|_| invalid(format!("key {t:?}: col and row must be 32-bit integers")))
     };
-    match t {
-        [c, r] => Ok(Key { col: int(*c)?, row: int(*r)?, instant: None }),
-        [c, r, t] => Ok(Key { col: int(*c)?, row: int(*r)?, instant: Some(*t) }),
-        _ => Err(Error(EngineError::Value(format!(
-            "a key is (col, row) or (col, row, instant_ms), got {} values",
-            t.len()
-        )))),
+    match *t {
+        [c, r] => Ok(Key {
+            col: coord(c)?,
+            row: coord(r)?,
+            instant: None,
+        }),
+        [c, r, i] => Ok(Key {
+            col: coord(c)?,
+            row: coord(r)?,
+            instant: Some(i),
+        }),
+        _ => Err(invalid(format!(
+            "a key is (col, row) or (col, row, instant_ms), got {t:?}"
+        ))),
     }
 }
 
-fn parse(index_json: &str, space_time: bool) -> Result<KeyIndex, Error> {
-    let value: serde_json::Value = serde_json::from_str(index_json).map_err(EngineError::from)?;
+fn parse(index_json: &str, space_time: bool) -> Result<KeyIndex> {
+    let value: serde_json::Value = serde_json::from_str(index_json)
+        .map_err(|e| invalid(format!("keyIndex is not JSON ({e}): {index_json}")))?;
     Ok(KeyIndex::from_json(&value, space_time)?)
 }
 
-/// A new key index (GeoTrellis' `KeyIndexMethod.createIndex`) as its JSON text.
+/// GeoTrellis' `KeyIndexMethod.createIndex`: the `keyIndex` JSON of a "zorder", "hilbert" or "rowmajor" index
+/// over the bounds `min_key`..`max_key`; `temporal` is ms per bin (zorder) or bits (hilbert) for space-time keys.
 #[pyfunction]
-#[pyo3(signature = (method, min_key, max_key, temporal=None))]
-fn key_index_create(method: &str, min_key: Vec<i64>, max_key: Vec<i64>, temporal: Option<i64>) -> PyResult<String> {
-    let bounds = KeyBounds { min: key(&min_key)?, max: key(&max_key)? };
-    Ok(KeyIndex::create(method, bounds, temporal).map_err(Error::from)?.to_json())
+#[pyo3(signature = (method, min_key, max_key, temporal = None))]
+fn key_index_create(
+    method: &str,
+    min_key: Vec<i64>,
+    max_key: Vec<i64>,
+    temporal: Option<i64>,
+) -> Result<String> {
+    let bounds = KeyBounds {
+        min: key(&min_key)?,
+        max: key(&max_key)?,
+    };
+    Ok(KeyIndex::create(method, bounds, temporal)?.to_json())
 }
 
-/// The index of every key (`instants` for space-time layers).
+/// The index of every key `(cols[i], rows[i], instants[i])`; `instants` only (and always) for space-time.
 #[pyfunction]
-#[pyo3(signature = (index_json, space_time, cols, rows, instants=None))]
+#[pyo3(signature = (index_json, space_time, cols, rows, instants = None))]
 fn key_index_to_index<'py>(
     py: Python<'py>,
     index_json: &str,
@@ -45,25 +69,40 @@ fn key_index_to_index<'py>(
     cols: PyReadonlyArray1<'py, i32>,
     rows: PyReadonlyArray1<'py, i32>,
     instants: Option<PyReadonlyArray1<'py, i64>>,
-) -> PyResult<Bound<'py, PyArray1<i64>>> {
+) -> Result<Bound<'py, PyArray1<i64>>> {
     let index = parse(index_json, space_time)?;
-    let (cols, rows) = (cols.as_array(), rows.as_array());
+    let cols = cols.as_array();
+    let rows = rows.as_array();
     let instants = instants.as_ref().map(|a| a.as_array());
     if cols.len() != rows.len() || instants.as_ref().is_some_and(|t| t.len() != cols.len()) {
-        return Err(Error(EngineError::Value("cols, rows and instants must have the same length".into())).into());
+        return Err(invalid(format!(
+            "cols, rows and instants must have one length, got {}, {} and {:?}",
+            cols.len(),
+            rows.len(),
+            instants.as_ref().map(|t| t.len())
+        )));
     }
-    if space_time != instants.is_some() {
-        return Err(Error(EngineError::Value("instants are required for, and only for, space-time keys".into())).into());
+    match (space_time, instants.is_some()) {
+        (true, false) => return Err(invalid("a space-time index needs instants".to_string())),
+        (false, true) => return Err(invalid("a spatial index takes no instants".to_string())),
+        _ => {}
     }
-    let mut out = Vec::with_capacity(cols.len());
-    for i in 0..cols.len() {
-        let k = Key { col: cols[i], row: rows[i], instant: instants.as_ref().map(|t| t[i]) };
-        out.push(index.to_index(&k).map_err(Error::from)?);
-    }
-    Ok(PyArray1::from_vec(py, out))
+    let out = py.detach(|| -> gps_engine::Result<Vec<i64>> {
+        (0..cols.len())
+            .map(|i| {
+                let instant = instants.as_ref().map(|t| t[i]);
+                index.to_index(&Key {
+                    col: cols[i],
+                    row: rows[i],
+                    instant,
+                })
+            })
+            .collect()
+    })?;
+    Ok(out.into_pyarray(py))
 }
 
-/// Sorted inclusive index ranges covering every key in the box `[min_key, max_key]`.
+/// Sorted, merged, inclusive index ranges covering every key of the box `min_key`..`max_key`.
 #[pyfunction]
 fn key_index_ranges(
     py: Python<'_>,
@@ -71,16 +110,16 @@ fn key_index_ranges(
     space_time: bool,
     min_key: Vec<i64>,
     max_key: Vec<i64>,
-) -> PyResult<Vec<(i64, i64)>> {
+) -> Result<Vec<(i64, i64)>> {
     let index = parse(index_json, space_time)?;
-    let (lo, hi) = (key(&min_key)?, key(&max_key)?);
-    Ok(py.detach(|| index.index_ranges(&lo, &hi)).map_err(Error::from)?)
+    let (min, max) = (key(&min_key)?, key(&max_key)?);
+    Ok(py.detach(|| index.index_ranges(&min, &max))?)
 }
 
-/// Width of the zero-padded tile file names of a layer with this index.
+/// Width of tile file names: decimal digits of the index of the bounds' max key.
 #[pyfunction]
-fn key_index_file_width(index_json: &str, space_time: bool) -> PyResult<usize> {
-    Ok(parse(index_json, space_time)?.file_name_width().map_err(Error::from)?)
+fn key_index_file_width(index_json: &str, space_time: bool) -> Result<usize> {
+    Ok(parse(index_json, space_time)?.file_name_width()?)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

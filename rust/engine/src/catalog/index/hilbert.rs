@@ -54,7 +54,10 @@ impl CompactHilbert {
         if m.is_empty() || m.len() > MAX_DIMS || total > 63 {
             return None;
         }
-        Some(CompactHilbert { m: m.to_vec(), levels: m.iter().copied().max().unwrap_or(0) })
+        Some(CompactHilbert {
+            m: m.to_vec(),
+            levels: m.iter().copied().max().unwrap_or(0),
+        })
     }
 
     /// Total bits of an index.
@@ -69,7 +72,10 @@ impl CompactHilbert {
     /// Bits of the dimensions that have a bit at `level`; dimension d lives at bit n-1-d.
     fn level_mask(&self, level: u32) -> u64 {
         let n = self.m.len();
-        (0..n).filter(|&d| self.m[d] > level).map(|d| 1u64 << (n - 1 - d)).sum()
+        (0..n)
+            .filter(|&d| self.m[d] > level)
+            .map(|d| 1u64 << (n - 1 - d))
+            .sum()
     }
 
     /// One level of the curve: `l` holds this level's coordinate bits (dimension d at bit n-1-d).
@@ -106,7 +112,12 @@ impl CompactHilbert {
         } else {
             0
         };
-        Step { r, card: mask.count_ones(), e: e ^ rotl(ent, d, n), d: (d + ldb + 1) % n }
+        Step {
+            r,
+            card: mask.count_ones(),
+            e: e ^ rotl(ent, d, n),
+            d: (d + ldb + 1) % n,
+        }
     }
 
     /// The compact Hilbert index of `p`; `None` unless `p.len()` matches and `p[d] < 2^m[d]` for every d.
@@ -147,7 +158,13 @@ impl CompactHilbert {
             d: u32,
             corner: [u64; MAX_DIMS],
         }
-        let mut stack = vec![Node { prefix: 0, level: self.levels, e: 0, d: 0, corner: [0; MAX_DIMS] }];
+        let mut stack = vec![Node {
+            prefix: 0,
+            level: self.levels,
+            e: 0,
+            d: 0,
+            corner: [0; MAX_DIMS],
+        }];
         while let Some(node) = stack.pop() {
             // The node holds every point whose bits at levels >= node.level are fixed by `corner`.
             let mut inside = true;
@@ -194,7 +211,13 @@ impl CompactHilbert {
                     }
                 }
                 let s = self.step(level, l, node.e, node.d);
-                children.push(Node { prefix: (node.prefix << s.card) | s.r, level, e: s.e, d: s.d, corner });
+                children.push(Node {
+                    prefix: (node.prefix << s.card) | s.r,
+                    level,
+                    e: s.e,
+                    d: s.d,
+                    corner,
+                });
             }
             // Push in descending index order so the smallest index is visited first.
             children.sort_by_key(|c| std::cmp::Reverse(c.prefix));
@@ -209,7 +232,9 @@ mod tests {
     use super::*;
 
     fn idx(m: &[u32], p: &[u64]) -> u64 {
-        CompactHilbert::new(m).and_then(|c| c.index(p)).unwrap_or(u64::MAX)
+        CompactHilbert::new(m)
+            .and_then(|c| c.index(p))
+            .unwrap_or(u64::MAX)
     }
 
     #[test]
@@ -247,7 +272,16 @@ mod tests {
 
     #[test]
     fn vectors_2_2_1_order() {
-        let order = [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0), (1, 0, 1), (1, 1, 1), (0, 1, 1), (0, 0, 1)];
+        let order = [
+            (0, 0, 0),
+            (0, 1, 0),
+            (1, 1, 0),
+            (1, 0, 0),
+            (1, 0, 1),
+            (1, 1, 1),
+            (0, 1, 1),
+            (0, 0, 1),
+        ];
         for (h, (x, y, t)) in order.iter().enumerate() {
             // m = [2,2,1] but these points only use the low bit of x and y.
             assert_eq!(idx(&[2, 2, 1], &[*x, *y, *t]), h as u64, "({x},{y},{t})");
@@ -284,7 +318,10 @@ mod tests {
     #[test]
     fn ranges_examples() {
         let c = CompactHilbert::new(&[2, 2]).unwrap_or_else(|| unreachable!());
-        assert_eq!(c.ranges(&[1, 0], &[3, 2], 1000), Some(vec![(1, 2), (7, 8), (11, 15)]));
+        assert_eq!(
+            c.ranges(&[1, 0], &[3, 2], 1000),
+            Some(vec![(1, 2), (7, 8), (11, 15)])
+        );
         assert_eq!(c.ranges(&[3, 3], &[3, 3], 1000), Some(vec![(10, 10)]));
         assert_eq!(c.ranges(&[0, 0], &[3, 3], 1000), Some(vec![(0, 15)]));
     }

@@ -43,12 +43,24 @@ pub enum KeyIndex {
     /// `ZSpatialKeyIndex` (`Z2`, bounds ignored when indexing).
     ZSpatial { bounds: KeyBounds },
     /// `ZSpaceTimeKeyIndex` (`Z3` of col, row and `instant / temporal_resolution`, in ms).
-    ZSpaceTime { bounds: KeyBounds, temporal_resolution: i64 },
+    ZSpaceTime {
+        bounds: KeyBounds,
+        temporal_resolution: i64,
+    },
     /// `HilbertSpatialKeyIndex`: compact Hilbert curve with the given bit widths, offset by `bounds.min`.
-    HilbertSpatial { bounds: KeyBounds, x_resolution: u32, y_resolution: u32 },
+    HilbertSpatial {
+        bounds: KeyBounds,
+        x_resolution: u32,
+        y_resolution: u32,
+    },
     /// `HilbertSpaceTimeKeyIndex`: as spatial, plus `temporal_resolution` bits of time bins over the bounds'
     /// instants.
-    HilbertSpaceTime { bounds: KeyBounds, x_resolution: u32, y_resolution: u32, temporal_resolution: u32 },
+    HilbertSpaceTime {
+        bounds: KeyBounds,
+        x_resolution: u32,
+        y_resolution: u32,
+        temporal_resolution: u32,
+    },
     /// `RowMajorSpatialKeyIndex` (32-bit wrapping arithmetic).
     RowMajor { bounds: KeyBounds },
 }
@@ -131,32 +143,48 @@ pub(crate) fn merge_ranges_i64(mut v: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
 
 /// Curve indexes have at most 63 bits, so they always fit in an `i64`.
 fn to_signed(v: Vec<(u64, u64)>) -> Vec<(i64, i64)> {
-    v.into_iter().map(|(a, b)| (a.min(i64::MAX as u64) as i64, b.min(i64::MAX as u64) as i64)).collect()
+    v.into_iter()
+        .map(|(a, b)| (a.min(i64::MAX as u64) as i64, b.min(i64::MAX as u64) as i64))
+        .collect()
 }
 
 /// Parses `{"minKey": <key>, "maxKey": <key>}`; keys need `"instant"` iff `space_time` (extra fields are
 /// ignored, as circe does).
 fn parse_bounds(value: &Value, space_time: bool) -> Result<KeyBounds> {
     let key = |name: &str| -> Result<Key> {
-        let Some(k) = value.get(name) else { return err(format!("keyBounds has no {name:?}: {value}")) };
+        let Some(k) = value.get(name) else {
+            return err(format!("keyBounds has no {name:?}: {value}"));
+        };
         let int = |field: &str| k.get(field).and_then(Value::as_i64);
         let coord = |field: &str| -> Result<i32> {
             match int(field).map(i32::try_from) {
                 Some(Ok(v)) => Ok(v),
-                _ => err(format!("keyBounds {name} {field:?} is missing or not a 32-bit integer: {k}")),
+                _ => err(format!(
+                    "keyBounds {name} {field:?} is missing or not a 32-bit integer: {k}"
+                )),
             }
         };
-        let instant = if space_time {
-            match int("instant") {
-                Some(t) => Some(t),
-                None => return err(format!("keyBounds {name} of a space-time layer has no integer \"instant\": {k}")),
-            }
-        } else {
-            None
-        };
-        Ok(Key { col: coord("col")?, row: coord("row")?, instant })
+        let instant =
+            if space_time {
+                match int("instant") {
+                    Some(t) => Some(t),
+                    None => return err(format!(
+                        "keyBounds {name} of a space-time layer has no integer \"instant\": {k}"
+                    )),
+                }
+            } else {
+                None
+            };
+        Ok(Key {
+            col: coord("col")?,
+            row: coord("row")?,
+            instant,
+        })
     };
-    Ok(KeyBounds { min: key("minKey")?, max: key("maxKey")? })
+    Ok(KeyBounds {
+        min: key("minKey")?,
+        max: key("maxKey")?,
+    })
 }
 
 /// Zero-padded decimal file name of a tile (GeoTrellis `Index.encode`, §2.2): the decimal text of `index`
@@ -195,18 +223,31 @@ impl KeyIndex {
             _ => return err("bounds mix a spatial and a space-time key"),
         };
         if min.col > max.col || min.row > max.row {
-            return err(format!("bounds min key {} is not <= max key {}", key_text(&min), key_text(&max)));
+            return err(format!(
+                "bounds min key {} is not <= max key {}",
+                key_text(&min),
+                key_text(&max)
+            ));
         }
         if !space_time {
             if let Some(t) = temporal {
-                return err(format!("a spatial {method:?} index takes no temporal resolution (got {t})"));
+                return err(format!(
+                    "a spatial {method:?} index takes no temporal resolution (got {t})"
+                ));
             }
         }
         match method {
             "zorder" if space_time => match temporal {
-                Some(ms) if ms > 0 => Ok(KeyIndex::ZSpaceTime { bounds, temporal_resolution: ms }),
-                Some(ms) => err(format!("temporal resolution must be a positive number of milliseconds, got {ms}")),
-                None => err("a space-time zorder index needs a temporal resolution in milliseconds"),
+                Some(ms) if ms > 0 => Ok(KeyIndex::ZSpaceTime {
+                    bounds,
+                    temporal_resolution: ms,
+                }),
+                Some(ms) => err(format!(
+                    "temporal resolution must be a positive number of milliseconds, got {ms}"
+                )),
+                None => {
+                    err("a space-time zorder index needs a temporal resolution in milliseconds")
+                }
             },
             "zorder" => Ok(KeyIndex::ZSpatial { bounds }),
             "hilbert" => {
@@ -214,9 +255,15 @@ impl KeyIndex {
                 let y_resolution = hilbert_resolution(max.row, min.row);
                 let t_bits = match (space_time, temporal) {
                     (false, _) => 0,
-                    (true, None) => return err("a space-time hilbert index needs a temporal resolution in bits"),
+                    (true, None) => {
+                        return err(
+                            "a space-time hilbert index needs a temporal resolution in bits",
+                        )
+                    }
                     (true, Some(b)) if (0..=HILBERT_MAX_BITS as i64).contains(&b) => b as u32,
-                    (true, Some(b)) => return err(format!("temporal resolution must be 0..=62 bits, got {b}")),
+                    (true, Some(b)) => {
+                        return err(format!("temporal resolution must be 0..=62 bits, got {b}"))
+                    }
                 };
                 let total = x_resolution + y_resolution + t_bits;
                 if total > HILBERT_MAX_BITS {
@@ -226,14 +273,25 @@ impl KeyIndex {
                     ));
                 }
                 Ok(if space_time {
-                    KeyIndex::HilbertSpaceTime { bounds, x_resolution, y_resolution, temporal_resolution: t_bits }
+                    KeyIndex::HilbertSpaceTime {
+                        bounds,
+                        x_resolution,
+                        y_resolution,
+                        temporal_resolution: t_bits,
+                    }
                 } else {
-                    KeyIndex::HilbertSpatial { bounds, x_resolution, y_resolution }
+                    KeyIndex::HilbertSpatial {
+                        bounds,
+                        x_resolution,
+                        y_resolution,
+                    }
                 })
             }
             "rowmajor" if space_time => err("rowmajor indexes only spatial keys"),
             "rowmajor" => Ok(KeyIndex::RowMajor { bounds }),
-            other => err(format!("unknown key index method {other:?}; expected 'zorder', 'hilbert' or 'rowmajor'")),
+            other => err(format!(
+                "unknown key index method {other:?}; expected 'zorder', 'hilbert' or 'rowmajor'"
+            )),
         }
     }
 
@@ -254,45 +312,61 @@ impl KeyIndex {
         };
         let bounds = match props.get("keyBounds") {
             Some(b) => parse_bounds(b, space_time)?,
-            None => return err(format!("keyIndex properties have no \"keyBounds\": {props}")),
+            None => {
+                return err(format!(
+                    "keyIndex properties have no \"keyBounds\": {props}"
+                ))
+            }
         };
         let int = |name: &str| -> Result<i64> {
             match props.get(name).and_then(Value::as_i64) {
                 Some(v) => Ok(v),
-                None => err(format!("keyIndex property {name:?} is missing or not an integer: {props}")),
+                None => err(format!(
+                    "keyIndex property {name:?} is missing or not an integer: {props}"
+                )),
             }
         };
         let bits = |name: &str| -> Result<u32> {
             let v = int(name)?;
             match u32::try_from(v) {
                 Ok(b) if b <= 63 => Ok(b),
-                _ => err(format!("keyIndex property {name:?} must be 0..=63 bits, got {v}")),
+                _ => err(format!(
+                    "keyIndex property {name:?} must be 0..=63 bits, got {v}"
+                )),
             }
         };
-        let index = match (kind, space_time) {
-            ("zorder", false) => KeyIndex::ZSpatial { bounds },
-            ("zorder", true) => {
-                let temporal_resolution = int("temporalResolution")?;
-                if temporal_resolution == 0 {
-                    return err("keyIndex temporalResolution is 0");
+        let index =
+            match (kind, space_time) {
+                ("zorder", false) => KeyIndex::ZSpatial { bounds },
+                ("zorder", true) => {
+                    let temporal_resolution = int("temporalResolution")?;
+                    if temporal_resolution == 0 {
+                        return err("keyIndex temporalResolution is 0");
+                    }
+                    KeyIndex::ZSpaceTime {
+                        bounds,
+                        temporal_resolution,
+                    }
                 }
-                KeyIndex::ZSpaceTime { bounds, temporal_resolution }
-            }
-            ("hilbert", false) => {
-                KeyIndex::HilbertSpatial { bounds, x_resolution: bits("xResolution")?, y_resolution: bits("yResolution")? }
-            }
-            ("hilbert", true) => KeyIndex::HilbertSpaceTime {
-                bounds,
-                x_resolution: bits("xResolution")?,
-                y_resolution: bits("yResolution")?,
-                temporal_resolution: bits("temporalResolution")?,
-            },
-            ("rowmajor", false) => KeyIndex::RowMajor { bounds },
-            ("rowmajor", true) => return err("rowmajor indexes only spatial keys, but the layer is space-time"),
-            (other, _) => {
-                return err(format!("unknown keyIndex type {other:?}; expected 'zorder', 'hilbert' or 'rowmajor'"))
-            }
-        };
+                ("hilbert", false) => KeyIndex::HilbertSpatial {
+                    bounds,
+                    x_resolution: bits("xResolution")?,
+                    y_resolution: bits("yResolution")?,
+                },
+                ("hilbert", true) => KeyIndex::HilbertSpaceTime {
+                    bounds,
+                    x_resolution: bits("xResolution")?,
+                    y_resolution: bits("yResolution")?,
+                    temporal_resolution: bits("temporalResolution")?,
+                },
+                ("rowmajor", false) => KeyIndex::RowMajor { bounds },
+                ("rowmajor", true) => {
+                    return err("rowmajor indexes only spatial keys, but the layer is space-time")
+                }
+                (other, _) => return err(format!(
+                    "unknown keyIndex type {other:?}; expected 'zorder', 'hilbert' or 'rowmajor'"
+                )),
+            };
         // Hilbert widths must fit one 63-bit index.
         index.hilbert()?;
         Ok(index)
@@ -308,16 +382,34 @@ impl KeyIndex {
             }
         }
         let b = self.bounds();
-        let bounds = format!("\"keyBounds\":{{\"minKey\":{},\"maxKey\":{}}}", key(&b.min), key(&b.max));
+        let bounds = format!(
+            "\"keyBounds\":{{\"minKey\":{},\"maxKey\":{}}}",
+            key(&b.min),
+            key(&b.max)
+        );
         let (kind, extra) = match self {
             KeyIndex::ZSpatial { .. } => ("zorder", String::new()),
-            KeyIndex::ZSpaceTime { temporal_resolution, .. } => {
-                ("zorder", format!(",\"temporalResolution\":{temporal_resolution}"))
-            }
-            KeyIndex::HilbertSpatial { x_resolution, y_resolution, .. } => {
-                ("hilbert", format!(",\"xResolution\":{x_resolution},\"yResolution\":{y_resolution}"))
-            }
-            KeyIndex::HilbertSpaceTime { x_resolution, y_resolution, temporal_resolution, .. } => (
+            KeyIndex::ZSpaceTime {
+                temporal_resolution,
+                ..
+            } => (
+                "zorder",
+                format!(",\"temporalResolution\":{temporal_resolution}"),
+            ),
+            KeyIndex::HilbertSpatial {
+                x_resolution,
+                y_resolution,
+                ..
+            } => (
+                "hilbert",
+                format!(",\"xResolution\":{x_resolution},\"yResolution\":{y_resolution}"),
+            ),
+            KeyIndex::HilbertSpaceTime {
+                x_resolution,
+                y_resolution,
+                temporal_resolution,
+                ..
+            } => (
                 "hilbert",
                 format!(
                     ",\"xResolution\":{x_resolution},\"yResolution\":{y_resolution},\
@@ -342,14 +434,26 @@ impl KeyIndex {
 
     /// Whether the index takes `SpaceTimeKey`s.
     pub fn is_space_time(&self) -> bool {
-        matches!(self, KeyIndex::ZSpaceTime { .. } | KeyIndex::HilbertSpaceTime { .. })
+        matches!(
+            self,
+            KeyIndex::ZSpaceTime { .. } | KeyIndex::HilbertSpaceTime { .. }
+        )
     }
 
     /// The Hilbert curve of a Hilbert index, None for the others.
     fn hilbert(&self) -> Result<Option<CompactHilbert>> {
         let m: Vec<u32> = match self {
-            KeyIndex::HilbertSpatial { x_resolution, y_resolution, .. } => vec![*x_resolution, *y_resolution],
-            KeyIndex::HilbertSpaceTime { x_resolution, y_resolution, temporal_resolution, .. } => {
+            KeyIndex::HilbertSpatial {
+                x_resolution,
+                y_resolution,
+                ..
+            } => vec![*x_resolution, *y_resolution],
+            KeyIndex::HilbertSpaceTime {
+                x_resolution,
+                y_resolution,
+                temporal_resolution,
+                ..
+            } => {
                 vec![*x_resolution, *y_resolution, *temporal_resolution]
             }
             _ => return Ok(None),
@@ -363,7 +467,10 @@ impl KeyIndex {
     fn instant_of(&self, key: &Key) -> Result<i64> {
         match key.instant {
             Some(t) => Ok(t),
-            None => err(format!("a space-time index needs keys with an instant, got {}", key_text(key))),
+            None => err(format!(
+                "a space-time index needs keys with an instant, got {}",
+                key_text(key)
+            )),
         }
     }
 
@@ -377,12 +484,17 @@ impl KeyIndex {
     pub fn to_index(&self, key: &Key) -> Result<i64> {
         match self {
             KeyIndex::ZSpatial { .. } => Ok(zcurve::z2_index(key.col, key.row) as i64),
-            KeyIndex::ZSpaceTime { temporal_resolution, .. } => {
+            KeyIndex::ZSpaceTime {
+                temporal_resolution,
+                ..
+            } => {
                 let t = self.instant_of(key)?.wrapping_div(*temporal_resolution);
                 Ok(zcurve::z3_index(key.col, key.row, t) as i64)
             }
             KeyIndex::HilbertSpatial { .. } | KeyIndex::HilbertSpaceTime { .. } => {
-                let Some(curve) = self.hilbert()? else { return err("not a hilbert index") };
+                let Some(curve) = self.hilbert()? else {
+                    return err("not a hilbert index");
+                };
                 let p = self.hilbert_point(key)?;
                 match curve.index(&p) {
                     Some(h) => Ok(h as i64),
@@ -395,16 +507,29 @@ impl KeyIndex {
                     )),
                 }
             }
-            KeyIndex::RowMajor { bounds } => {
-                Ok(rowmajor::row_major_index(bounds.min.col, bounds.min.row, bounds.max.col, key.col, key.row) as i64)
-            }
+            KeyIndex::RowMajor { bounds } => Ok(rowmajor::row_major_index(
+                bounds.min.col,
+                bounds.min.row,
+                bounds.max.col,
+                key.col,
+                key.row,
+            ) as i64),
         }
     }
 
     fn hilbert_bits(&self) -> Vec<u32> {
         match self {
-            KeyIndex::HilbertSpatial { x_resolution, y_resolution, .. } => vec![*x_resolution, *y_resolution],
-            KeyIndex::HilbertSpaceTime { x_resolution, y_resolution, temporal_resolution, .. } => {
+            KeyIndex::HilbertSpatial {
+                x_resolution,
+                y_resolution,
+                ..
+            } => vec![*x_resolution, *y_resolution],
+            KeyIndex::HilbertSpaceTime {
+                x_resolution,
+                y_resolution,
+                temporal_resolution,
+                ..
+            } => {
                 vec![*x_resolution, *y_resolution, *temporal_resolution]
             }
             _ => Vec::new(),
@@ -415,11 +540,23 @@ impl KeyIndex {
     /// within `0 <= p < 2^bits`.
     fn hilbert_point(&self, key: &Key) -> Result<Vec<u64>> {
         let b = self.bounds();
-        let mut p = vec![key.col as i64 - b.min.col as i64, key.row as i64 - b.min.row as i64];
-        if let KeyIndex::HilbertSpaceTime { temporal_resolution, .. } = self {
+        let mut p = vec![
+            key.col as i64 - b.min.col as i64,
+            key.row as i64 - b.min.row as i64,
+        ];
+        if let KeyIndex::HilbertSpaceTime {
+            temporal_resolution,
+            ..
+        } = self
+        {
             let (start, end) = (self.instant_of(&b.min)?, self.instant_of(&b.max)?);
             let instant = self.instant_of(key)?;
-            p.push(bin_time(instant, start, end.wrapping_sub(start), *temporal_resolution));
+            p.push(bin_time(
+                instant,
+                start,
+                end.wrapping_sub(start),
+                *temporal_resolution,
+            ));
         }
         let bits = self.hilbert_bits();
         let mut out = Vec::with_capacity(p.len());
@@ -449,11 +586,16 @@ impl KeyIndex {
         let (c0, c1) = (min.col as i64, max.col as i64);
         let (r0, r1) = (min.row as i64, max.row as i64);
         match self {
-            KeyIndex::ZSpatial { .. } => match zcurve::z_ranges(&[c0, r0], &[c1, r1], zcurve::Z2_BITS, MAX_RANGES) {
-                Some(v) => Ok(to_signed(v)),
-                None => too_many_ranges(min, max),
-            },
-            KeyIndex::ZSpaceTime { temporal_resolution, .. } => {
+            KeyIndex::ZSpatial { .. } => {
+                match zcurve::z_ranges(&[c0, r0], &[c1, r1], zcurve::Z2_BITS, MAX_RANGES) {
+                    Some(v) => Ok(to_signed(v)),
+                    None => too_many_ranges(min, max),
+                }
+            }
+            KeyIndex::ZSpaceTime {
+                temporal_resolution,
+                ..
+            } => {
                 let ta = self.instant_of(min)?.wrapping_div(*temporal_resolution);
                 let tb = self.instant_of(max)?.wrapping_div(*temporal_resolution);
                 if self.instant_of(min)? > self.instant_of(max)? {
@@ -465,10 +607,19 @@ impl KeyIndex {
                     None => too_many_ranges(min, max),
                 }
             }
-            KeyIndex::HilbertSpatial { .. } | KeyIndex::HilbertSpaceTime { .. } => self.hilbert_ranges(min, max),
+            KeyIndex::HilbertSpatial { .. } | KeyIndex::HilbertSpaceTime { .. } => {
+                self.hilbert_ranges(min, max)
+            }
             KeyIndex::RowMajor { bounds } => {
                 let b = (bounds.min.col, bounds.min.row, bounds.max.col);
-                match rowmajor::row_major_ranges(b.0, b.1, b.2, (min.col, min.row), (max.col, max.row), MAX_RANGES) {
+                match rowmajor::row_major_ranges(
+                    b.0,
+                    b.1,
+                    b.2,
+                    (min.col, min.row),
+                    (max.col, max.row),
+                    MAX_RANGES,
+                ) {
                     Some(v) => Ok(v),
                     None => too_many_ranges(min, max),
                 }
@@ -477,7 +628,9 @@ impl KeyIndex {
     }
 
     fn hilbert_ranges(&self, min: &Key, max: &Key) -> Result<Vec<(i64, i64)>> {
-        let Some(curve) = self.hilbert()? else { return err("not a hilbert index") };
+        let Some(curve) = self.hilbert()? else {
+            return err("not a hilbert index");
+        };
         let b = self.bounds();
         let bits = self.hilbert_bits();
         // Clamp a box side (offset from the bounds' min) to the curve's 0..2^bits.
@@ -487,17 +640,37 @@ impl KeyIndex {
             (lo <= hi).then_some((lo as u64, hi as u64))
         };
         let mut sides = Vec::with_capacity(3);
-        sides.push(clamp(min.col as i64 - b.min.col as i64, max.col as i64 - b.min.col as i64, bits[0]));
-        sides.push(clamp(min.row as i64 - b.min.row as i64, max.row as i64 - b.min.row as i64, bits[1]));
+        sides.push(clamp(
+            min.col as i64 - b.min.col as i64,
+            max.col as i64 - b.min.col as i64,
+            bits[0],
+        ));
+        sides.push(clamp(
+            min.row as i64 - b.min.row as i64,
+            max.row as i64 - b.min.row as i64,
+            bits[1],
+        ));
         let mut time_runs: Vec<(u64, u64)> = Vec::new();
-        if let KeyIndex::HilbertSpaceTime { temporal_resolution, .. } = self {
+        if let KeyIndex::HilbertSpaceTime {
+            temporal_resolution,
+            ..
+        } = self
+        {
             let (i0, i1) = (self.instant_of(min)?, self.instant_of(max)?);
             if i0 > i1 {
                 return Ok(Vec::new());
             }
-            time_runs = time_bin_runs(self.instant_of(&b.min)?, self.instant_of(&b.max)?, *temporal_resolution, i0, i1);
+            time_runs = time_bin_runs(
+                self.instant_of(&b.min)?,
+                self.instant_of(&b.max)?,
+                *temporal_resolution,
+                i0,
+                i1,
+            );
         }
-        let (Some((x0, x1)), Some((y0, y1))) = (sides[0], sides[1]) else { return Ok(Vec::new()) };
+        let (Some((x0, x1)), Some((y0, y1))) = (sides[0], sides[1]) else {
+            return Ok(Vec::new());
+        };
         let ranges = if bits.len() == 3 {
             let mut all = Vec::new();
             for (t0, t1) in time_runs {
@@ -538,7 +711,10 @@ fn time_bin_runs(start: i64, end: i64, bits: u32, i0: i64, i1: i64) -> Vec<(u64,
             Vec::new()
         }
     };
-    let (b0, b1) = (bin_time(i0, start, width, bits), bin_time(i1, start, width, bits));
+    let (b0, b1) = (
+        bin_time(i0, start, width, bits),
+        bin_time(i1, start, width, bits),
+    );
     if width <= 0 || width as f64 >= 2f64.powi(bits as i32) {
         // A bin step of at most 1 per ms: every bin between the two ends is taken.
         return clamp(b0, b1);
@@ -567,18 +743,25 @@ fn time_bin_runs(start: i64, end: i64, bits: u32, i0: i64, i1: i64) -> Vec<(u64,
     merge_ranges(runs)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     fn sk(col: i32, row: i32) -> Key {
-        Key { col, row, instant: None }
+        Key {
+            col,
+            row,
+            instant: None,
+        }
     }
 
     fn stk(col: i32, row: i32, instant: i64) -> Key {
-        Key { col, row, instant: Some(instant) }
+        Key {
+            col,
+            row,
+            instant: Some(instant),
+        }
     }
 
     fn bounds(min: Key, max: Key) -> KeyBounds {
@@ -624,7 +807,10 @@ mod tests {
     }
 
     const EXAMPLES: [(&str, bool); 5] = [
-        (r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":33,"row":27}}}}"#, false),
+        (
+            r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":33,"row":27}}}}"#,
+            false,
+        ),
         (
             r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0,"instant":1420070400000},"maxKey":{"col":9,"row":9,"instant":1451520000000}},"temporalResolution":86400000}}"#,
             true,
@@ -637,7 +823,10 @@ mod tests {
             r#"{"type":"hilbert","properties":{"keyBounds":{"minKey":{"col":0,"row":0,"instant":1420070400000},"maxKey":{"col":9,"row":9,"instant":1451520000000}},"xResolution":4,"yResolution":4,"temporalResolution":8}}"#,
             true,
         ),
-        (r#"{"type":"rowmajor","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":99,"row":49}}}}"#, false),
+        (
+            r#"{"type":"rowmajor","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":99,"row":49}}}}"#,
+            false,
+        ),
     ];
 
     #[test]
@@ -675,23 +864,47 @@ mod tests {
     #[test]
     fn json_errors() {
         let bad = [
-            (r#"{"type":"peano","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":1,"row":1}}}}"#, false),
+            (
+                r#"{"type":"peano","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":1,"row":1}}}}"#,
+                false,
+            ),
             (r#"{"properties":{}}"#, false),
             (r#"{"type":"zorder"}"#, false),
             (r#"{"type":"zorder","properties":{}}"#, false),
             (r#"{"type":"zorder","properties":{"keyBounds":{}}}"#, false),
-            (r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":9,"row":9}}}}"#, true),
-            (r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0,"instant":0},"maxKey":{"col":9,"row":9,"instant":5}},"temporalResolution":0}}"#, true),
-            (r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":3000000000,"row":0},"maxKey":{"col":9,"row":9}}}}"#, false),
-            (r#"{"type":"hilbert","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":9,"row":9}},"xResolution":40,"yResolution":40}}"#, false),
-            (r#"{"type":"hilbert","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":9,"row":9}},"xResolution":-1,"yResolution":4}}"#, false),
-            (r#"{"type":"rowmajor","properties":{"keyBounds":{"minKey":{"col":0,"row":0,"instant":0},"maxKey":{"col":9,"row":9,"instant":5}}}}"#, true),
+            (
+                r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":9,"row":9}}}}"#,
+                true,
+            ),
+            (
+                r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":0,"row":0,"instant":0},"maxKey":{"col":9,"row":9,"instant":5}},"temporalResolution":0}}"#,
+                true,
+            ),
+            (
+                r#"{"type":"zorder","properties":{"keyBounds":{"minKey":{"col":3000000000,"row":0},"maxKey":{"col":9,"row":9}}}}"#,
+                false,
+            ),
+            (
+                r#"{"type":"hilbert","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":9,"row":9}},"xResolution":40,"yResolution":40}}"#,
+                false,
+            ),
+            (
+                r#"{"type":"hilbert","properties":{"keyBounds":{"minKey":{"col":0,"row":0},"maxKey":{"col":9,"row":9}},"xResolution":-1,"yResolution":4}}"#,
+                false,
+            ),
+            (
+                r#"{"type":"rowmajor","properties":{"keyBounds":{"minKey":{"col":0,"row":0,"instant":0},"maxKey":{"col":9,"row":9,"instant":5}}}}"#,
+                true,
+            ),
             (r#"[1,2]"#, false),
         ];
         for (text, space_time) in bad {
             let value: Value = serde_json::from_str(text).unwrap();
             assert!(
-                matches!(KeyIndex::from_json(&value, space_time), Err(EngineError::KeyIndex(_))),
+                matches!(
+                    KeyIndex::from_json(&value, space_time),
+                    Err(EngineError::KeyIndex(_))
+                ),
                 "{text} should not parse"
             );
         }
@@ -700,32 +913,67 @@ mod tests {
     #[test]
     fn create_matches_geotrellis() {
         let b = bounds(sk(0, 0), sk(33, 27));
-        assert_eq!(KeyIndex::create("zorder", b, None).unwrap(), KeyIndex::ZSpatial { bounds: b });
-        assert_eq!(KeyIndex::create("rowmajor", b, None).unwrap(), KeyIndex::RowMajor { bounds: b });
+        assert_eq!(
+            KeyIndex::create("zorder", b, None).unwrap(),
+            KeyIndex::ZSpatial { bounds: b }
+        );
+        assert_eq!(
+            KeyIndex::create("rowmajor", b, None).unwrap(),
+            KeyIndex::RowMajor { bounds: b }
+        );
         let h = KeyIndex::create("hilbert", bounds(sk(177, 409), sk(178, 410)), None).unwrap();
         assert_eq!(h.to_json(), EXAMPLES[2].0);
         assert_eq!(h.to_index(&sk(178, 410)).unwrap(), 2);
         let h = KeyIndex::create("hilbert", b, None).unwrap();
-        assert_eq!(h, KeyIndex::HilbertSpatial { bounds: b, x_resolution: 6, y_resolution: 5 });
+        assert_eq!(
+            h,
+            KeyIndex::HilbertSpatial {
+                bounds: b,
+                x_resolution: 6,
+                y_resolution: 5
+            }
+        );
         let h = KeyIndex::create("hilbert", bounds(sk(5, 5), sk(5, 5)), None).unwrap();
-        assert_eq!(h, KeyIndex::HilbertSpatial { bounds: bounds(sk(5, 5), sk(5, 5)), x_resolution: 0, y_resolution: 0 });
+        assert_eq!(
+            h,
+            KeyIndex::HilbertSpatial {
+                bounds: bounds(sk(5, 5), sk(5, 5)),
+                x_resolution: 0,
+                y_resolution: 0
+            }
+        );
         assert_eq!(h.to_index(&sk(5, 5)).unwrap(), 0);
         assert_eq!(h.file_name_width().unwrap(), 1);
         let st = bounds(stk(0, 0, 1420070400000), stk(9, 9, 1451520000000));
-        assert_eq!(KeyIndex::create("zorder", st, Some(86400000)).unwrap().to_json(), EXAMPLES[1].0);
-        assert_eq!(KeyIndex::create("hilbert", st, Some(8)).unwrap().to_json(), EXAMPLES[3].0);
+        assert_eq!(
+            KeyIndex::create("zorder", st, Some(86400000))
+                .unwrap()
+                .to_json(),
+            EXAMPLES[1].0
+        );
+        assert_eq!(
+            KeyIndex::create("hilbert", st, Some(8)).unwrap().to_json(),
+            EXAMPLES[3].0
+        );
         // Widths come from ln/ln 2 in doubles, like GeoTrellis: 2^29 and 2^31 keys round up one bit too many.
         assert_eq!(hilbert_resolution((1 << 28) - 1, 0), 28);
         assert_eq!(hilbert_resolution((1 << 29) - 1, 0), 30);
         assert_eq!(hilbert_resolution(i32::MAX, 0), 32);
         assert_eq!(hilbert_resolution(i32::MAX, i32::MIN), 32);
         // 2^31 columns and rows take 32 + 32 bits: over the 62-bit limit.
-        assert!(KeyIndex::create("hilbert", bounds(sk(0, 0), sk(i32::MAX, i32::MAX)), None).is_err());
+        assert!(
+            KeyIndex::create("hilbert", bounds(sk(0, 0), sk(i32::MAX, i32::MAX)), None).is_err()
+        );
         // 31 + 31 = 62 bits is allowed, one more time bit is not.
         let st_wide = bounds(stk(0, 0, 0), stk((1 << 30) + 5, (1 << 30) + 5, 10));
         assert_eq!(
             KeyIndex::create("hilbert", st_wide, Some(0)).unwrap(),
-            KeyIndex::HilbertSpaceTime { bounds: st_wide, x_resolution: 31, y_resolution: 31, temporal_resolution: 0 }
+            KeyIndex::HilbertSpaceTime {
+                bounds: st_wide,
+                x_resolution: 31,
+                y_resolution: 31,
+                temporal_resolution: 0
+            }
         );
         assert!(KeyIndex::create("hilbert", st_wide, Some(1)).is_err());
     }
@@ -749,7 +997,10 @@ mod tests {
         ];
         for (method, b, t) in cases {
             assert!(
-                matches!(KeyIndex::create(method, b, t), Err(EngineError::KeyIndex(_))),
+                matches!(
+                    KeyIndex::create(method, b, t),
+                    Err(EngineError::KeyIndex(_))
+                ),
                 "{method} {b:?} {t:?} should fail"
             );
         }
@@ -761,39 +1012,88 @@ mod tests {
         assert_eq!(z2.to_index(&sk(10, 4)).unwrap(), 100);
         assert_eq!(z2.to_index(&sk(33, 27)).unwrap(), 1675);
         assert_eq!(z2.to_index(&sk(3, 5)).unwrap(), 39);
-        assert_eq!(z2.to_index(&sk(i32::MAX, i32::MAX)).unwrap(), 4611686018427387903);
+        assert_eq!(
+            z2.to_index(&sk(i32::MAX, i32::MAX)).unwrap(),
+            4611686018427387903
+        );
         // bounds are ignored, negative values wrap
-        assert_eq!(z2.to_index(&sk(-1, 0)).unwrap(), z2.to_index(&sk(i32::MAX, 0)).unwrap());
+        assert_eq!(
+            z2.to_index(&sk(-1, 0)).unwrap(),
+            z2.to_index(&sk(i32::MAX, 0)).unwrap()
+        );
         let z3 = parse(EXAMPLES[1].0, true);
-        assert_eq!(z3.to_index(&stk(10, 4, 1448496000000)).unwrap(), 17592254352268);
+        assert_eq!(
+            z3.to_index(&stk(10, 4, 1448496000000)).unwrap(),
+            17592254352268
+        );
         assert!(z3.to_index(&sk(10, 4)).is_err());
-        let z3_ms = KeyIndex::create("zorder", bounds(stk(0, 0, 0), stk(9, 9, 9)), Some(1)).unwrap();
+        let z3_ms =
+            KeyIndex::create("zorder", bounds(stk(0, 0, 0), stk(9, 9, 9)), Some(1)).unwrap();
         assert_eq!(z3_ms.to_index(&stk(1, 2, 3)).unwrap(), 53);
     }
 
     #[test]
     fn hilbert_index_vectors() {
-        let h = KeyIndex::HilbertSpatial { bounds: bounds(sk(0, 0), sk(3, 3)), x_resolution: 2, y_resolution: 2 };
-        let order = [(0, 0), (1, 0), (1, 1), (0, 1), (0, 2), (0, 3), (1, 3), (1, 2), (2, 2), (2, 3), (3, 3), (3, 2), (3, 1), (2, 1), (2, 0), (3, 0)];
+        let h = KeyIndex::HilbertSpatial {
+            bounds: bounds(sk(0, 0), sk(3, 3)),
+            x_resolution: 2,
+            y_resolution: 2,
+        };
+        let order = [
+            (0, 0),
+            (1, 0),
+            (1, 1),
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (1, 3),
+            (1, 2),
+            (2, 2),
+            (2, 3),
+            (3, 3),
+            (3, 2),
+            (3, 1),
+            (2, 1),
+            (2, 0),
+            (3, 0),
+        ];
         for (i, (c, r)) in order.iter().enumerate() {
             assert_eq!(h.to_index(&sk(*c, *r)).unwrap(), i as i64);
         }
         // max corner (3,3) is 10, so the file width is 2 even though indices reach 15.
         assert_eq!(h.file_name_width().unwrap(), 2);
-        let h = KeyIndex::HilbertSpatial { bounds: bounds(sk(100, 200), sk(131, 215)), x_resolution: 5, y_resolution: 4 };
+        let h = KeyIndex::HilbertSpatial {
+            bounds: bounds(sk(100, 200), sk(131, 215)),
+            x_resolution: 5,
+            y_resolution: 4,
+        };
         assert_eq!(h.to_index(&sk(117, 209)).unwrap(), 360);
-        let h = KeyIndex::HilbertSpatial { bounds: bounds(sk(0, 0), sk(7, 1)), x_resolution: 3, y_resolution: 1 };
+        let h = KeyIndex::HilbertSpatial {
+            bounds: bounds(sk(0, 0), sk(7, 1)),
+            x_resolution: 3,
+            y_resolution: 1,
+        };
         let row0 = [0, 3, 4, 5, 10, 11, 12, 15];
         let row1 = [1, 2, 7, 6, 9, 8, 13, 14];
         for col in 0..8 {
             assert_eq!(h.to_index(&sk(col, 0)).unwrap(), row0[col as usize]);
             assert_eq!(h.to_index(&sk(col, 1)).unwrap(), row1[col as usize]);
         }
-        let h = KeyIndex::HilbertSpatial { bounds: bounds(sk(0, 0), sk(1023, 1023)), x_resolution: 10, y_resolution: 10 };
+        let h = KeyIndex::HilbertSpatial {
+            bounds: bounds(sk(0, 0), sk(1023, 1023)),
+            x_resolution: 10,
+            y_resolution: 10,
+        };
         assert_eq!(h.to_index(&sk(512, 300)).unwrap(), 894554);
         // outside 0 <= p < 2^bits
-        assert!(matches!(h.to_index(&sk(-1, 0)), Err(EngineError::KeyIndex(_))));
-        assert!(matches!(h.to_index(&sk(1024, 0)), Err(EngineError::KeyIndex(_))));
+        assert!(matches!(
+            h.to_index(&sk(-1, 0)),
+            Err(EngineError::KeyIndex(_))
+        ));
+        assert!(matches!(
+            h.to_index(&sk(1024, 0)),
+            Err(EngineError::KeyIndex(_))
+        ));
     }
 
     #[test]
@@ -805,7 +1105,16 @@ mod tests {
             y_resolution: 2,
             temporal_resolution: 1,
         };
-        let order = [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0), (1, 0, 100), (1, 1, 100), (0, 1, 100), (0, 0, 100)];
+        let order = [
+            (0, 0, 0),
+            (0, 1, 0),
+            (1, 1, 0),
+            (1, 0, 0),
+            (1, 0, 100),
+            (1, 1, 100),
+            (0, 1, 100),
+            (0, 0, 100),
+        ];
         for (i, (c, r, t)) in order.iter().enumerate() {
             assert_eq!(h.to_index(&stk(*c, *r, *t)).unwrap(), i as i64);
         }
@@ -840,34 +1149,68 @@ mod tests {
         assert_eq!(r.to_index(&sk(5, 3)).unwrap(), 305);
         assert_eq!(r.to_index(&sk(99, 49)).unwrap(), 4999);
         assert_eq!(r.file_name_width().unwrap(), 4);
-        assert_eq!(r.index_ranges(&sk(2, 1), &sk(4, 3)).unwrap(), vec![(102, 104), (202, 204), (302, 304)]);
-        assert_eq!(r.index_ranges(&sk(0, 1), &sk(99, 3)).unwrap(), vec![(100, 399)]);
+        assert_eq!(
+            r.index_ranges(&sk(2, 1), &sk(4, 3)).unwrap(),
+            vec![(102, 104), (202, 204), (302, 304)]
+        );
+        assert_eq!(
+            r.index_ranges(&sk(0, 1), &sk(99, 3)).unwrap(),
+            vec![(100, 399)]
+        );
         // wraps in 32 bits like GeoTrellis
-        let r = KeyIndex::RowMajor { bounds: bounds(sk(0, 0), sk(i32::MAX - 1, 3)) };
-        assert_eq!(r.to_index(&sk(0, 2)).unwrap(), i32::MAX.wrapping_mul(2) as i64);
+        let r = KeyIndex::RowMajor {
+            bounds: bounds(sk(0, 0), sk(i32::MAX - 1, 3)),
+        };
+        assert_eq!(
+            r.to_index(&sk(0, 2)).unwrap(),
+            i32::MAX.wrapping_mul(2) as i64
+        );
     }
 
     #[test]
     fn range_examples() {
         let z2 = parse(EXAMPLES[0].0, false);
-        assert_eq!(z2.index_ranges(&sk(0, 0), &sk(2, 1)).unwrap(), vec![(0, 4), (6, 6)]);
-        assert_eq!(z2.index_ranges(&sk(1, 1), &sk(3, 2)).unwrap(), vec![(3, 3), (6, 7), (9, 9), (12, 13)]);
+        assert_eq!(
+            z2.index_ranges(&sk(0, 0), &sk(2, 1)).unwrap(),
+            vec![(0, 4), (6, 6)]
+        );
+        assert_eq!(
+            z2.index_ranges(&sk(1, 1), &sk(3, 2)).unwrap(),
+            vec![(3, 3), (6, 7), (9, 9), (12, 13)]
+        );
         assert_eq!(z2.index_ranges(&sk(3, 0), &sk(2, 1)).unwrap(), vec![]);
         let h = KeyIndex::create("hilbert", bounds(sk(0, 0), sk(3, 3)), None).unwrap();
-        assert_eq!(h.index_ranges(&sk(1, 0), &sk(3, 2)).unwrap(), vec![(1, 2), (7, 8), (11, 15)]);
-        assert_eq!(h.index_ranges(&sk(3, 3), &sk(3, 3)).unwrap(), vec![(10, 10)]);
+        assert_eq!(
+            h.index_ranges(&sk(1, 0), &sk(3, 2)).unwrap(),
+            vec![(1, 2), (7, 8), (11, 15)]
+        );
+        assert_eq!(
+            h.index_ranges(&sk(3, 3), &sk(3, 3)).unwrap(),
+            vec![(10, 10)]
+        );
         // clamped to the index's space
-        assert_eq!(h.index_ranges(&sk(-100, -100), &sk(100, 100)).unwrap(), vec![(0, 15)]);
+        assert_eq!(
+            h.index_ranges(&sk(-100, -100), &sk(100, 100)).unwrap(),
+            vec![(0, 15)]
+        );
         assert_eq!(h.index_ranges(&sk(4, 0), &sk(100, 100)).unwrap(), vec![]);
         // A whole-world Z2 query is one range.
         let all = z2.index_ranges(&sk(0, 0), &sk(i32::MAX, i32::MAX)).unwrap();
         assert_eq!(all, vec![(0, (1 << 62) - 1)]);
         // Z3 by day over the example's bounds.
         let z3 = parse(EXAMPLES[1].0, true);
-        let r = z3.index_ranges(&stk(10, 4, 1448496000000), &stk(10, 4, 1448496000000 + 86399999)).unwrap();
+        let r = z3
+            .index_ranges(
+                &stk(10, 4, 1448496000000),
+                &stk(10, 4, 1448496000000 + 86399999),
+            )
+            .unwrap();
         assert_eq!(r, vec![(17592254352268, 17592254352268)]);
         // One row of a whole-world Z2 query has 2^31 separate indices: refused, not an out-of-memory abort.
-        assert!(matches!(z2.index_ranges(&sk(0, 5), &sk(i32::MAX, 5)), Err(EngineError::KeyIndex(_))));
+        assert!(matches!(
+            z2.index_ranges(&sk(0, 5), &sk(i32::MAX, 5)),
+            Err(EngineError::KeyIndex(_))
+        ));
     }
 
     #[test]
@@ -883,7 +1226,11 @@ mod tests {
     }
 
     fn near_wrap() -> impl Strategy<Value = i32> {
-        prop_oneof![-40i32..40, (i32::MAX - 12)..=i32::MAX, i32::MIN..(i32::MIN + 12)]
+        prop_oneof![
+            -40i32..40,
+            (i32::MAX - 12)..=i32::MAX,
+            i32::MIN..(i32::MIN + 12)
+        ]
     }
 
     proptest! {

@@ -5,7 +5,9 @@
 /// `layoutCols = maxCol - minCol + 1`.
 pub fn row_major_index(min_col: i32, min_row: i32, max_col: i32, col: i32, row: i32) -> i32 {
     let layout_cols = max_col.wrapping_sub(min_col).wrapping_add(1);
-    layout_cols.wrapping_mul(row.wrapping_sub(min_row)).wrapping_add(col.wrapping_sub(min_col))
+    layout_cols
+        .wrapping_mul(row.wrapping_sub(min_row))
+        .wrapping_add(col.wrapping_sub(min_col))
 }
 
 /// One range per row `r` of the box, `[index(col_lo, r), index(col_lo, r) + (col_hi - col_lo)]`, sorted and
@@ -29,7 +31,9 @@ pub fn row_major_ranges(
         let end = start + width;
         // Rows usually arrive in order, so merging here keeps full-width boxes to one range.
         match out.last_mut() {
-            Some(last) if start >= last.0 && start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+            Some(last) if start >= last.0 && start <= last.1.saturating_add(1) => {
+                last.1 = last.1.max(end)
+            }
             Some(last) => {
                 sorted &= start > last.1;
                 out.push((start, end));
@@ -40,7 +44,11 @@ pub fn row_major_ranges(
             None => out.push((start, end)),
         }
     }
-    Some(if sorted { out } else { super::merge_ranges_i64(out) })
+    Some(if sorted {
+        out
+    } else {
+        super::merge_ranges_i64(out)
+    })
 }
 
 #[cfg(test)]
@@ -56,14 +64,26 @@ mod tests {
         // offset bounds (10,20)-(12,30): layoutCols = 3
         assert_eq!(row_major_index(10, 20, 12, 11, 22), 7);
         // wraps in 32 bits
-        assert_eq!(row_major_index(0, 0, i32::MAX - 1, 0, 2), i32::MAX.wrapping_mul(2));
+        assert_eq!(
+            row_major_index(0, 0, i32::MAX - 1, 0, 2),
+            i32::MAX.wrapping_mul(2)
+        );
     }
 
     #[test]
     fn ranges_per_row() {
-        assert_eq!(row_major_ranges(0, 0, 99, (2, 1), (4, 3), 1000), Some(vec![(102, 104), (202, 204), (302, 304)]));
+        assert_eq!(
+            row_major_ranges(0, 0, 99, (2, 1), (4, 3), 1000),
+            Some(vec![(102, 104), (202, 204), (302, 304)])
+        );
         // full-width rows touch and merge
-        assert_eq!(row_major_ranges(0, 0, 9, (0, 1), (9, 3), 1000), Some(vec![(10, 39)]));
-        assert_eq!(row_major_ranges(0, 0, 9, (5, 1), (4, 3), 1000), Some(vec![]));
+        assert_eq!(
+            row_major_ranges(0, 0, 9, (0, 1), (9, 3), 1000),
+            Some(vec![(10, 39)])
+        );
+        assert_eq!(
+            row_major_ranges(0, 0, 9, (5, 1), (4, 3), 1000),
+            Some(vec![])
+        );
     }
 }

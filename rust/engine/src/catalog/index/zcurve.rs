@@ -60,7 +60,9 @@ fn masked_intervals(lo: i64, hi: i64, bits: u32) -> Vec<(u64, u64)> {
 /// `None` if that takes more than `limit` ranges.
 pub fn z_ranges(lo: &[i64], hi: &[i64], bits: u32, limit: usize) -> Option<Vec<(u64, u64)>> {
     let n = lo.len().min(hi.len());
-    let per_dim: Vec<Vec<(u64, u64)>> = (0..n).map(|d| masked_intervals(lo[d], hi[d], bits)).collect();
+    let per_dim: Vec<Vec<(u64, u64)>> = (0..n)
+        .map(|d| masked_intervals(lo[d], hi[d], bits))
+        .collect();
     let mut out = Vec::new();
     if per_dim.iter().any(|v| v.is_empty()) {
         return Some(out);
@@ -86,7 +88,14 @@ pub fn z_ranges(lo: &[i64], hi: &[i64], bits: u32, limit: usize) -> Option<Vec<(
 
 /// Depth-first descent in index order, emitting nodes inside the box (merged when they touch) and splitting
 /// the ones that overlap it; false once `out` holds more than `limit` ranges.
-fn descend(n: usize, bits: u32, qlo: &[u64], qhi: &[u64], limit: usize, out: &mut Vec<(u64, u64)>) -> bool {
+fn descend(
+    n: usize,
+    bits: u32,
+    qlo: &[u64],
+    qhi: &[u64],
+    limit: usize,
+    out: &mut Vec<(u64, u64)>,
+) -> bool {
     // (index prefix, remaining bits per dimension, lower corner)
     let mut stack: Vec<(u64, u32, [u64; 3])> = vec![(0, bits, [0; 3])];
     let children = 1u64 << n;
@@ -174,14 +183,34 @@ mod tests {
 
     #[test]
     fn z2_ranges_geotrellis() {
-        assert_eq!(z_ranges(&[0, 0], &[2, 1], Z2_BITS, 1000), Some(vec![(0, 4), (6, 6)]));
-        assert_eq!(z_ranges(&[1, 1], &[3, 2], Z2_BITS, 1000), Some(vec![(3, 3), (6, 7), (9, 9), (12, 13)]));
+        assert_eq!(
+            z_ranges(&[0, 0], &[2, 1], Z2_BITS, 1000),
+            Some(vec![(0, 4), (6, 6)])
+        );
+        assert_eq!(
+            z_ranges(&[1, 1], &[3, 2], Z2_BITS, 1000),
+            Some(vec![(3, 3), (6, 7), (9, 9), (12, 13)])
+        );
     }
 
     #[test]
     fn full_space_is_one_range() {
-        assert_eq!(z_ranges(&[0, 0], &[i32::MAX as i64, i32::MAX as i64], Z2_BITS, 1000), Some(vec![(0, (1 << 62) - 1)]));
-        assert_eq!(z_ranges(&[i32::MIN as i64, 0], &[-1, i32::MAX as i64], Z2_BITS, 1000), Some(vec![(0, (1 << 62) - 1)]));
-        assert_eq!(z_ranges(&[0, 0, i64::MIN], &[(1 << 21) - 1, (1 << 21) - 1, i64::MAX], Z3_BITS, 1000), Some(vec![(0, (1 << 63) - 1)]));
+        assert_eq!(
+            z_ranges(&[0, 0], &[i32::MAX as i64, i32::MAX as i64], Z2_BITS, 1000),
+            Some(vec![(0, (1 << 62) - 1)])
+        );
+        assert_eq!(
+            z_ranges(&[i32::MIN as i64, 0], &[-1, i32::MAX as i64], Z2_BITS, 1000),
+            Some(vec![(0, (1 << 62) - 1)])
+        );
+        assert_eq!(
+            z_ranges(
+                &[0, 0, i64::MIN],
+                &[(1 << 21) - 1, (1 << 21) - 1, i64::MAX],
+                Z3_BITS,
+                1000
+            ),
+            Some(vec![(0, (1 << 63) - 1)])
+        );
     }
 }
