@@ -34,3 +34,16 @@ def test_geotiff_read_on_separate_executors(spark, shared_data):
     tiled = layer.tile_to_layout(gps.LocalLayout(512))
     with rasterio.open(path) as src:
         np.testing.assert_array_equal(tiled.stitch().cells[:, :3096, :3096], src.read())
+
+
+def test_catalog_round_trip_on_separate_executors(spark, shared_data, tmp_path):
+    """Each executor process writes its own tile files; the metadata attribute comes last, from the driver."""
+    root = str(shared_data / "geotrellis-catalog-2x")
+    layer = gps.query(root, "landsat", 0, num_partitions=4)
+    gps.write(str(tmp_path), "copy", layer, index_strategy=gps.IndexingMethod.HILBERT)
+    assert len(list((tmp_path / "copy" / "0").iterdir())) == 547
+    got = dict(gps.query(str(tmp_path), "copy", 0).to_numpy_tiles())
+    want = dict(layer.to_numpy_tiles())
+    assert got.keys() == want.keys()
+    for k in list(want)[::37]:
+        np.testing.assert_array_equal(got[k].cells, want[k].cells)

@@ -60,3 +60,18 @@ def test_geotiff_get_and_write_over_connect(spark, shared_data):
         np.testing.assert_array_equal(got.read(), src.read())
     with pytest.raises(RuntimeError, match="to_geotiff_dataframe"):
         layer.to_geotiff_rdd()
+
+
+def test_catalog_write_query_and_read_value_over_connect(spark, shared_data, tmp_path):
+    """Catalog writes run as DataFrame jobs; queries go through the geotrellis data source on the server."""
+    root = str(shared_data / "geotrellis-catalog-2x")
+    layer = gps.query(root, "landsat", 0, query_geom=gps.Extent(139.5, 35.5, 140.0, 36.0))
+    tiles = dict(layer.to_numpy_tiles())
+    assert tiles
+    gps.write(str(tmp_path), "copy", layer)
+    back = dict(gps.query(str(tmp_path), "copy", 0).to_numpy_tiles())
+    assert back.keys() == tiles.keys()
+    for k, t in tiles.items():
+        np.testing.assert_array_equal(back[k].cells, t.cells)
+        np.testing.assert_array_equal(gps.read_value(str(tmp_path), "copy", 0, k.col, k.row).cells, t.cells)
+    assert spark.read.format("geotrellis").option("layer", "landsat").load(root).count() == 547
