@@ -485,3 +485,26 @@ def test_cog_layer_metadata_values_and_queries(spark, shared_data):
     np.testing.assert_array_equal(mb[0][1].cells, _rasterio_window(str(root / "multiband-cog-layer" / "0_0" / "0.tiff"), 0, 0, 0))
     with pytest.raises(ValueError, match="no zoom 12"):
         gps.read_layer_metadata(str(root), "stitch-layer", 12)
+
+
+def test_update_of_a_singleband_geotrellis_layer_keeps_its_schema(spark, catalog_3x, tmp_path):
+    """GeoTrellis wrote float32_nan as a singleband (Tile) layer: an update writes singleband records that
+    its stored 3.x schema decodes (checked with fastavro)."""
+    import shutil
+
+    root, _ = catalog_3x
+    shutil.copytree(root / "attributes", tmp_path / "attributes")
+    shutil.copytree(root / "float32_nan", tmp_path / "float32_nan")
+    layer = gps.query(str(tmp_path), "float32_nan", 0)
+    changed = gps.TiledRasterLayer(layer.layer_type, layer.dataframe.where("col = 1 and row = 1"),
+                                   layer.layer_metadata, 0) + 1
+    before = dict(layer.to_numpy_tiles())
+    gps.update_layer(str(tmp_path), "float32_nan", changed)
+    after = dict(gps.query(str(tmp_path), "float32_nan", 0).to_numpy_tiles())
+    assert after.keys() == before.keys()
+    for k, t in after.items():
+        np.testing.assert_array_equal(t.cells, before[k].cells + 1 if (k.col, k.row) == (1, 1) else before[k].cells)
+    schema = json.loads((tmp_path / "attributes" / "float32_nan__.__0__.__metadata.json").read_text())[1]["schema"]
+    for f in (tmp_path / "float32_nan" / "0").iterdir():
+        [(key, value)] = fastavro_pairs(f, schema)
+        assert "bands" not in value  # still a single Tile, not an ArrayMultibandTile
