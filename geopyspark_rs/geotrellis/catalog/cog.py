@@ -5,6 +5,12 @@ resolution and the smaller zooms as overviews. A tile of zoom z is a 256-pixel w
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pyarrow as pa
+
 from ... import _native
 from .. import tile_contract as tc
 from ..data_model import Bounds, Extent, LayoutDefinition, Metadata, SpatialKey, TileLayout
@@ -93,9 +99,7 @@ def read_cog_value(layer, col: int, row: int):
     cog = CogLayer(layer)
     zoom_range = cog.zoom_range(layer.zoom)
     dz = layer.zoom - zoom_range[0]
-    index_json = _to_json(cog.indexes[zoom_range])
-    import numpy as np
-
+    index_json = json.dumps(cog.indexes[zoom_range])
     base = (col >> dz, row >> dz)
     index = _native.key_index_to_index(index_json, False, np.array([base[0]], np.int32),
                                        np.array([base[1]], np.int32), None)[0]
@@ -110,12 +114,6 @@ def read_cog_value(layer, col: int, row: int):
     return tc.decode_tile(r["cell_type"], r["bands"], r["rows"], r["cols"], r["cells"])
 
 
-def _to_json(value) -> str:
-    import json
-
-    return json.dumps(value)
-
-
 def cog_plan(layer, key_box, geom, is_point, num_partitions) -> dict:
     """Files of the zoom range, split into partitions, and what the executors need to cut windows."""
     from .read import select_files
@@ -127,14 +125,10 @@ def cog_plan(layer, key_box, geom, is_point, num_partitions) -> dict:
     if key_box is not None:
         c0, r0, c1, r1 = key_box[:4]
         base_box = (c0 >> dz, r0 >> dz, c1 >> dz, r1 >> dz, None, None)
-
-        class _Range:  # what select_files needs of a layer
-            key_index_json = _to_json(cog.indexes[zoom_range])
-            space_time = False
-            tile_dir = cog.directory(zoom_range)
-            store = layer.store
-
-        files = select_files(_Range, base_box, suffix=".tiff")
+        # The zoom range's files stand for a layer's tile files, indexed by their base keys.
+        files_of_range = SimpleNamespace(key_index_json=json.dumps(cog.indexes[zoom_range]), space_time=False,
+                                         tile_dir=cog.directory(zoom_range), store=layer.store)
+        files = select_files(files_of_range, base_box, suffix=".tiff")
     n = num_partitions or max(1, min(len(files), 64))
     parts = [files[i::n] for i in range(n)] if files else [[]]
     md = cog.metadata(layer.zoom)
@@ -158,19 +152,14 @@ _SCHEMA = tc.arrow_schema(True, tc.LayerType.SPATIAL)
 
 def read_cog_part(paths, plan, options):
     """Batches of the tiles the plan wants from each COG file."""
-    import pyarrow as pa
-
     from .read import filter_batch
 
-    class _Cog:  # the parts of CogLayer the windows need
-        tile_size = plan["tile_size"]
-        crs = plan["crs"]
-
+    cog = SimpleNamespace(tile_size=plan["tile_size"], crs=plan["crs"])  # what the windows need of a CogLayer
     zoom, zoom_range = plan["zoom"], tuple(plan["zoom_range"])
     for path in paths:
         info = _native.geotiff_info(path, options)
-        base = _base_key(_Cog, zoom_range, info)
-        wanted = _windows(_Cog, zoom, zoom_range, *base, plan["key_box"])
+        base = _base_key(cog, zoom_range, info)
+        wanted = _windows(cog, zoom, zoom_range, *base, plan["key_box"])
         if not wanted:
             continue
         batch = _native.read_geotiff_windows(path, [w for _, w in wanted], options, zoom_range[1] - zoom)

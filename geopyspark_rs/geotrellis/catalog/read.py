@@ -11,7 +11,6 @@ import pyarrow as pa
 
 from ... import _native
 from .. import tile_contract as tc
-from ..constants import LayerType
 from ..data_model import Extent
 from ..layout import key_bounds
 from .attributes import AttributeStore

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pyarrow as pa
 from pyspark.sql.types import LongType, StructField, StructType
 
