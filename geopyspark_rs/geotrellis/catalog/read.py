@@ -155,11 +155,12 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
     layer's directory, then a search per file (GeoTrellis probes every index in the ranges instead)."""
     c0, r0, c1, r1, t0, t1 = key_box
     min_key, max_key = ((c0, r0, t0), (c1, r1, t1)) if layer.space_time else ((c0, r0), (c1, r1))
-    ranges = _native.key_index_ranges(layer.key_index_json, layer.space_time, min_key, max_key)
-    if not ranges:
+    try:
+        ranges = _native.key_index_ranges(layer.key_index_json, layer.space_time, min_key, max_key)
+    except ValueError:
+        ranges = None  # too many ranges to enumerate: read every file, the key box still filters pairs
+    if ranges == []:
         return []
-    starts = np.array([a for a, _ in ranges], dtype=np.int64)
-    ends = np.array([b for _, b in ranges], dtype=np.int64)
     try:
         paths = _native.list_files(layer.tile_dir, layer.store.options)
     except OSError:
@@ -167,8 +168,10 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
     names = [p.rsplit("/", 1)[-1] for p in paths]
     names = [n[:len(n) - len(suffix)] if suffix and n.endswith(suffix) else n for n in names]
     numeric = [(int(n), p) for n, p in zip(names, paths) if n.isdigit()]
-    if not numeric:
-        return []
+    if not numeric or ranges is None:
+        return [p for _, p in numeric]
+    starts = np.array([a for a, _ in ranges], dtype=np.int64)
+    ends = np.array([b for _, b in ranges], dtype=np.int64)
     index = np.array([i for i, _ in numeric], dtype=np.int64)
     pos = np.searchsorted(starts, index, side="right") - 1
     keep = (pos >= 0) & (index <= ends[np.maximum(pos, 0)])
