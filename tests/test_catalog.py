@@ -6,6 +6,7 @@ The independent reference decoder is fastavro driven by the schema stored in eac
 import datetime
 import io
 import json
+import uuid
 import zlib
 
 import numpy as np
@@ -190,7 +191,22 @@ def test_writing_a_geotrellis_layer_back_gives_identical_files(spark, catalog_3x
     assert (tmp_path / "attributes" / name).read_text() == (root / "attributes" / name).read_text()
 
 
-# --- round trips ------------------------------------------------------------------------------------
+# --- round trips, on the file backend and on S3 ------------------------------------------------------
+
+@pytest.fixture(params=["file", "s3"])
+def catalog(request, tmp_path):
+    """A fresh catalog URI: a local directory, or a bucket on the loopback S3 server."""
+    if request.param == "file":
+        return str(tmp_path)
+    server = request.getfixturevalue("s3_catalog")
+    bucket = server.create_bucket("cat-" + uuid.uuid4().hex[:12])
+    return f"s3://{bucket}/catalogs/test"
+
+
+def read_attribute(uri, name, zoom, attribute):
+    store = gps.AttributeStore(uri)
+    return json.loads(_native.read_bytes(store.location.attribute_path(name, zoom, attribute), store.options))[1]
+
 
 CELL_TYPES = ["bool", "int8", "int8raw", "int8ud7", "uint8", "uint8raw", "uint8ud255", "int16", "int16raw",
               "int16ud-9999", "uint16", "uint16raw", "uint16ud65535", "int32", "int32raw", "int32ud-1",
@@ -232,62 +248,62 @@ def _same_tiles(got, want):
         np.testing.assert_array_equal(got[k].cells, t.cells, err_msg=str(k))
 
 
-def test_round_trip_every_cell_type(spark, tmp_path):
+def test_round_trip_every_cell_type(spark, catalog):
     for i, ct in enumerate(CELL_TYPES):
         layer, tiles = _layer(ct, bands=1 + i % 3, seed=i)
-        gps.write(str(tmp_path), f"ct{i}", layer)
-        back = gps.query(str(tmp_path), f"ct{i}", 3)
+        gps.write(catalog, f"ct{i}", layer)
+        back = gps.query(catalog, f"ct{i}", 3)
         assert back.layer_metadata.cell_type == ct
         assert back.layer_metadata == layer.layer_metadata
         _same_tiles(back.to_numpy_tiles(), tiles)
         k, t = tiles[-1]
-        np.testing.assert_array_equal(gps.read_value(str(tmp_path), f"ct{i}", 3, k.col, k.row).cells, t.cells)
+        np.testing.assert_array_equal(gps.read_value(catalog, f"ct{i}", 3, k.col, k.row).cells, t.cells)
 
 
 @pytest.mark.parametrize("method", ["zorder", "hilbert", "rowmajor"])
-def test_round_trip_spatial_index_methods(spark, tmp_path, method):
+def test_round_trip_spatial_index_methods(spark, catalog, method):
     layer, tiles = _layer("int16", bands=2, cols=5, rows=3)
-    gps.write(str(tmp_path), "idx", layer, index_strategy=method)
-    attr = json.loads((tmp_path / "attributes" / "idx__.__3__.__metadata.json").read_text())[1]
+    gps.write(catalog, "idx", layer, index_strategy=method)
+    attr = read_attribute(catalog, "idx", 3, "metadata")
     assert attr["keyIndex"]["type"] == method
     assert attr["header"]["valueClass"] == "geotrellis.raster.MultibandTile"
-    _same_tiles(gps.query(str(tmp_path), "idx", 3).to_numpy_tiles(), tiles)
-    got = gps.query(str(tmp_path), "idx", 3, query_geom=gps.Extent(1.5, 0.5, 3.5, 1.5)).collect_keys()
+    _same_tiles(gps.query(catalog, "idx", 3).to_numpy_tiles(), tiles)
+    got = gps.query(catalog, "idx", 3, query_geom=gps.Extent(1.5, 0.5, 3.5, 1.5)).collect_keys()
     assert {(k.col, k.row) for k in got} == {(c, r) for c in (1, 2, 3) for r in (1, 2)}
 
 
 @pytest.mark.parametrize("method,unit,resolution", [("zorder", gps.TimeUnit.DAYS, None),
                                                      ("zorder", gps.TimeUnit.HOURS, 6), ("hilbert", None, 4)])
-def test_round_trip_spacetime(spark, tmp_path, method, unit, resolution):
+def test_round_trip_spacetime(spark, catalog, method, unit, resolution):
     times = [datetime.datetime(2020, 1, d) for d in (1, 2, 5)]  # naive UTC, as layers return them
     layer, tiles = _layer("float32", bands=1, layer_type=gps.LayerType.SPACETIME, instants=times)
-    gps.write(str(tmp_path), "st", layer, index_strategy=method, time_unit=unit, time_resolution=resolution)
-    back = gps.query(str(tmp_path), "st", 3)
+    gps.write(catalog, "st", layer, index_strategy=method, time_unit=unit, time_resolution=resolution)
+    back = gps.query(catalog, "st", 3)
     assert back.layer_type == gps.LayerType.SPACETIME
     _same_tiles(back.to_numpy_tiles(), tiles)
-    tile = gps.read_value(str(tmp_path), "st", 3, 1, 1, zdt=times[2])
+    tile = gps.read_value(catalog, "st", 3, 1, 1, zdt=times[2])
     np.testing.assert_array_equal(tile.cells, dict(tiles)[gps.SpaceTimeKey(1, 1, times[2])].cells)
-    assert gps.read_value(str(tmp_path), "st", 3, 1, 1, zdt=datetime.datetime(2020, 1, 3)) is None
+    assert gps.read_value(catalog, "st", 3, 1, 1, zdt=datetime.datetime(2020, 1, 3)) is None
 
 
-def test_write_refuses_existing_layers_and_bad_arguments(spark, tmp_path):
+def test_write_refuses_existing_layers_and_bad_arguments(spark, catalog):
     layer, _ = _layer("uint8", bands=1)
-    gps.write(str(tmp_path), "a", layer)
+    gps.write(catalog, "a", layer)
     with pytest.raises(ValueError, match="already exists"):
-        gps.write(str(tmp_path), "a", layer)
+        gps.write(catalog, "a", layer)
     with pytest.raises(ValueError):
-        gps.write(str(tmp_path), "../escape", layer)
+        gps.write(catalog, "../escape", layer)
     with pytest.raises(ValueError, match="ROWMAJOR"):
         st, _ = _layer("uint8", 1, gps.LayerType.SPACETIME, instants=[datetime.datetime(2020, 1, 1)])
-        gps.write(str(tmp_path), "b", st, index_strategy=gps.IndexingMethod.ROWMAJOR)
+        gps.write(catalog, "b", st, index_strategy=gps.IndexingMethod.ROWMAJOR)
     with pytest.raises(ValueError, match="time_unit"):
-        gps.write(str(tmp_path), "b", st)
+        gps.write(catalog, "b", st)
     with pytest.raises(ValueError, match="unsupported catalog URI"):
         gps.write("ftp://host/cat", "b", layer)
     with pytest.raises(ValueError, match="does not exist"):
-        gps.query(str(tmp_path), "missing", 0)
+        gps.query(catalog, "missing", 0)
     with pytest.raises(ValueError, match="does not exist"):
-        gps.read_value(str(tmp_path), "a", 7, 0, 0)
+        gps.read_value(catalog, "a", 7, 0, 0)
 
 
 def test_an_interrupted_write_leaves_no_layer(spark, tmp_path):
@@ -300,34 +316,34 @@ def test_an_interrupted_write_leaves_no_layer(spark, tmp_path):
     assert not (tmp_path / "attributes" / "broken__.__3__.__metadata.json").exists()
 
 
-def test_update_layer_merges_tiles_and_metadata(spark, tmp_path):
+def test_update_layer_merges_tiles_and_metadata(spark, catalog):
     layer, tiles = _layer("int32", bands=1, cols=4, rows=2, seed=1)
     part = gps.TiledRasterLayer(layer.layer_type, layer.dataframe.where("col < 2"), layer.layer_metadata, 3)
-    gps.write(str(tmp_path), "u", part)
-    assert len(gps.query(str(tmp_path), "u", 3).collect_keys()) == 4
+    gps.write(catalog, "u", part)
+    assert len(gps.query(catalog, "u", 3).collect_keys()) == 4
     newer, new_tiles = _layer("int32", bands=1, cols=4, rows=2, seed=2)
     update = gps.TiledRasterLayer(newer.layer_type, newer.dataframe.where("col >= 1"), newer.layer_metadata, 3)
-    gps.update_layer(str(tmp_path), "u", update)
-    got = dict(gps.query(str(tmp_path), "u", 3).to_numpy_tiles())
+    gps.update_layer(catalog, "u", update)
+    got = dict(gps.query(catalog, "u", 3).to_numpy_tiles())
     assert len(got) == 8
     old, new = dict(tiles), dict(new_tiles)
     for k, t in got.items():
         np.testing.assert_array_equal(t.cells, (old if k.col == 0 else new)[k].cells)
     with pytest.raises(ValueError, match="does not exist"):
-        gps.update_layer(str(tmp_path), "nope", update)
+        gps.update_layer(catalog, "nope", update)
 
 
-def test_pyramid_write_writes_every_level(spark, tmp_path):
+def test_pyramid_write_writes_every_level(spark, catalog):
     levels = {}
     for z in (1, 2):
         layer, _ = _layer("uint16", bands=1, cols=z, rows=z)
         levels[z] = gps.TiledRasterLayer(layer.layer_type, layer.dataframe, layer.layer_metadata, z)
     pyramid = gps.Pyramid(levels)
     assert pyramid.max_zoom == 2
-    pyramid.write(str(tmp_path), "pyr")
-    store = gps.AttributeStore(str(tmp_path))
+    pyramid.write(catalog, "pyr")
+    store = gps.AttributeStore(catalog)
     assert {(a.layer_name, a.layer_zoom) for a in store.layers()} == {("pyr", 1), ("pyr", 2)}
-    assert len(gps.query(str(tmp_path), "pyr", 2).collect_keys()) == 4
+    assert len(gps.query(catalog, "pyr", 2).collect_keys()) == 4
 
 
 def test_attribute_store(spark, tmp_path, catalog_2x):
