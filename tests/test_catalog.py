@@ -315,6 +315,13 @@ def test_an_interrupted_write_leaves_no_layer(spark, tmp_path):
     assert not gps.AttributeStore(str(tmp_path)).contains("broken", 3)
     assert not (tmp_path / "attributes" / "broken__.__3__.__metadata.json").exists()
 
+    # Tile files of an interrupted write are not inherited by the next write of the layer.
+    gps.write(str(tmp_path), "again", layer)
+    (tmp_path / "attributes" / "again__.__3__.__metadata.json").unlink()  # as if the write had stopped
+    fewer = gps.TiledRasterLayer(layer.layer_type, layer.dataframe.where("col = 0"), layer.layer_metadata, 3)
+    gps.write(str(tmp_path), "again", fewer)
+    assert {k.col for k in gps.query(str(tmp_path), "again", 3).collect_keys()} == {0}
+
 
 def test_update_layer_merges_tiles_and_metadata(spark, catalog):
     layer, tiles = _layer("int32", bands=1, cols=4, rows=2, seed=1)

@@ -112,6 +112,20 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
     return int(totals[0] or 0), int(totals[1] or 0)
 
 
+def _remove_leftovers(directory: str, options: dict) -> None:
+    """Delete tile files an interrupted write of this layer left behind (it never got its metadata, so
+    the layer does not exist); a new write must not inherit their keys."""
+    try:
+        paths = _native.list_files(directory, options)
+    except OSError:
+        return
+    prefix = directory.rstrip("/") + "/"
+    for path in paths:
+        name = path[len(prefix):] if path.startswith(prefix) else ""
+        if name.isdigit():
+            _native.delete_file(path, options)
+
+
 def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZORDER, time_unit=None,
           time_resolution=None, store=None, use_cogs=False):
     """Write a TiledRasterLayer to a catalog as a GeoTrellis 3.x Avro layer at its ``zoom_level``.
@@ -158,6 +172,7 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
     index_json = _native.key_index_create(index_strategy.value, *_bounds_keys(md.bounds, space_time), temporal)
     header = store.location.header(name, zoom, _KEY_CLASS[layer_type], "geotrellis.raster.MultibandTile")
     directory = store.location.tile_dir(header)
+    _remove_leftovers(directory, store.options)
     _write_tiles(tiled_raster_layer, directory, index_json, True, None, store.options)
     value = {
         "header": header,
