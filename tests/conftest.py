@@ -55,3 +55,19 @@ def s3_server():
 
     with S3Server() as server:
         yield server
+
+
+@pytest.fixture
+def s3_conf(spark, s3_server):
+    """Spark conf pointing s3a/s3 at the loopback server (as a user would configure Hadoop's S3A)."""
+    keys = {
+        "spark.hadoop.fs.s3a.endpoint": s3_server.endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.access.key": s3_server.options()["aws_access_key_id"],
+        "spark.hadoop.fs.s3a.secret.key": s3_server.options()["aws_secret_access_key"],
+    }
+    for k, v in keys.items():
+        spark.conf.set(k, v)
+    yield s3_server
+    for k in keys:
+        spark.conf.unset(k)

@@ -198,7 +198,7 @@ def catalog(request, tmp_path):
     """A fresh catalog URI: a local directory, or a bucket on the loopback S3 server."""
     if request.param == "file":
         return str(tmp_path)
-    server = request.getfixturevalue("s3_catalog")
+    server = request.getfixturevalue("s3_conf")
     bucket = server.create_bucket("cat-" + uuid.uuid4().hex[:12])
     return f"s3://{bucket}/catalogs/test"
 
@@ -402,27 +402,12 @@ def test_format_geotrellis_data_source(spark, catalog_2x):
 
 # --- S3 ---------------------------------------------------------------------------------------------
 
-@pytest.fixture()
-def s3_catalog(spark, s3_server):
-    keys = {
-        "spark.hadoop.fs.s3a.endpoint": s3_server.endpoint,
-        "spark.hadoop.fs.s3a.path.style.access": "true",
-        "spark.hadoop.fs.s3a.access.key": s3_server.options()["aws_access_key_id"],
-        "spark.hadoop.fs.s3a.secret.key": s3_server.options()["aws_secret_access_key"],
-    }
-    for k, v in keys.items():
-        spark.conf.set(k, v)
-    yield s3_server
-    for k in keys:
-        spark.conf.unset(k)
-
-
-def test_s3_catalog_round_trip_layout_and_queries(spark, s3_catalog):
-    bucket = s3_catalog.create_bucket("catalog")
+def test_s3_catalog_round_trip_layout_and_queries(spark, s3_conf):
+    bucket = s3_conf.create_bucket("catalog")
     uri = f"s3://{bucket}/cats/one"
     layer, tiles = _layer("uint16ud65535", bands=2, cols=4, rows=3)
     gps.write(uri, "s3layer", layer, index_strategy="hilbert")
-    opts = s3_catalog.options()
+    opts = s3_conf.options()
     keys = sorted(_native.list_files(f"s3://{bucket}/cats", opts))
     assert f"s3://{bucket}/cats/one/_attributes/metadata__s3layer__3.json" in keys
     assert any(k.startswith(f"s3://{bucket}/cats/one/s3layer/3/") for k in keys)
@@ -444,10 +429,10 @@ def test_s3_catalog_round_trip_layout_and_queries(spark, s3_catalog):
         gps.write(uri, "s3layer", layer)
 
 
-def test_s3_reads_the_real_2x_catalog(spark, s3_catalog, catalog_2x):
+def test_s3_reads_the_real_2x_catalog(spark, s3_conf, catalog_2x):
     root, schema = catalog_2x
-    bucket = s3_catalog.create_bucket("landsat")
-    opts = s3_catalog.options()
+    bucket = s3_conf.create_bucket("landsat")
+    opts = s3_conf.options()
     # The S3 layout of the same layer: _attributes/metadata__landsat__0.json and a header with bucket/key.
     attr = json.loads((root / "attributes" / "landsat__.__0__.__metadata.json").read_text())
     attr[1]["header"] = {"keyClass": "geotrellis.spark.SpatialKey", "valueClass": "geotrellis.raster.Tile",

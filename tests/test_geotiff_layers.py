@@ -217,22 +217,6 @@ def test_save_stitched_cog_is_valid(spark, shared_data, tmp_path):
         assert got.overviews(1)
 
 
-@pytest.fixture
-def s3_conf(spark, s3_server):
-    """Spark conf pointing s3a/s3 at the loopback server (as a user would configure Hadoop's S3A)."""
-    keys = {
-        "spark.hadoop.fs.s3a.endpoint": s3_server.endpoint,
-        "spark.hadoop.fs.s3a.path.style.access": "true",
-        "spark.hadoop.fs.s3a.access.key": s3_server.options()["aws_access_key_id"],
-        "spark.hadoop.fs.s3a.secret.key": s3_server.options()["aws_secret_access_key"],
-    }
-    for k, v in keys.items():
-        spark.conf.set(k, v)
-    yield s3_server
-    for k in keys:
-        spark.conf.unset(k)
-
-
 def test_get_from_s3_reads_windows_and_save_stitched_writes_back(spark, shared_data, s3_conf, tmp_path):
     from geopyspark_rs import _native
 
