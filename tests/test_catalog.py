@@ -516,3 +516,22 @@ def test_update_of_a_singleband_geotrellis_layer_keeps_its_schema(spark, catalog
     for f in (tmp_path / "float32_nan" / "0").iterdir():
         [(key, value)] = fastavro_pairs(f, schema)
         assert "bands" not in value  # still a single Tile, not an ArrayMultibandTile
+
+
+def test_keys_sharing_an_index_share_one_file_across_arrow_batches(spark, tmp_path):
+    """Z-order by day puts the three instants of one day and place in one KeyValueRecord; with one row per
+    Arrow batch the runs of equal index span batches."""
+    times = [datetime.datetime(2020, 1, 1, h) for h in (0, 6, 12)]
+    layer, tiles = _layer("int16", bands=1, layer_type=gps.LayerType.SPACETIME, instants=times)
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1")
+    try:
+        gps.write(str(tmp_path), "same_day", layer, time_unit=gps.TimeUnit.DAYS)
+    finally:
+        spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+    files = sorted((tmp_path / "same_day" / "3").iterdir())
+    assert len(files) == 6  # 3 × 2 places, one file each
+    schema = read_attribute(str(tmp_path), "same_day", 3, "metadata")["schema"]
+    for f in files:
+        pairs = fastavro_pairs(f, schema)
+        assert sorted(p[0]["instant"] for p in pairs) == [tc_ms(t) for t in times]
+    _same_tiles(gps.query(str(tmp_path), "same_day", 3).to_numpy_tiles(), tiles)

@@ -84,7 +84,7 @@ def _index_column(df, index_json: str, space_time: bool):
 
 def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options) -> tuple:
     """Shuffle the tiles by index and write one file per index from the executors: (files, bytes)."""
-    from ..shuffle import input_partitions
+    from ..shuffle import _concat, input_partitions
 
     space_time = layer.layer_type == LayerType.SPACETIME
     width = _native.key_index_file_width(index_json, space_time)
@@ -96,8 +96,8 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
         carry = None
         files = size = 0
         for batch in batches:
-            if carry is not None and carry.num_rows:
-                batch = pa.Table.from_batches([carry, batch.cast(carry.schema)]).combine_chunks().to_batches()[0]
+            if carry is not None:
+                batch = _concat(carry, batch)
             f, b, start = _native.catalog_write_runs(batch, "index", directory, width, multiband, False,
                                                      existing_schema, options)
             files, size, carry = files + f, size + b, batch.slice(start)
