@@ -74,6 +74,8 @@ def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None)
     """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
 def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...
 def file_exists(uri: str, options: Optional[dict[str, str]] = None) -> bool: ...
+def read_bytes_if_exists(uri: str, options: Optional[dict[str, str]] = None) -> Optional[bytes]:
+    """The bytes of uri, or None when it does not exist (one request)."""
 def delete_file(uri: str, options: Optional[dict[str, str]] = None) -> None:
     """Deletes a file or object; deleting what does not exist is not an error."""
 
@@ -164,6 +166,8 @@ def key_index_ranges(
 ) -> list[tuple[int, int]]:
     """Sorted, merged, inclusive ``(start, end)`` index ranges covering every key of the box
     ``min_key``..``max_key`` (instants inclusive). Releases the GIL."""
+def key_index_file_name(index_json: str, space_time: bool, key: tuple[int, ...]) -> str:
+    """The tile file name of ``key``: its index zero-padded to the width of ``key_index_file_width``."""
 def key_index_file_width(index_json: str, space_time: bool) -> int:
     """Width of tile file names: decimal digits of the index of the bounds' max key (names are zero-padded
     to it)."""

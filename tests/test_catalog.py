@@ -59,7 +59,7 @@ def test_2x_read_value_reads_all_559_tiles_as_fastavro_does(catalog_2x):
         [(key, tile)] = fastavro_pairs(f, schema)
         got = gps.read_value(str(root), "landsat", 0, key["col"], key["row"])
         assert got is not None, f.name
-        assert got.cell_type == "USHORT" or got.cells.dtype == np.uint16
+        assert (got.cell_type, got.no_data_value, got.cells.dtype) == ("USHORT", None, np.uint16)
         assert got.cells.shape == (1, 256, 256)
         np.testing.assert_array_equal(got.cells[0], fastavro_cells(tile), err_msg=f.name)
         zeros += int(not got.cells.any())

@@ -284,3 +284,19 @@ def test_http_reads_sizes_and_lists(http_dir):
     assert _native.list_files(f"{base}/missing.bin") == []  # plain HTTP has no listing
     with pytest.raises(OSError, match=f"{base}/missing.bin: not found"):
         _native.read_bytes(f"{base}/missing.bin")
+
+
+def test_optional_reads_exists_and_delete(s3_server, bucket, tmp_path):
+    """read_bytes_if_exists: None for what is missing, the bytes otherwise; other errors still raise."""
+    opts = s3_server.options(bucket)
+    for uri, o in ((str(tmp_path / "a" / "f.bin"), {}), (f"s3://{bucket}/opt/f.bin", opts)):
+        assert _native.read_bytes_if_exists(uri, o) is None
+        assert not _native.file_exists(uri, o)
+        _native.write_bytes(uri, b"payload", o)
+        assert _native.read_bytes_if_exists(uri, o) == b"payload"
+        assert _native.file_exists(uri, o)
+        _native.delete_file(uri, o)
+        _native.delete_file(uri, o)  # deleting what is gone is not an error
+        assert _native.read_bytes_if_exists(uri, o) is None
+    with pytest.raises(ValueError, match="unknown store option"):
+        _native.read_bytes_if_exists(f"s3://{bucket}/opt/f.bin", {**opts, "aws_acess_key": "typo"})

@@ -22,10 +22,13 @@ class Pyramid:
     def __init__(self, levels):
         from .layer import TiledRasterLayer
 
-        if isinstance(levels, dict):
+        if isinstance(levels, list):
+            for layer in levels:
+                if not isinstance(layer, TiledRasterLayer):
+                    raise TypeError(f"a Pyramid level is a {type(layer).__name__}, not a TiledRasterLayer")
+            levels = {layer.zoom_level: layer for layer in levels}
+        elif isinstance(levels, dict):
             levels = dict(levels)
-        elif isinstance(levels, list):
-            levels = {layer.zoom_level: layer for layer in levels if isinstance(layer, TiledRasterLayer)}
         else:
             raise TypeError(f"Pyramid takes a list or dict of TiledRasterLayers, got {type(levels).__name__}")
         if not levels:

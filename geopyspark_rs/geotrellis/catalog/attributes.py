@@ -64,7 +64,7 @@ class AttributeStore:
     def contains(self, name, zoom=None):
         """Whether layer ``name`` exists at ``zoom`` (``None`` means 0): its metadata attribute exists."""
         path = self.location.attribute_path(check_name("layer name", name), check_zoom(zoom), "metadata")
-        return _exists(path, self.options)
+        return _native.file_exists(path, self.options)
 
     def delete(self, name, zoom=None):
         """Delete every attribute of layer ``name`` at ``zoom`` (tiles are left in place, as GeoTrellis does)."""
@@ -87,11 +87,11 @@ class AttributeStore:
 
         def read(self, name):
             """The attribute's value parsed from JSON; KeyError when the layer has no such attribute."""
-            path = self._path(name)
-            if not _exists(path, self.store.options):
+            doc = read_json(self._path(name), self.store.options)
+            if doc is None:
                 raise KeyError(f"layer {self.layer_name!r} zoom {self.layer_zoom} has no attribute {name!r} "
                                f"in {self.store.uri}")
-            return read_json(path, self.store.options)[1]
+            return doc[1]
 
         def write(self, name, value):
             """Store ``value`` (anything JSON-serialisable) as attribute ``name``."""
@@ -102,9 +102,7 @@ class AttributeStore:
 
         def delete(self, name):
             """Delete attribute ``name`` (no error when it does not exist)."""
-            path = self._path(name)
-            if _exists(path, self.store.options):
-                _native.delete_file(path, self.store.options)
+            _native.delete_file(self._path(name), self.store.options)
 
         def delete_all(self):
             location = self.store.location
@@ -130,7 +128,3 @@ class AttributeStore:
 
         def __repr__(self):
             return f"Attributes({self.store.uri!r}, {self.layer_name!r}, {self.layer_zoom})"
-
-
-def _exists(path, options) -> bool:
-    return _native.file_exists(path, options)

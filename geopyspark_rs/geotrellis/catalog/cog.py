@@ -8,21 +8,17 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import numpy as np
 import pyarrow as pa
 
 from ... import _native
 from .. import tile_contract as tc
-from ..data_model import Bounds, Extent, LayoutDefinition, Metadata, SpatialKey, TileLayout
+from ..data_model import Bounds, Extent, LayoutDefinition, Metadata, SpatialKey, TileLayout, crs_to_proj4
 from ..layout import key_bounds
 
-_LATLNG = "+proj=longlat +datum=WGS84 +no_defs "
-_WEB_MERCATOR = ("+proj=merc +a=6378137 +b=6378137 +lat_ts=0.0 +lon_0=0.0 +x_0=0.0 +y_0=0 +k=1.0 +units=m "
-                 "+nadgrids=@null +wktext +no_defs ")
-# ZoomedLayoutScheme's world extents (format reference §5.3).
+# ZoomedLayoutScheme's world extents (format reference §5.3), by GeoTrellis' proj4 text of the CRS.
 _WORLD = {
-    _LATLNG: Extent(-180.0, -89.99999, 179.99999, 89.99999),
-    _WEB_MERCATOR: Extent(-20037508.342789244, -20037508.342789244, 20037508.342789244, 20037508.342789244),
+    crs_to_proj4(4326): Extent(-180.0, -89.99999, 179.99999, 89.99999),
+    crs_to_proj4(3857): Extent(-20037508.342789244, -20037508.342789244, 20037508.342789244, 20037508.342789244),
 }
 
 
@@ -99,12 +95,9 @@ def read_cog_value(layer, col: int, row: int):
     cog = CogLayer(layer)
     zoom_range = cog.zoom_range(layer.zoom)
     dz = layer.zoom - zoom_range[0]
-    index_json = json.dumps(cog.indexes[zoom_range])
     base = (col >> dz, row >> dz)
-    index = _native.key_index_to_index(index_json, False, np.array([base[0]], np.int32),
-                                       np.array([base[1]], np.int32), None)[0]
-    width = _native.key_index_file_width(index_json, False)
-    path = f"{cog.directory(zoom_range)}/{int(index):0{width}d}.tiff"
+    name = _native.key_index_file_name(json.dumps(cog.indexes[zoom_range]), False, base)
+    path = f"{cog.directory(zoom_range)}/{name}.tiff"
     options = layer.store.options
     if not _native.file_exists(path, options):
         return None

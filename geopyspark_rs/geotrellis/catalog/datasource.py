@@ -38,6 +38,12 @@ class GeoTrellisDataSource(DataSource):
         return {k.lower(): v for k, v in self.options.items()}
 
     def _layer(self):
+        """The stored layer the options name, read once (schema() and reader() both need it)."""
+        if getattr(self, "_stored", None) is None:
+            self._stored = self._open_layer()
+        return self._stored
+
+    def _open_layer(self):
         from .attributes import AttributeStore
         from .layers import StoredLayer
 

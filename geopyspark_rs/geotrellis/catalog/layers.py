@@ -9,11 +9,6 @@ from ..constants import LayerType
 from ..data_model import Metadata
 from .store import check_name, check_zoom, read_json
 
-_SPATIAL_KEYS = ("geotrellis.layer.SpatialKey", "geotrellis.spark.SpatialKey", "geotrellis.tiling.SpatialKey")
-_SPACETIME_KEYS = ("geotrellis.layer.SpaceTimeKey", "geotrellis.spark.SpaceTimeKey",
-                   "geotrellis.tiling.SpaceTimeKey")
-
-
 class StoredLayer:
     """What the catalog says about layer ``name`` at ``zoom``."""
 
@@ -26,9 +21,10 @@ class StoredLayer:
             raise ValueError(f"{path}: not a layer's metadata attribute (no header and metadata)") from None
         self.layer_format = self.header.get("layerType", "AvroLayerType")
         key_class = self.header.get("keyClass", "")
-        if key_class in _SPATIAL_KEYS or key_class.endswith("SpatialKey"):
+        # geotrellis.layer (3.x), geotrellis.spark (≤ 2.x) or geotrellis.tiling (3.0 milestones).
+        if key_class.endswith(".SpatialKey"):
             self.layer_type = LayerType.SPATIAL
-        elif key_class in _SPACETIME_KEYS or key_class.endswith("SpaceTimeKey"):
+        elif key_class.endswith(".SpaceTimeKey"):
             self.layer_type = LayerType.SPACETIME
         else:
             raise ValueError(f"{path}: unsupported key class {key_class!r}")
@@ -58,12 +54,14 @@ class StoredLayer:
         """The layer's description; ValueError when the catalog has no such layer."""
         name, zoom = check_name("layer name", name), check_zoom(zoom)
         path = store.location.attribute_path(name, zoom, "metadata")
-        if store.contains(name, zoom):
-            return cls(store, name, zoom, read_json(path, store.options)[1], path)
+        doc = read_json(path, store.options)
+        if doc is not None:
+            return cls(store, name, zoom, doc[1], path)
         # A COG layer keeps one metadata attribute, at zoom 0, for all its zooms.
         base = store.location.attribute_path(name, 0, "metadata")
-        if zoom != 0 and store.contains(name, 0):
-            value = read_json(base, store.options)[1]
+        doc = read_json(base, store.options) if zoom != 0 else None
+        if doc is not None:
+            value = doc[1]
             if isinstance(value, dict) and value.get("header", {}).get("layerType") == "COGLayerType":
                 return cls(store, name, zoom, value, base)
         raise ValueError(f"layer {name!r} at zoom {zoom} does not exist in the catalog {store.uri}")

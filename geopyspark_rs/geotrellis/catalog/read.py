@@ -18,7 +18,6 @@ from .layers import StoredLayer
 
 # GeoPySpark sizes query partitions at about 16 MB of tile data.
 _PARTITION_BYTES = 16 * 1024 * 1024
-_BYTES_PER_CELL = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "float32": 4, "float64": 8}
 
 
 def _open(uri, layer_name, layer_zoom, store=None) -> StoredLayer:
@@ -35,14 +34,6 @@ def _instant_ms(zdt) -> int:
     if not isinstance(zdt, datetime.datetime):
         raise TypeError(f"zdt must be a datetime.datetime, got {zdt!r}")
     return tc.instant_ms(zdt)
-
-
-def _file_path(layer: StoredLayer, col: int, row: int, instant) -> str:
-    index = _native.key_index_to_index(
-        layer.key_index_json, layer.space_time, np.array([col], np.int32), np.array([row], np.int32),
-        None if instant is None else np.array([instant], np.int64))[0]
-    width = _native.key_index_file_width(layer.key_index_json, layer.space_time)
-    return f"{layer.tile_dir}/{int(index):0{width}d}"
 
 
 def read_value(uri, layer_name, layer_zoom, col, row, zdt=None, store=None):
@@ -62,7 +53,8 @@ def read_value(uri, layer_name, layer_zoom, col, row, zdt=None, store=None):
 
         return read_cog_value(layer, int(col), int(row))
     try:
-        path = _file_path(layer, int(col), int(row), instant)
+        key = (int(col), int(row)) if instant is None else (int(col), int(row), instant)
+        path = f"{layer.tile_dir}/{_native.key_index_file_name(layer.key_index_json, layer.space_time, key)}"
     except ValueError:
         return None  # a key the index cannot hold (outside a Hilbert index's bounds) has no tile
     found = _native.catalog_read_value(path, layer.schema_json, int(col), int(row), instant, layer.store.options)
@@ -100,7 +92,7 @@ def _reproject(geom, from_crs, to_proj4):
 
     from ..data_model import crs_to_proj4
 
-    source = crs_to_proj4(str(from_crs) if isinstance(from_crs, int) else from_crs)
+    source = crs_to_proj4(from_crs)
     if to_proj4 is None or source == to_proj4:
         return geom
     coords = shapely.get_coordinates(geom)
@@ -180,9 +172,8 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
 
 def tile_bytes(layer: StoredLayer) -> int:
     md = layer.metadata
-    base = md.cell_type.replace("raw", "").split("ud")[0]
     tl = md.tile_layout
-    return tl.tileCols * tl.tileRows * _BYTES_PER_CELL.get(base, 8)
+    return tl.tileCols * tl.tileRows * np.dtype(_native.cell_type_info(md.cell_type)[2]).itemsize
 
 
 def make_plan(layer: StoredLayer, key_box, geom, is_point, intervals, num_partitions) -> dict:

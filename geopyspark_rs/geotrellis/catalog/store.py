@@ -156,8 +156,11 @@ class RawJson:
 
 
 def read_json(path: str, options: dict):
-    """A stored attribute as ``[LayerId, value]``; ValueError naming the file when it is not JSON."""
-    data = _native.read_bytes(path, options)
+    """A stored attribute as ``[LayerId, value]``, or None when there is none; ValueError naming the file
+    when it is not JSON."""
+    data = _native.read_bytes_if_exists(path, options)
+    if data is None:
+        return None
     try:
         doc = json.loads(data)
     except ValueError as e:

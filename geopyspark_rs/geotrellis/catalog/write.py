@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pyarrow as pa
 from pyspark.sql.types import LongType, StructField, StructType
 
@@ -69,17 +70,22 @@ def metadata_value(md: Metadata) -> dict:
 
 
 def _index_column(df, index_json: str, space_time: bool):
-    """The layer DataFrame with an ``index`` column: each key's index (computed in Rust per batch)."""
-    schema = StructType(df.schema.fields + [StructField("index", LongType(), False)])
+    """The layer DataFrame with an ``index`` column: each key's index, computed in Rust by a vectorised
+    UDF that receives only the key columns (the cells never cross to Python for this)."""
+    from pyspark.sql.functions import pandas_udf
 
-    def add_index(batches):
-        for b in batches:
-            instants = b.column("instant").to_numpy() if space_time else None
-            index = _native.key_index_to_index(index_json, space_time, b.column("col").to_numpy(),
-                                               b.column("row").to_numpy(), instants)
-            yield b.append_column("index", pa.array(index, pa.int64()))
+    def indexes(col, row, instant=None):
+        import pandas as pd
 
-    return df.mapInArrow(add_index, schema)
+        instants = None if instant is None else instant.to_numpy(np.int64)
+        return pd.Series(_native.key_index_to_index(index_json, space_time, col.to_numpy(np.int32),
+                                                    row.to_numpy(np.int32), instants))
+
+    if space_time:
+        index = pandas_udf(lambda c, r, t: indexes(c, r, t), LongType())("col", "row", "instant")
+    else:
+        index = pandas_udf(lambda c, r: indexes(c, r), LongType())("col", "row")
+    return df.withColumn("index", index)
 
 
 def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options) -> tuple:

@@ -177,11 +177,13 @@ fn parse_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<WriteOptions> 
 
 type Extent = (f64, f64, f64, f64);
 
-fn check_shape(bands: i64, rows: i64, cols: i64) -> PyResult<(usize, usize, usize)> {
+/// The raster of the binding's arguments, checked: positive shape, known cell type.
+fn raster<'a>(cells: &'a [u8], cell_type: &str, bands: i64, rows: i64, cols: i64) -> PyResult<Raster<'a>> {
     let conv = |name: &str, v: i64| {
         usize::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| PyValueError::new_err(format!("{name} must be positive, got {v}")))
     };
-    Ok((conv("bands", bands)?, conv("rows", rows)?, conv("cols", cols)?))
+    let cell_type = CellType::parse(cell_type).map_err(crate::error::Error::from)?;
+    Ok(Raster { cells, cell_type, bands: conv("bands", bands)?, rows: conv("rows", rows)?, cols: conv("cols", cols)? })
 }
 
 /// Encode one raster (band-sequential cells of `cell_type`) as GeoTIFF bytes.
@@ -200,8 +202,7 @@ fn write_geotiff<'py>(
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
     let opts = parse_options(options)?;
-    let (bands, rows, cols) = check_shape(bands, rows, cols)?;
-    let raster = Raster { cells, cell_type: CellType::parse(cell_type).map_err(crate::error::Error::from)?, bands, rows, cols };
+    let raster = raster(cells, cell_type, bands, rows, cols)?;
     let e = [extent.0, extent.1, extent.2, extent.3];
     let bytes = py.detach(|| write::write_geotiff(&raster, e, crs, &opts)).map_err(crate::error::Error::from)?;
     Ok(pyo3::types::PyBytes::new(py, &bytes))
@@ -224,8 +225,7 @@ fn write_geotiff_file<'py>(
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<()> {
     let opts = parse_options(options)?;
-    let (bands, rows, cols) = check_shape(bands, rows, cols)?;
-    let raster = Raster { cells, cell_type: CellType::parse(cell_type).map_err(crate::error::Error::from)?, bands, rows, cols };
+    let raster = raster(cells, cell_type, bands, rows, cols)?;
     let e = [extent.0, extent.1, extent.2, extent.3];
     py.detach(|| write::write_geotiff_file(path, &raster, e, crs, &opts)).map_err(crate::error::Error::from)?;
     Ok(())

@@ -2,7 +2,7 @@
 //! bulk, index ranges of a query box and the width of tile file names. Indexes cross the boundary as their
 //! `keyIndex` JSON text.
 
-use gps_engine::catalog::index::{Key, KeyBounds, KeyIndex};
+use gps_engine::catalog::index::{encode_index, Key, KeyBounds, KeyIndex};
 use gps_engine::EngineError;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -122,10 +122,19 @@ fn key_index_file_width(index_json: &str, space_time: bool) -> Result<usize> {
     Ok(parse(index_json, space_time)?.file_name_width()?)
 }
 
+/// The tile file name of one key: its index zero-padded to the layer's width (format reference §2.2).
+#[pyfunction]
+fn key_index_file_name(index_json: &str, space_time: bool, key_: Vec<i64>) -> Result<String> {
+    let index = parse(index_json, space_time)?;
+    let width = index.file_name_width()?;
+    Ok(encode_index(index.to_index(&key(&key_)?)?, width))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(key_index_create, m)?)?;
     m.add_function(wrap_pyfunction!(key_index_to_index, m)?)?;
     m.add_function(wrap_pyfunction!(key_index_ranges, m)?)?;
     m.add_function(wrap_pyfunction!(key_index_file_width, m)?)?;
+    m.add_function(wrap_pyfunction!(key_index_file_name, m)?)?;
     Ok(())
 }

@@ -67,6 +67,19 @@ fn file_size(py: Python<'_>, uri: String, options: Option<HashMap<String, String
     Ok(py.detach(|| io::open(&uri, &options)?.len())?)
 }
 
+/// The bytes of `uri`, or None when it does not exist.
+#[pyfunction]
+#[pyo3(signature = (uri, options=None))]
+fn read_bytes_if_exists<'py>(
+    py: Python<'py>,
+    uri: String,
+    options: Option<HashMap<String, String>>,
+) -> Result<Option<Bound<'py, PyBytes>>> {
+    let options = store_options(options);
+    let bytes = py.detach(|| io::read_if_exists(&uri, &options))?;
+    Ok(bytes.map(|b| PyBytes::new(py, &b)))
+}
+
 /// Whether `uri` exists.
 #[pyfunction]
 #[pyo3(signature = (uri, options=None))]
@@ -89,6 +102,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(file_size, m)?)?;
     m.add_function(wrap_pyfunction!(file_exists, m)?)?;
+    m.add_function(wrap_pyfunction!(read_bytes_if_exists, m)?)?;
     m.add_function(wrap_pyfunction!(delete_file, m)?)?;
     Ok(())
 }

@@ -50,10 +50,9 @@ pub fn read_tiles(
 
 /// The tile of `key` in the file at `path`; None when the file or the key in it is absent.
 pub fn read_value(path: &str, schema: &Schema, key: &Key, options: &StoreOptions) -> Result<Option<Tile>> {
-    if !io::exists(path, options)? {
+    let Some(bytes) = io::read_if_exists(path, options)? else {
         return Ok(None);
-    }
-    let bytes = io::read_all(path, options)?;
+    };
     Ok(decode_record(&bytes, schema, path)?.into_iter().find(|(k, _)| k == key).map(|(_, t)| t))
 }
 
@@ -67,9 +66,13 @@ pub fn write_tiles(
     existing: Option<&Schema>,
     options: &StoreOptions,
 ) -> Result<usize> {
-    let bytes = match existing {
-        Some(schema) if io::exists(path, options)? => {
-            let old = decode_record(&io::read_all(path, options)?, schema, path)?;
+    let old_bytes = match existing {
+        Some(_) => io::read_if_exists(path, options)?,
+        None => None,
+    };
+    let bytes = match (existing, old_bytes) {
+        (Some(schema), Some(old_bytes)) => {
+            let old = decode_record(&old_bytes, schema, path)?;
             let mut merged: BTreeMap<Key, TileView> = BTreeMap::new();
             for (k, t) in &old {
                 merged.insert(

@@ -59,7 +59,7 @@ impl RangeSource for LocalFile {
 /// "not found" for a missing file, the OS's message otherwise.
 pub(super) fn io_error(name: &str, e: std::io::Error) -> EngineError {
     match e.kind() {
-        ErrorKind::NotFound => EngineError::Io { path: name.to_string(), message: "not found".into() },
+        ErrorKind::NotFound => super::not_found(name),
         _ => EngineError::io(name, e),
     }
 }

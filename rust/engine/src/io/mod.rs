@@ -79,6 +79,23 @@ pub fn read_all(uri: &str, options: &StoreOptions) -> Result<Vec<u8>> {
     open(uri, options)?.read_all()
 }
 
+const NOT_FOUND: &str = "not found";
+
+/// The error of a missing file or object.
+fn not_found(uri: &str) -> crate::EngineError {
+    crate::EngineError::Io { path: uri.to_string(), message: NOT_FOUND.into() }
+}
+
+/// The whole content of a file or object, or None when it does not exist (one request where
+/// `exists` + `read_all` would make two).
+pub fn read_if_exists(uri: &str, options: &StoreOptions) -> Result<Option<Vec<u8>>> {
+    match read_all(uri, options) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(crate::EngineError::Io { message, .. }) if message == NOT_FOUND => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether a file or object exists (directories and prefixes do not count).
 pub fn exists(uri: &str, options: &StoreOptions) -> Result<bool> {
     match uri::parse(uri)? {

@@ -70,7 +70,7 @@ where
 /// An object_store error on `uri`: "not found" for a missing object, the store's message otherwise.
 fn store_error(uri: &str, e: object_store::Error) -> EngineError {
     match e {
-        object_store::Error::NotFound { .. } => EngineError::Io { path: uri.to_string(), message: "not found".into() },
+        object_store::Error::NotFound { .. } => super::not_found(uri),
         e => EngineError::io(uri, e),
     }
 }
