@@ -77,7 +77,8 @@ def main():
 
     # A GeoTrellis catalog: write the layer, keep its histogram beside it, read back a region and one tile.
     catalog = os.path.join(folder, "catalog")
-    dem = gps.TiledRasterLayer.from_dataframe(layer.layer_type, layer.dataframe, layer.layer_metadata, zoom_level=0)
+    # The constructor keeps zoom 0 (GeoPySpark's from_* methods take a zoom of 0 for none).
+    dem = gps.TiledRasterLayer(layer.layer_type, layer.dataframe, layer.layer_metadata, zoom_level=0)
     gps.write(catalog, "dem", dem, index_strategy=gps.IndexingMethod.HILBERT)
     gps.AttributeStore(catalog).layer("dem", 0).write("histogram", stats.to_dict())
     e = metadata.extent
