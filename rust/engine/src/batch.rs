@@ -58,14 +58,30 @@ impl<'a> Bytes<'a> {
 }
 
 /// String columns as Spark may send them.
-enum Text<'a> {
+pub enum Text<'a> {
     Small(&'a GenericStringArray<i32>),
     Large(&'a GenericStringArray<i64>),
     View(&'a arrow_array::StringViewArray),
 }
 
 impl<'a> Text<'a> {
-    fn value(&self, i: usize) -> &'a str {
+    /// The non-null string column `name`.
+    pub fn column(batch: &'a RecordBatch, name: &str) -> Result<Text<'a>> {
+        let c = column(batch, name)?;
+        no_nulls(name, c)?;
+        Ok(match c.data_type() {
+            ArrowType::Utf8 => Text::Small(c.as_string::<i32>()),
+            ArrowType::LargeUtf8 => Text::Large(c.as_string::<i64>()),
+            ArrowType::Utf8View => Text::View(c.as_string_view()),
+            other => {
+                return Err(EngineError::Contract(format!(
+                    "column {name:?} must be a string, is {other}"
+                )))
+            }
+        })
+    }
+
+    pub fn value(&self, i: usize) -> &'a str {
         match self {
             Text::Small(a) => a.value(i),
             Text::Large(a) => a.value(i),
@@ -150,19 +166,7 @@ impl<'a> TileColumns<'a> {
     pub fn new(batch: &'a RecordBatch, input: usize) -> Result<TileColumns<'a>> {
         let name = |c: &str| input_column(c, input);
         let int = |c: &str| primitive_column::<Int32Type>(batch, &name(c));
-        let ct_name = name("cell_type");
-        let ct = column(batch, &ct_name)?;
-        no_nulls(&ct_name, ct)?;
-        let cell_type = match ct.data_type() {
-            ArrowType::Utf8 => Text::Small(ct.as_string::<i32>()),
-            ArrowType::LargeUtf8 => Text::Large(ct.as_string::<i64>()),
-            ArrowType::Utf8View => Text::View(ct.as_string_view()),
-            other => {
-                return Err(EngineError::Contract(format!(
-                    "column {ct_name:?} must be a string, is {other}"
-                )))
-            }
-        };
+        let cell_type = Text::column(batch, &name("cell_type"))?;
         let cells_name = name("cells");
         let c = column(batch, &cells_name)?;
         no_nulls(&cells_name, c)?;

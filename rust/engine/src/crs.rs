@@ -230,7 +230,8 @@ mod tests {
     }
 }
 
-/// Points `[x0, y0, x1, y1, …]` in place, for proj4rs.
+/// Points `[x0, y0, x1, y1, …]` in place, for proj4rs. A point that cannot be transformed becomes
+/// `(NaN, NaN)` and the others carry on (proj4rs stops at the first error otherwise).
 struct Points<'a>(&'a mut [f64]);
 
 impl proj4rs::transform::Transform for Points<'_> {
@@ -239,32 +240,80 @@ impl proj4rs::transform::Transform for Points<'_> {
         f: &mut F,
     ) -> proj4rs::errors::Result<()> {
         for p in self.0.chunks_exact_mut(2) {
-            let (x, y, _) = f(p[0], p[1], 0.0)?;
-            p[0] = x;
-            p[1] = y;
+            if p[0].is_nan() || p[1].is_nan() {
+                continue;
+            }
+            (p[0], p[1]) = match f(p[0], p[1], 0.0) {
+                Ok((x, y, _)) if x.is_finite() && y.is_finite() => (x, y),
+                _ => (f64::NAN, f64::NAN),
+            };
         }
         Ok(())
     }
 }
 
-fn projection(text: &str) -> Result<proj4rs::Proj, CrsError> {
-    let proj4 = crs_to_proj4(text)?;
-    proj4rs::Proj::from_proj_string(&proj4).map_err(|e| CrsError::InvalidProj4 { text: proj4, reason: e.to_string() })
+fn projection(proj4: &str) -> Result<proj4rs::Proj, CrsError> {
+    proj4rs::Proj::from_proj_string(proj4).map_err(|e| CrsError::InvalidProj4 {
+        text: proj4.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// An exact point transform between two CRSs, parsed once (geographic coordinates in degrees).
+pub struct Transformer {
+    from: proj4rs::Proj,
+    to: proj4rs::Proj,
+    /// Both CRSs name the same proj4 text: points are left as they are.
+    identity: bool,
+}
+
+impl Transformer {
+    /// `src` and `dst` are anything [`crs_to_proj4`] accepts.
+    pub fn new(src: &str, dst: &str) -> Result<Self, CrsError> {
+        let (src, dst) = (crs_to_proj4(src)?, crs_to_proj4(dst)?);
+        Ok(Transformer {
+            from: projection(&src)?,
+            to: projection(&dst)?,
+            identity: src == dst,
+        })
+    }
+
+    pub fn is_identity(&self) -> bool {
+        self.identity
+    }
+
+    /// Transforms points `[x0, y0, x1, y1, …]` in place; points outside either projection's domain become
+    /// NaN.
+    pub fn transform(&self, xy: &mut [f64]) {
+        if self.identity {
+            return;
+        }
+        if self.from.is_latlong() {
+            xy.iter_mut().for_each(|v| *v = v.to_radians());
+        }
+        if proj4rs::transform::transform(&self.from, &self.to, &mut Points(xy)).is_err() {
+            xy.fill(f64::NAN); // only whole-projection failures (no inverse) end here
+        }
+        if self.to.is_latlong() {
+            xy.iter_mut().for_each(|v| *v = v.to_degrees());
+        }
+    }
 }
 
 /// Transforms points `[x0, y0, x1, y1, …]` in place from CRS `src` to CRS `dst` (EPSG codes or proj4
-/// strings; geographic coordinates in degrees), exactly, point by point.
+/// strings; geographic coordinates in degrees), exactly, point by point. A point that cannot be
+/// transformed is an error.
 pub fn transform_points(src: &str, dst: &str, xy: &mut [f64]) -> Result<(), CrsError> {
-    let (from, to) = (projection(src)?, projection(dst)?);
-    if from.is_latlong() {
-        xy.iter_mut().for_each(|v| *v = v.to_radians());
-    }
-    proj4rs::transform::transform(&from, &to, &mut Points(xy)).map_err(|e| CrsError::InvalidProj4 {
-        text: format!("{src} → {dst}"),
-        reason: format!("cannot transform: {e}"),
-    })?;
-    if to.is_latlong() {
-        xy.iter_mut().for_each(|v| *v = v.to_degrees());
+    let t = Transformer::new(src, dst)?;
+    let before: Vec<bool> = xy.chunks_exact(2).map(|p| p[0].is_nan() || p[1].is_nan()).collect();
+    t.transform(xy);
+    for (i, p) in xy.chunks_exact(2).enumerate() {
+        if !before[i] && (p[0].is_nan() || p[1].is_nan()) {
+            return Err(CrsError::InvalidProj4 {
+                text: format!("{src} → {dst}"),
+                reason: format!("point {i} cannot be transformed"),
+            });
+        }
     }
     Ok(())
 }

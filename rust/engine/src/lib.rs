@@ -14,6 +14,7 @@ pub mod resample;
 pub mod retile;
 pub mod stats;
 pub mod stitch;
+pub mod warp;
 
 pub use cell_type::{CellType, DataType, NoData};
 pub use error::{EngineError, Result};

@@ -117,20 +117,17 @@ impl<'a> KeyColumn<'a> {
     }
 }
 
-/// Combine each run of consecutive rows with equal keys into one row (keys and other columns of the run's
-/// first row). When `last_run_complete` is false the last run is held back and its first row index is
-/// returned (the caller prepends those rows to the next batch); otherwise `batch.num_rows()` is returned.
-pub fn combine_runs(
+/// The first row of each run of consecutive rows with equal keys, and the end of the runs to combine now:
+/// when `last_run_complete` is false the last run is held back (the end is its first row).
+pub fn run_starts(
     batch: &RecordBatch,
     key_columns: &[&str],
-    op: RunOp,
     last_run_complete: bool,
-) -> Result<(RecordBatch, usize)> {
+) -> Result<(Vec<usize>, usize)> {
     let keys: Vec<KeyColumn> = key_columns
         .iter()
         .map(|k| KeyColumn::new(batch, k))
         .collect::<Result<_>>()?;
-    let tiles = TileColumns::new(batch, 0)?;
     let n = batch.num_rows();
     let mut starts: Vec<usize> = Vec::new();
     for i in 0..n {
@@ -144,6 +141,20 @@ pub fn combine_runs(
             end = last;
         }
     }
+    Ok((starts, end))
+}
+
+/// Combine each run of consecutive rows with equal keys into one row (keys and other columns of the run's
+/// first row). When `last_run_complete` is false the last run is held back and its first row index is
+/// returned (the caller prepends those rows to the next batch); otherwise `batch.num_rows()` is returned.
+pub fn combine_runs(
+    batch: &RecordBatch,
+    key_columns: &[&str],
+    op: RunOp,
+    last_run_complete: bool,
+) -> Result<(RecordBatch, usize)> {
+    let (starts, end) = run_starts(batch, key_columns, last_run_complete)?;
+    let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
     let bytes = batch
         .column_by_name("cells")

@@ -31,6 +31,7 @@ mod nearest;
 mod tests;
 
 pub use aggregate::AreaSampler;
+pub(crate) use nearest::floor_with_tolerance;
 
 use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
@@ -286,7 +287,7 @@ fn check_grid(what: &str, cols: usize, rows: usize, extent: [f64; 4]) -> Result<
 
 /// Java's `Math.round` (half up), which GeoTrellis' integer paths of the interpolating methods use.
 #[inline(always)]
-fn round_half_up(v: f64) -> f64 {
+pub(crate) fn round_half_up(v: f64) -> f64 {
     let f = v.floor();
     // v - f is exact, so 0.49999999999999994 does not round up as floor(v + 0.5) would.
     if v - f >= 0.5 {

@@ -10,7 +10,7 @@ pub(super) const GRID_EPSILON: f64 = 1e-7;
 
 /// `GridExtent.floorWithTolerance`: a value within 1e-7 of an integer is that integer.
 #[inline(always)]
-fn floor_with_tolerance(v: f64) -> f64 {
+pub(crate) fn floor_with_tolerance(v: f64) -> f64 {
     let rounded = super::round_half_up(v);
     if (v - rounded).abs() < GRID_EPSILON {
         rounded
