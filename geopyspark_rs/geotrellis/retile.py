@@ -23,12 +23,6 @@ def _bounds(layer_type, cols_rows, instants=None):
 
 
 def _unsupported(layout, target_crs, resample_method):
-    if target_crs is not None:
-        raise NotImplementedError("tile_to_layout with target_crs (reprojection) is not available yet")
-    if ResampleMethod(resample_method) != ResampleMethod.NEAREST_NEIGHBOR:
-        raise NotImplementedError(
-            f"tile_to_layout supports ResampleMethod.NEAREST_NEIGHBOR for now, not {ResampleMethod(resample_method)}"
-        )
     if isinstance(layout, GlobalLayout):
         raise NotImplementedError("GlobalLayout (zoomed power-of-two layouts) is not available yet")
 
@@ -62,8 +56,13 @@ class Retiling:
         TiledRasterLayer); overlapping pieces are merged."""
         from .layer import TiledRasterLayer
         from .partition import check_partition_strategy
+        from .reproject import warp_to_layout
         from .shuffle import combine_runs, shuffle_by_key
 
+        if target_crs is not None or ResampleMethod(resample_method) != ResampleMethod.NEAREST_NEIGHBOR:
+            # Reprojection, or resampling across the rasters' edges in their own CRS.
+            return warp_to_layout(self, layout, target_crs if target_crs is not None else self._layer_crs(),
+                                  resample_method, partition_strategy)
         _unsupported(layout, target_crs, resample_method)
         check_partition_strategy(partition_strategy, self.layer_type)
         zoom = layout.zoom_level if isinstance(layout, TiledRasterLayer) else None
@@ -87,6 +86,12 @@ class Retiling:
 
 
 class RasterRetiling(Retiling):
+    def reproject(self, target_crs, resample_method=ResampleMethod.NEAREST_NEIGHBOR):
+        """Each raster reprojected to ``target_crs`` on its own grid (no sampling across rasters)."""
+        from .reproject import reproject_rasters
+
+        return reproject_rasters(self, target_crs, resample_method)
+
     def _raster_dataframe(self):
         return self.dataframe
 
@@ -131,6 +136,13 @@ class RasterRetiling(Retiling):
 
 
 class TiledRetiling(Retiling):
+    def reproject(self, target_crs, resample_method=ResampleMethod.NEAREST_NEIGHBOR):
+        """The layer reprojected to ``target_crs`` in a floating layout with the same tile size (what
+        GeoPySpark documents; its own implementation fails)."""
+        tl = self.layer_metadata.tile_layout
+        return self.tile_to_layout(LocalLayout(tile_cols=tl.tileCols, tile_rows=tl.tileRows), target_crs,
+                                   resample_method)
+
     def _layer_crs(self):
         return self.layer_metadata.crs
 

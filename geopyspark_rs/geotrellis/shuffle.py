@@ -41,18 +41,24 @@ def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
 def combine_runs(sorted_df, keys, op, schema):
     """Each run of equal keys combined into one row by ``op`` ("fill" merges; else aggregate_by_cell)."""
     keys = list(keys)
+    return stream_runs(sorted_df, schema, lambda batch, complete: _native.combine_runs(batch, keys, op, complete))
+
+
+def stream_runs(sorted_df, schema, kernel):
+    """Runs of equal keys of a sorted DataFrame through ``kernel(batch, last_run_complete) -> (out,
+    start of the held-back run)``; a run that reaches the end of a batch is carried into the next."""
 
     def run(batches):
         carry = None
         for batch in batches:
             if carry is not None:
                 batch = _concat(carry, batch)
-            out, start = _native.combine_runs(batch, keys, op, False)
+            out, start = kernel(batch, False)
             carry = batch.slice(start)
             if out.num_rows:
                 yield out
         if carry is not None and carry.num_rows:
-            yield _native.combine_runs(carry, keys, op, True)[0]
+            yield kernel(carry, True)[0]
 
     return sorted_df.mapInArrow(run, schema)
 

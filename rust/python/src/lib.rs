@@ -14,6 +14,7 @@ mod resample;
 mod shuffle;
 mod storage;
 mod tiles;
+mod warp;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
 #[global_allocator]
@@ -31,5 +32,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     geotiff_write::register(m)?;
     resample::register(m)?;
     storage::register(m)?;
+    warp::register(m)?;
     Ok(())
 }

@@ -1,0 +1,156 @@
+"""Reprojection of layers (the engine's ``warp`` module does the cells).
+
+* ``RasterLayer.reproject``: every raster onto its own grid in the target CRS (GDAL's suggested grid),
+  independently, in one ``mapInArrow``.
+* ``tile_to_layout(..., target_crs=...)`` for both layer classes and ``TiledRasterLayer.reproject``: the
+  target metadata comes from the rasters' reprojected grids (finest cell size, union of extents) and
+  the layout type; then one shuffle: each raster sends every layout key it reaches the window of its
+  cells that key reads, and each key's windows are mosaicked and warped into its tile, so tiles sample
+  across the edges of the rasters (or tiles) they straddle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyspark.sql.types import DoubleType, StructField, StructType
+
+from .. import _native
+from . import tile_contract as tc
+from .constants import LayerType, ResampleMethod
+from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, crs_to_proj4
+from .layout import key_bounds, layout_for, layout_tuple
+
+# The approximate transform's tolerance, in source cells (GDAL's default).
+ERROR_THRESHOLD = 0.125
+
+
+def reproject_rasters(layer, target_crs, resample_method):
+    """A RasterLayer with each raster reprojected to ``target_crs`` on its own grid."""
+    from .layer import RasterLayer
+
+    dst = crs_to_proj4(target_crs)
+    method = ResampleMethod(resample_method).value
+    df = layer.dataframe
+    if df.filter(df.crs.isNull()).limit(1).count():
+        raise ValueError("cannot reproject rasters without a CRS (their crs is None)")
+
+    def run(batches):
+        for batch in batches:
+            yield _native.reproject_rasters(batch, dst, method, ERROR_THRESHOLD)
+
+    return RasterLayer(layer.layer_type, df.mapInArrow(run, df.schema))
+
+
+def _pieces_schema(layer_type):
+    fields = tc.schema(True, layer_type).fields
+    keys = [f for f in fields if f.name not in tc.TILE_COLUMNS]
+    tiles = [f for f in fields if f.name in tc.TILE_COLUMNS]
+    extent = [StructField(c, DoubleType(), False) for c in ("xmin", "ymin", "xmax", "ymax")]
+    return StructType(keys + extent + tiles)
+
+
+def _source_grids(layer):
+    """``(extents n×4, sizes n×2, cell type, instants or None)`` of the layer's rasters, or of a tiled
+    layer's grid over its key bounds."""
+    from .layer import TiledRasterLayer
+
+    if isinstance(layer, TiledRasterLayer):
+        m = layer.layer_metadata
+        e, tl = m.layout_definition.extent, m.tile_layout
+        cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
+        ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+        b = m.bounds
+        xmin, ymax = e.xmin + b.minKey.col * tl.tileCols * cw, e.ymax - b.minKey.row * tl.tileRows * ch
+        cols = (b.maxKey.col - b.minKey.col + 1) * tl.tileCols
+        rows = (b.maxKey.row - b.minKey.row + 1) * tl.tileRows
+        instants = (b.minKey.instant, b.maxKey.instant) if layer.layer_type == LayerType.SPACETIME else None
+        return (np.array([[xmin, ymax - rows * ch, xmin + cols * cw, ymax]]), np.array([[cols, rows]], dtype=float),
+                m.cell_type, instants)
+    columns = ["xmin", "ymin", "xmax", "ymax", "cols", "rows", "cell_type"]
+    if layer.layer_type == LayerType.SPACETIME:
+        columns.append("instant")
+    table = layer.dataframe.select(*columns).toArrow()
+    if table.num_rows == 0:
+        raise ValueError("cannot reproject an empty layer")
+    extents = np.column_stack([table[c].to_numpy() for c in ("xmin", "ymin", "xmax", "ymax")]).astype(float)
+    sizes = np.column_stack([table["cols"].to_numpy(), table["rows"].to_numpy()]).astype(float)
+    stored = sorted(set(table["cell_type"].to_pylist()))
+    cell_type = _native.cell_type_union(list(layer._steps_cell_types(stored)))
+    instants = None
+    if layer.layer_type == LayerType.SPACETIME:
+        t = table["instant"].to_numpy()
+        instants = (tc.instant_datetime(int(t.min())), tc.instant_datetime(int(t.max())))
+    return extents, sizes, cell_type, instants
+
+
+def target_metadata(layer, layout, src_crs, dst_crs):
+    """``(Metadata, zoom)`` of the layer reprojected to ``dst_crs`` and tiled to ``layout`` (a
+    LayoutDefinition, GlobalLayout or LocalLayout): extent = union of the rasters' reprojected extents,
+    cell size = the finest of their reprojected cells."""
+    extents, sizes, cell_type, instants = _source_grids(layer)
+    grids = _native.suggested_grids(src_crs, dst_crs, np.ascontiguousarray(extents), np.ascontiguousarray(sizes))
+    cw = (grids[:, 2] - grids[:, 0]) / grids[:, 4]
+    ch = (grids[:, 3] - grids[:, 1]) / grids[:, 5]
+    finest = int(np.argmin(np.sqrt(cw * ch)))
+    extent = Extent(float(grids[:, 0].min()), float(grids[:, 1].min()), float(grids[:, 2].max()),
+                    float(grids[:, 3].max()))
+    layout_definition, zoom = layout_for(layout, dst_crs, extent, float(cw[finest]), float(ch[finest]))
+    bounds = _bounds_in(layout_definition, extent, instants)
+    return Metadata(bounds, dst_crs, cell_type, extent, layout_definition), zoom
+
+
+def _bounds_in(layout_definition, extent, instants):
+    from .data_model import Bounds, SpaceTimeKey, SpatialKey
+
+    c0, r0, c1, r1 = key_bounds(layout_definition, extent)
+    tl = layout_definition.tileLayout
+    c0, r0 = max(c0, 0), max(r0, 0)
+    c1, r1 = min(c1, tl.layoutCols - 1), min(r1, tl.layoutRows - 1)
+    if instants is not None:
+        return Bounds(SpaceTimeKey(c0, r0, instants[0]), SpaceTimeKey(c1, r1, instants[1]))
+    return Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1))
+
+
+def warp_to_layout(layer, layout, target_crs, resample_method, partition_strategy):
+    """``tile_to_layout`` with ``target_crs``: a TiledRasterLayer in ``target_crs``."""
+    from .layer import TiledRasterLayer
+    from .partition import check_partition_strategy
+    from .shuffle import shuffle_by_key, stream_runs
+
+    check_partition_strategy(partition_strategy, layer.layer_type)
+    src_crs = layer._layer_crs()
+    if src_crs is None:
+        raise ValueError("cannot reproject a layer without a CRS")
+    src_crs, dst_crs = crs_to_proj4(src_crs), crs_to_proj4(target_crs)
+    method = ResampleMethod(resample_method).value
+    zoom = None
+    if isinstance(layout, TiledRasterLayer):
+        layout, zoom = layout.layer_metadata, layout.zoom_level
+    if isinstance(layout, Metadata):
+        if layout.crs != dst_crs:
+            raise ValueError(f"The layout's CRS ({layout.crs!r}) differs from the target CRS ({dst_crs!r})")
+        metadata = layout
+    elif isinstance(layout, (LayoutDefinition, GlobalLayout, LocalLayout)):
+        metadata, zoom = target_metadata(layer, layout, src_crs, dst_crs)
+    else:
+        raise TypeError("Could not retile from the given layout")
+
+    lt = layout_tuple(metadata.layout_definition)
+    keys = tc.key_columns(True, layer.layer_type)
+
+    def cut(batches):
+        for batch in batches:
+            yield _native.warp_pieces(batch, src_crs, dst_crs, lt, method)
+
+    pieces = layer._raster_dataframe().mapInArrow(cut, _pieces_schema(layer.layer_type))
+    shuffled, strategy = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy)
+
+    def warp_run(batch, last_run_complete):
+        return _native.warp_runs(batch, keys, src_crs, dst_crs, lt, method, ERROR_THRESHOLD, last_run_complete)
+
+    tiles = stream_runs(shuffled, tc.schema(True, layer.layer_type), warp_run)
+    out = TiledRasterLayer(layer.layer_type, tiles, metadata, zoom)
+    out._partition_strategy = strategy
+    if layer._cell_type() == metadata.cell_type:
+        return out
+    return out._with_step({"op": "convert", "cell_type": metadata.cell_type})
