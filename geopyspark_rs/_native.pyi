@@ -171,3 +171,22 @@ def key_index_file_name(index_json: str, space_time: bool, key: tuple[int, ...])
 def key_index_file_width(index_json: str, space_time: bool) -> int:
     """Width of tile file names: decimal digits of the index of the bounds' max key (names are zero-padded
     to it)."""
+
+# warp.rs
+def warp_raster(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                src_extent: tuple[float, float, float, float], src_crs: str, dst_cols: int, dst_rows: int,
+                dst_extent: tuple[float, float, float, float], dst_crs: str, method: str,
+                error_threshold: float = 0.125) -> bytes:
+    """A raster's bands warped onto another grid in another CRS (error threshold in source cells)."""
+def suggested_grids(src_crs: str, dst_crs: str, extents: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """GDAL's suggested warp grid per raster: n×4 extents + n×2 (cols, rows) → n×6."""
+def reproject_rasters(batch: pa.RecordBatch, dst_crs: str, method: str,
+                      error_threshold: float = 0.125) -> pa.RecordBatch:
+    """Each raster (xmin..ymax, crs, tile columns) reprojected onto its own grid."""
+def warp_pieces(batch: pa.RecordBatch, src_crs: str, dst_crs: str,
+                layout: tuple[float, float, float, float, int, int, int, int], method: str) -> pa.RecordBatch:
+    """Per raster and layout key it reaches, the window of source cells the key reads."""
+def warp_runs(batch: pa.RecordBatch, key_columns: list[str], src_crs: str, dst_crs: str,
+              layout: tuple[float, float, float, float, int, int, int, int], method: str,
+              error_threshold: float, last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
+    """Runs of equal keys of warp_pieces rows mosaicked and warped into their key's tile."""
