@@ -23,10 +23,9 @@ def read_raster_layer(paths, layer_type=LayerType.SPATIAL, target_crs=None, num_
     from . import read_layer_dataframe
 
     layer_type = _check(layer_type, read_method, resample_method)
-    if target_crs is not None:
-        raise NotImplementedError("read() with target_crs needs reprojection, which is not available yet")
     df = read_layer_dataframe(paths, layer_type, max_tile_size=None, num_partitions=num_partitions)
-    return RasterLayer(layer_type, df)
+    layer = RasterLayer(layer_type, df)
+    return layer if target_crs is None else layer.reproject(target_crs, resample_method)
 
 
 def read_tiled_layer(paths, layout_type, layer_type=LayerType.SPATIAL, target_crs=None, num_partitions=None,
