@@ -324,3 +324,28 @@ def test_global_layout_on_a_latlng_raster(spark, shared_data):
     want, ok = _nearest(path, ld, key)
     assert ok.any()
     np.testing.assert_array_equal(tiles[key].cells[0][ok], want[ok])
+
+
+# --- WKT CRSs -----------------------------------------------------------------------------------------------
+
+def test_wkt_crs_normalises_to_the_epsg_proj4():
+    from rasterio.crs import CRS
+
+    utm = gps.geotrellis.crs_to_proj4(32633)
+    for wkt in (CRS.from_epsg(32633).to_wkt(), CRS.from_epsg(32633).to_wkt(version="WKT2_2019")):
+        assert gps.crs_to_proj4(wkt) == utm
+        assert gps.geotrellis.crs_to_proj4(wkt) == utm
+    assert gps.crs_to_proj4(CRS.from_epsg(4326).to_wkt(version="WKT2_2019")) == gps.geotrellis.crs_to_proj4(4326)
+    assert world_extent(CRS.from_epsg(3857).to_wkt()) == WM
+    md = gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(0, 0)), CRS.from_epsg(3035).to_wkt(),
+                      "float32", gps.Extent(0, 0, 1, 1),
+                      gps.LayoutDefinition(gps.Extent(0, 0, 1, 1), gps.TileLayout(1, 1, 1, 1)))
+    assert md.crs == gps.geotrellis.crs_to_proj4(3035)
+
+
+def test_wkt_without_epsg_authority_is_a_clear_error():
+    from rasterio.crs import CRS
+
+    custom = CRS.from_proj4("+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +a=6371007.181 +b=6371007.181 +units=m +no_defs")
+    with pytest.raises(ValueError, match="EPSG authority"):
+        gps.geotrellis.crs_to_proj4(custom.to_wkt())
