@@ -1,6 +1,7 @@
 """Driver-side layout math (format reference §5.3/§5.4): world extents, zoomed layouts, zoom selection, floating
 and local-pyramid layouts; and collect_metadata / tile_to_layout with GlobalLayout on real GeoTIFFs."""
 
+import datetime
 import json
 import math
 
@@ -109,13 +110,12 @@ def test_zoom_for_floating_example_and_zoom_out():
 
 
 def test_zoom_for_resolution_of_each_zoom_and_threshold_boundary():
-    # A cell the size of zoom z's at the equator maps back to z; the threshold splits the step to z+1.
+    # WebMercator cells at the origin, measured in UTM zone 31 (scale ~1.001 there, 3° off its meridian):
+    # a cell of zoom z's resolution maps back to z; 5 % of the way to z+1 stays at z, 20 % goes to z+1.
     c = 2 * math.pi * 6378137
     at_origin = gps.Extent(0, 0, 1, 1)
     for z in (3, 8, 12, 17):
         res = c / (256 * 2 ** z)
-        # Measured in UTM zone 31 (the origin), a WebMercator cell at the equator is res × k0-scaled metres,
-        # so ask for the UTM distance explicitly: find m with zoom z and step just either side of 10 %.
         assert zoom_for(3857, at_origin, res * 1.0005, res * 1.0005) == z
         step = res - c / (256 * 2 ** (z + 1))
         assert zoom_for(3857, at_origin, res - 0.05 * step, res - 0.05 * step) == z
@@ -349,3 +349,27 @@ def test_wkt_without_epsg_authority_is_a_clear_error():
     custom = CRS.from_proj4("+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +a=6371007.181 +b=6371007.181 +units=m +no_defs")
     with pytest.raises(ValueError, match="EPSG authority"):
         gps.geotrellis.crs_to_proj4(custom.to_wkt())
+
+
+def test_global_layout_spacetime_layer(spark):
+    t0, t1 = datetime.datetime(2020, 1, 1), datetime.datetime(2020, 1, 2)
+    src = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+    recs = [(gps.TemporalProjectedExtent(gps.Extent(0, 0, 89, 44), t, epsg=4326), gps.Tile(src + i, "FLOAT", -1.0))
+            for i, t in enumerate((t0, t1))]
+    layer = gps.RasterLayer.from_numpy_tiles(gps.LayerType.SPACETIME, recs)
+    tiled = layer.tile_to_layout(gps.GlobalLayout(tile_size=8, zoom=2))
+    assert tiled.zoom_level == 2
+    md = tiled.layer_metadata
+    assert md.layout_definition == zoomed_layout(4326, 8, 2)
+    assert md.bounds == gps.Bounds(gps.SpaceTimeKey(2, 1, t0), gps.SpaceTimeKey(2, 1, t1))
+    tiles = dict(tiled.to_numpy_rdd().collect())
+    assert set(tiles) == {gps.SpaceTimeKey(2, 1, t0), gps.SpaceTimeKey(2, 1, t1)}
+    # (The data stays below the inset world's row boundary at 44.999995: a top at 45 would reach row 0.)
+    # The tile spans 0..89.99999 × 0..44.999995 in 8 × 8 cells: nearest source cell of each centre.
+    ld = md.layout_definition
+    tw, th = (ld.extent.xmax - ld.extent.xmin) / 4, (ld.extent.ymax - ld.extent.ymin) / 4
+    xs = ld.extent.xmin + 2 * tw + (np.arange(8) + 0.5) * tw / 8
+    ys = ld.extent.ymax - 1 * th - (np.arange(8) + 0.5) * th / 8
+    want = src[0][np.ix_(np.floor((44 - ys) / 11).astype(int), np.floor(xs / 22.25).astype(int))]
+    np.testing.assert_array_equal(tiles[gps.SpaceTimeKey(2, 1, t0)].cells[0], want)
+    np.testing.assert_array_equal(tiles[gps.SpaceTimeKey(2, 1, t1)].cells[0], want + 1)

@@ -126,9 +126,15 @@ const WKT_ROOTS: [(&str, bool); 5] = [
 
 /// The proj4 string of a WKT CRS, through its EPSG code (see the module notes).
 pub fn wkt_to_proj4(text: &str) -> Result<String, CrsError> {
-    let err = |reason: &str| CrsError::Wkt { text: text.to_string(), reason: reason.to_string() };
+    let err = |reason: &str| CrsError::Wkt {
+        text: text.to_string(),
+        reason: reason.to_string(),
+    };
     let (root, children) = wkt_top_level(text).map_err(|r| err(&r))?;
-    let wkt2 = WKT_ROOTS.iter().find(|(k, _)| k.eq_ignore_ascii_case(&root)).map(|&(_, v)| v);
+    let wkt2 = WKT_ROOTS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(&root))
+        .map(|&(_, v)| v);
     let code = match wkt2 {
         Some(true) => children
             .iter()
@@ -153,9 +159,13 @@ pub fn wkt_to_proj4(text: &str) -> Result<String, CrsError> {
         }
     }
     Err(err(&match wkt2 {
-        None => format!("outer object {root} is not one of PROJCS, GEOGCS, PROJCRS, GEOGCRS, GEODCRS \
-                         and the text is no bundled definition's WKT"),
-        Some(_) => "no top-level EPSG authority and the text is no bundled definition's WKT".to_string(),
+        None => format!(
+            "outer object {root} is not one of PROJCS, GEOGCS, PROJCRS, GEOGCRS, GEODCRS \
+                         and the text is no bundled definition's WKT"
+        ),
+        Some(_) => {
+            "no top-level EPSG authority and the text is no bundled definition's WKT".to_string()
+        }
     }))
 }
 
@@ -216,7 +226,9 @@ fn wkt_top_level(text: &str) -> Result<(String, Vec<(String, String)>), String> 
     }
     match closed_at {
         None => Err("unbalanced brackets or unterminated string".into()),
-        Some(end) if !text[end + 1..].trim().is_empty() => Err("text after the outer object".into()),
+        Some(end) if !text[end + 1..].trim().is_empty() => {
+            Err("text after the outer object".into())
+        }
         Some(_) => Ok((root, children)),
     }
 }
@@ -358,11 +370,17 @@ mod tests {
     fn wkt1_uses_the_last_top_level_authority() {
         // The nested GEOGCS carries AUTHORITY 4326 and UNITs carry 9001/9122: only the outer one counts.
         assert_eq!(crs_to_proj4(UTM33_WKT1_RASTERIO).unwrap(), UTM33_PROJ4);
-        let pretty = UTM33_WKT1_RASTERIO.replace(",", ",\n    ").replace("[", "[ ");
+        let pretty = UTM33_WKT1_RASTERIO
+            .replace(",", ",\n    ")
+            .replace("[", "[ ");
         assert_eq!(crs_to_proj4(&pretty).unwrap(), UTM33_PROJ4);
         for code in [4326u16, 3857, 3035, 27700, 32618] {
             let def = crs_definitions::from_code(code).unwrap();
-            assert_eq!(crs_to_proj4(def.wkt).unwrap(), crs_to_proj4(&code.to_string()).unwrap(), "{code}");
+            assert_eq!(
+                crs_to_proj4(def.wkt).unwrap(),
+                crs_to_proj4(&code.to_string()).unwrap(),
+                "{code}"
+            );
         }
     }
 
@@ -382,7 +400,10 @@ mod tests {
         assert!(matches!(e, CrsError::Wkt { .. }), "{e:?}");
         assert!(e.to_string().contains("EPSG authority"), "{e}");
         // A non-EPSG outer authority is not taken for an EPSG code.
-        let esri = UTM33_WKT1_RASTERIO.replace(r#"AUTHORITY["EPSG","32633"]]"#, r#"AUTHORITY["ESRI","32633"]]"#);
+        let esri = UTM33_WKT1_RASTERIO.replace(
+            r#"AUTHORITY["EPSG","32633"]]"#,
+            r#"AUTHORITY["ESRI","32633"]]"#,
+        );
         assert!(matches!(crs_to_proj4(&esri), Err(CrsError::Wkt { .. })));
         // User-defined sinusoidal (no authority at all).
         let sinu = r#"PROJCS["unknown",GEOGCS["unknown",DATUM["unknown",SPHEROID["unknown",6371007.181,0]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]]],PROJECTION["Sinusoidal"],PARAMETER["longitude_of_center",0],PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH]]"#;
@@ -394,7 +415,10 @@ mod tests {
             r#"VERT_CS["x",AUTHORITY["EPSG","5703"]]"#,
             r#"PROJCS["unterminated]"#,
         ] {
-            assert!(matches!(crs_to_proj4(bad), Err(CrsError::Wkt { .. })), "{bad}");
+            assert!(
+                matches!(crs_to_proj4(bad), Err(CrsError::Wkt { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -406,7 +430,10 @@ mod tests {
         let spaced = def.wkt.replace(",", " , ").replace("[", "[\n   ");
         assert_eq!(crs_to_proj4(&spaced), crs_to_proj4("3823"));
         assert!(crs_to_proj4("3823").is_ok());
-        assert_ne!(squeeze_wkt(r#"GEOGCS["WGS 84"]"#), squeeze_wkt(r#"GEOGCS["WGS84"]"#));
+        assert_ne!(
+            squeeze_wkt(r#"GEOGCS["WGS 84"]"#),
+            squeeze_wkt(r#"GEOGCS["WGS84"]"#)
+        );
         // A changed name inside quotes is a different text.
         let renamed = def.wkt.replacen("TWD97", "TWD 97", 1);
         assert!(matches!(crs_to_proj4(&renamed), Err(CrsError::Wkt { .. })));
@@ -463,7 +490,10 @@ impl proj4rs::transform::Transform for Points<'_> {
 
 fn projection(text: &str) -> Result<proj4rs::Proj, CrsError> {
     let proj4 = crs_to_proj4(text)?;
-    proj4rs::Proj::from_proj_string(&proj4).map_err(|e| CrsError::InvalidProj4 { text: proj4, reason: e.to_string() })
+    proj4rs::Proj::from_proj_string(&proj4).map_err(|e| CrsError::InvalidProj4 {
+        text: proj4,
+        reason: e.to_string(),
+    })
 }
 
 /// Transforms points `[x0, y0, x1, y1, …]` in place from CRS `src` to CRS `dst` (EPSG codes or proj4
@@ -473,9 +503,11 @@ pub fn transform_points(src: &str, dst: &str, xy: &mut [f64]) -> Result<(), CrsE
     if from.is_latlong() {
         xy.iter_mut().for_each(|v| *v = v.to_radians());
     }
-    proj4rs::transform::transform(&from, &to, &mut Points(xy)).map_err(|e| CrsError::InvalidProj4 {
-        text: format!("{src} → {dst}"),
-        reason: format!("cannot transform: {e}"),
+    proj4rs::transform::transform(&from, &to, &mut Points(xy)).map_err(|e| {
+        CrsError::InvalidProj4 {
+            text: format!("{src} → {dst}"),
+            reason: format!("cannot transform: {e}"),
+        }
     })?;
     if to.is_latlong() {
         xy.iter_mut().for_each(|v| *v = v.to_degrees());
