@@ -9,6 +9,7 @@ from .data_model import (  # noqa: F401
     crs_to_proj4,
 )
 from .histogram import Histogram  # noqa: F401
+from .key_conversion import KeyTransform  # noqa: F401
 from .layer import RasterLayer, TiledRasterLayer  # noqa: F401
 from .pyramid import Pyramid  # noqa: F401
 from .partition import check_partition_strategy  # noqa: F401
@@ -24,6 +25,6 @@ __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
     "LayoutDefinition", "Bounds", "Metadata", "GlobalLayout", "LocalLayout", "RasterizerOptions",
     "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
-    "CellValue", "Histogram", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "Credentials",
+    "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "Credentials",
     "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
 ] + list(_constants_all)

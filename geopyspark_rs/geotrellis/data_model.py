@@ -41,9 +41,10 @@ def _from_unix_time(millis):
 
 
 def crs_to_proj4(crs):
-    """The proj4 string GeoTrellis uses for ``crs``: an EPSG code (``4326``, ``"4326"``, ``"EPSG:4326"``)
-    or a proj4 string. The answer is laid out like GeoTrellis' ``CRS.toProj4String``, with a trailing space,
-    e.g. ``'+proj=longlat +datum=WGS84 +no_defs '``.
+    """The proj4 string GeoTrellis uses for ``crs``: an EPSG code (``4326``, ``"4326"``, ``"EPSG:4326"``),
+    a proj4 string, or WKT (WKT1 ``PROJCS[``/``GEOGCS[``, WKT2 ``PROJCRS[``/``GEOGCRS[``) that names its
+    EPSG code at the top level (or is a bundled EPSG definition's WKT). The answer is laid out like
+    GeoTrellis' ``CRS.toProj4String``, with a trailing space, e.g. ``'+proj=longlat +datum=WGS84 +no_defs '``.
 
     Raises:
         ValueError: if ``crs`` is neither, or the EPSG code is unknown.

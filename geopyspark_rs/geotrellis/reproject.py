@@ -118,20 +118,30 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     from .shuffle import shuffle_by_key, stream_runs
 
     check_partition_strategy(partition_strategy, layer.layer_type)
-    src_crs = layer._layer_crs()
-    if src_crs is None:
+    layer_crs = layer._layer_crs()
+    if target_crs is None:
+        # Resampling in the layer's own CRS: an identity transform (any CRS stands in when there is none).
+        src_crs = dst_crs = crs_to_proj4(layer_crs if layer_crs is not None else 4326)
+    elif layer_crs is None:
         raise ValueError("cannot reproject a layer without a CRS")
-    src_crs, dst_crs = crs_to_proj4(src_crs), crs_to_proj4(target_crs)
+    else:
+        src_crs, dst_crs = crs_to_proj4(layer_crs), crs_to_proj4(target_crs)
     method = ResampleMethod(resample_method).value
     zoom = None
     if isinstance(layout, TiledRasterLayer):
         layout, zoom = layout.layer_metadata, layout.zoom_level
     if isinstance(layout, Metadata):
-        if layout.crs != dst_crs:
+        if target_crs is not None and layout.crs != dst_crs:
             raise ValueError(f"The layout's CRS ({layout.crs!r}) differs from the target CRS ({dst_crs!r})")
+        if target_crs is None and layer_crs is not None and layout.crs not in (None, dst_crs):
+            raise ValueError(f"The layout's CRS ({layout.crs!r}) differs from the layer's CRS ({dst_crs!r})")
         metadata = layout
     elif isinstance(layout, (LayoutDefinition, GlobalLayout, LocalLayout)):
+        if isinstance(layout, GlobalLayout) and layer_crs is None:
+            raise ValueError("GlobalLayout needs the layer's CRS, and the layer has none")
         metadata, zoom = target_metadata(layer, layout, src_crs, dst_crs)
+        if layer_crs is None:
+            metadata.crs = None
     else:
         raise TypeError("Could not retile from the given layout")
 

@@ -1,6 +1,7 @@
 """Tiling rasters into a layout: ``collect_metadata`` and ``tile_to_layout`` in the layer's own CRS with
-nearest-neighbour sampling. Each raster is cut into layout tiles in Rust, the pieces are shuffled by key
-and merged in Rust. (Reprojection, GlobalLayout and other resampling methods come with the CRS work.)"""
+nearest-neighbour sampling, to a LocalLayout, GlobalLayout (zoomed power-of-two layout), LayoutDefinition,
+Metadata or another layer's layout. Each raster is cut into layout tiles in Rust, the pieces are shuffled by
+key and merged in Rust. (Reprojection and other resampling methods come with the CRS work.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import (Bounds, Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, SpaceTimeKey,
                          SpatialKey, crs_to_proj4)
-from .layout import floating_layout, key_bounds, layout_tuple
+from .layout import key_bounds, layout_for, layout_tuple
 from .. import _native
 
 
@@ -20,11 +21,6 @@ def _bounds(layer_type, cols_rows, instants=None):
         t0, t1 = instants
         return Bounds(SpaceTimeKey(c0, r0, tc.instant_datetime(t0)), SpaceTimeKey(c1, r1, tc.instant_datetime(t1)))
     return Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1))
-
-
-def _unsupported(layout, target_crs, resample_method):
-    if isinstance(layout, GlobalLayout):
-        raise NotImplementedError("GlobalLayout (zoomed power-of-two layouts) is not available yet")
 
 
 def _check_crs(layer_crs, metadata):
@@ -46,14 +42,15 @@ class Retiling:
         if isinstance(layout, Metadata):
             _check_crs(self._layer_crs(), layout)
             return layout
-        if isinstance(layout, (LayoutDefinition, LocalLayout)):
+        if isinstance(layout, (LayoutDefinition, LocalLayout, GlobalLayout)):
             return self.collect_metadata(layout)
         raise TypeError("Could not retile from the given layout")
 
     def tile_to_layout(self, layout=LocalLayout(), target_crs=None,
                        resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_strategy=None):
-        """Cut the rasters into the tiles of a layout (a LocalLayout, LayoutDefinition, Metadata or another
-        TiledRasterLayer); overlapping pieces are merged."""
+        """Cut the rasters into the tiles of a layout (a LocalLayout, GlobalLayout, LayoutDefinition, Metadata or
+        another TiledRasterLayer); overlapping pieces are merged. A GlobalLayout sets the result's zoom level
+        (its own, or the one chosen from the cell size)."""
         from .layer import TiledRasterLayer
         from .partition import check_partition_strategy
         from .reproject import warp_to_layout
@@ -61,12 +58,12 @@ class Retiling:
 
         if target_crs is not None or ResampleMethod(resample_method) != ResampleMethod.NEAREST_NEIGHBOR:
             # Reprojection, or resampling across the rasters' edges in their own CRS.
-            return warp_to_layout(self, layout, target_crs if target_crs is not None else self._layer_crs(),
-                                  resample_method, partition_strategy)
-        _unsupported(layout, target_crs, resample_method)
+            return warp_to_layout(self, layout, target_crs, resample_method, partition_strategy)
         check_partition_strategy(partition_strategy, self.layer_type)
         zoom = layout.zoom_level if isinstance(layout, TiledRasterLayer) else None
         metadata = self._target_metadata(layout)
+        if isinstance(layout, GlobalLayout):
+            zoom = self._global_zoom(layout, metadata)
         lt = layout_tuple(metadata.layout_definition)
         keys = tc.key_columns(True, self.layer_type)
         schema = tc.schema(True, self.layer_type)
@@ -83,6 +80,20 @@ class Retiling:
             return out
         # Cells take the metadata's cell type, as GeoTrellis cuts into tiles of that type.
         return out._with_step({"op": "convert", "cell_type": metadata.cell_type})
+
+    def _global_zoom(self, layout, metadata):
+        """The zoom of a GlobalLayout's layout (its own zoom, or the number of tiles across: 2^zoom)."""
+        if layout.zoom is not None:
+            return int(layout.zoom)
+        return metadata.tile_layout.layoutCols.bit_length() - 1
+
+
+def _layout_of(layout, crs, extent, cell_width, cell_height):
+    if not isinstance(layout, (LocalLayout, GlobalLayout, LayoutDefinition)):
+        raise TypeError(f"layout must be a LocalLayout, GlobalLayout or LayoutDefinition, got {type(layout).__name__}")
+    if isinstance(layout, GlobalLayout) and crs is None:
+        raise ValueError("GlobalLayout needs the layer's CRS, and the layer has none")
+    return layout_for(layout, crs, extent, cell_width, cell_height)[0]
 
 
 class RasterRetiling(Retiling):
@@ -102,11 +113,10 @@ class RasterRetiling(Retiling):
         return crs[0] if crs else None
 
     def collect_metadata(self, layout=LocalLayout()):
-        """The Metadata of this layer tiled to ``layout`` (LocalLayout or LayoutDefinition)."""
-        if isinstance(layout, GlobalLayout):
-            raise NotImplementedError("GlobalLayout (zoomed power-of-two layouts) is not available yet")
-        if not isinstance(layout, (LocalLayout, LayoutDefinition)):
-            raise TypeError(f"layout must be a LocalLayout or LayoutDefinition, got {type(layout).__name__}")
+        """The Metadata of this layer tiled to ``layout`` (LocalLayout, GlobalLayout or LayoutDefinition): the
+        extent of the data, the layout, and the keys the extent covers."""
+        if not isinstance(layout, (LocalLayout, GlobalLayout, LayoutDefinition)):
+            raise TypeError(f"layout must be a LocalLayout, GlobalLayout or LayoutDefinition, got {type(layout).__name__}")
         cw = (F.col("xmax") - F.col("xmin")) / F.col("cols")
         ch = (F.col("ymax") - F.col("ymin")) / F.col("rows")
         aggs = [F.min("xmin"), F.min("ymin"), F.max("xmax"), F.max("ymax"),
@@ -121,11 +131,11 @@ class RasterRetiling(Retiling):
         if len(row[6]) > 1:
             raise ValueError(f"the layer's rasters are in several CRSs ({row[6]}); reproject them to one first")
         cell_type = _native.cell_type_union(list(self._steps_cell_types(row[5])))
-        if isinstance(layout, LocalLayout):
-            layout = floating_layout(extent, row[4]["w"], row[4]["h"], layout.tile_cols, layout.tile_rows)
+        crs = row[6][0] if row[6] else None
+        layout = _layout_of(layout, crs, extent, row[4]["w"], row[4]["h"])
         instants = (row[7], row[8]) if self.layer_type == LayerType.SPACETIME else None
         bounds = _bounds(self.layer_type, key_bounds(layout, extent), instants)
-        return Metadata(bounds, row[6][0] if row[6] else None, cell_type, extent, layout)
+        return Metadata(bounds, crs, cell_type, extent, layout)
 
     def _steps_cell_types(self, input_types):
         """The cell types the recorded steps turn the stored cell types into."""
@@ -160,13 +170,10 @@ class TiledRetiling(Retiling):
 
     def collect_metadata(self, layout=LocalLayout()):
         m = self.layer_metadata
-        if isinstance(layout, LocalLayout):
-            e, tl = m.layout_definition.extent, m.tile_layout
-            cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
-            ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
-            layout = floating_layout(m.extent, cw, ch, layout.tile_cols, layout.tile_rows)
-        elif not isinstance(layout, LayoutDefinition):
-            raise TypeError(f"layout must be a LocalLayout or LayoutDefinition, got {type(layout).__name__}")
+        e, tl = m.layout_definition.extent, m.tile_layout
+        cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
+        ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+        layout = _layout_of(layout, m.crs, m.extent, cw, ch)
         b = m.bounds
         instants = (tc.instant_ms(b.minKey.instant), tc.instant_ms(b.maxKey.instant)) \
             if self.layer_type == LayerType.SPACETIME else None

@@ -12,22 +12,13 @@ import pyarrow as pa
 
 from ... import _native
 from .. import tile_contract as tc
-from ..data_model import Bounds, Extent, LayoutDefinition, Metadata, SpatialKey, TileLayout, crs_to_proj4
-from ..layout import key_bounds
-
-# ZoomedLayoutScheme's world extents (format reference §5.3), by GeoTrellis' proj4 text of the CRS.
-_WORLD = {
-    crs_to_proj4(4326): Extent(-180.0, -89.99999, 179.99999, 89.99999),
-    crs_to_proj4(3857): Extent(-20037508.342789244, -20037508.342789244, 20037508.342789244, 20037508.342789244),
-}
+from ..data_model import Bounds, Extent, LayoutDefinition, Metadata, SpatialKey
+from ..layout import key_bounds, zoomed_layout
 
 
 def _layout(crs: str, tile_size: int, zoom: int) -> LayoutDefinition:
-    world = _WORLD.get(crs)
-    if world is None:
-        raise ValueError(f"COG layers in CRS {crs!r} are not supported yet (EPSG:4326 and EPSG:3857 are)")
-    n = 2 ** zoom
-    return LayoutDefinition(world, TileLayout(n, n, tile_size, tile_size))
+    """The layout of a zoom of a COG layer (GeoTrellis' ZoomedLayoutScheme over the CRS's world extent)."""
+    return zoomed_layout(crs, tile_size, zoom)
 
 
 class CogLayer:

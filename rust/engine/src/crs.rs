@@ -3,7 +3,10 @@
 //! GeoTrellis writes `CRS.toProj4String`, which is proj4j's `getParameterString`: every parameter token
 //! followed by one space, so the string ends with a trailing space
 //! (`"+proj=longlat +datum=WGS84 +no_defs "`). We accept an EPSG code (`"4326"`, `"EPSG:4326"`, any case)
-//! or a proj4 string and always answer in that form.
+//! or a proj4 string and always answer in that form. WKT (WKT1 `PROJCS[`/`GEOGCS[`, WKT2 `PROJCRS[`/`GEOGCRS[`)
+//! is accepted when it names its EPSG code at the top level (WKT1: the last `AUTHORITY["EPSG","n"]` directly
+//! inside the outer object; WKT2: a top-level `ID["EPSG",n]`), or when it is, up to whitespace outside quoted
+//! names, the WKT of a bundled EPSG definition; it then answers that code's proj4 string.
 //!
 //! EPSG codes are looked up in `crs-definitions` (generated from the EPSG database). LatLng (4326) and
 //! WebMercator (3857) are pinned to GeoTrellis' canonical strings because GeoTrellis special-cases those two
@@ -22,7 +25,7 @@ pub const WEB_MERCATOR_PROJ4: &str =
 +k=1.0 +units=m +nadgrids=@null +wktext +no_defs ";
 
 const ACCEPTED: &str =
-    "an EPSG code (\"4326\" or \"EPSG:4326\") or a proj4 string (\"+proj=... \")";
+    "an EPSG code (\"4326\" or \"EPSG:4326\"), a proj4 string (\"+proj=... \") or WKT with an EPSG authority";
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CrsError {
@@ -34,6 +37,8 @@ pub enum CrsError {
     InvalidProj4 { text: String, reason: String },
     #[error("unrecognised CRS {0:?}; expected {ACCEPTED}")]
     Unrecognised(String),
+    #[error("cannot use WKT CRS ({reason}): it needs a top-level EPSG authority (WKT1 AUTHORITY[\"EPSG\",\"n\"], WKT2 ID[\"EPSG\",n]) or must equal a bundled EPSG definition's WKT; WKT: {text:?}")]
+    Wkt { text: String, reason: String },
 }
 
 /// Converts an EPSG code (`"4326"`, `"EPSG:4326"`, `"epsg:4326"`) or a proj4 string to the proj4 string
@@ -45,6 +50,9 @@ pub fn crs_to_proj4(text: &str) -> Result<String, CrsError> {
     }
     if trimmed.starts_with('+') {
         return normalise_proj4(trimmed);
+    }
+    if trimmed.contains('[') && trimmed.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return wkt_to_proj4(trimmed);
     }
     let code_text = match strip_prefix_ignore_case(trimmed, "EPSG:") {
         Some(rest) => rest.trim(),
@@ -105,6 +113,150 @@ fn normalise_proj4(text: &str) -> Result<String, CrsError> {
         return Err(invalid("no +proj= parameter".to_string()));
     }
     Ok(out)
+}
+
+/// The outer WKT keywords we accept, and whether they are WKT2.
+const WKT_ROOTS: [(&str, bool); 5] = [
+    ("PROJCS", false),
+    ("GEOGCS", false),
+    ("PROJCRS", true),
+    ("GEOGCRS", true),
+    ("GEODCRS", true),
+];
+
+/// The proj4 string of a WKT CRS, through its EPSG code (see the module notes).
+pub fn wkt_to_proj4(text: &str) -> Result<String, CrsError> {
+    let err = |reason: &str| CrsError::Wkt {
+        text: text.to_string(),
+        reason: reason.to_string(),
+    };
+    let (root, children) = wkt_top_level(text).map_err(|r| err(&r))?;
+    let wkt2 = WKT_ROOTS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(&root))
+        .map(|&(_, v)| v);
+    let code = match wkt2 {
+        Some(true) => children
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("ID"))
+            .find_map(|(_, body)| epsg_authority(body)),
+        Some(false) => children
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case("AUTHORITY"))
+            .and_then(|(_, body)| epsg_authority(body)),
+        None => None,
+    };
+    if let Some(code) = code {
+        return epsg_to_proj4(code);
+    }
+    let wanted = squeeze_wkt(text);
+    for code in 0..=u16::MAX {
+        if let Some(def) = crs_definitions::from_code(code) {
+            if !def.wkt.is_empty() && squeeze_wkt(def.wkt) == wanted {
+                return epsg_to_proj4(code.into());
+            }
+        }
+    }
+    Err(err(&match wkt2 {
+        None => format!(
+            "outer object {root} is not one of PROJCS, GEOGCS, PROJCRS, GEOGCRS, GEODCRS \
+                         and the text is no bundled definition's WKT"
+        ),
+        Some(_) => {
+            "no top-level EPSG authority and the text is no bundled definition's WKT".to_string()
+        }
+    }))
+}
+
+/// The outer keyword and the `(keyword, body)` of each element directly inside it (body without brackets).
+fn wkt_top_level(text: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let open = text.find(['[', '(']).ok_or("no '['")?;
+    let root = text[..open].trim().to_string();
+    if root.is_empty() || !root.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("bad outer keyword {root:?}"));
+    }
+    let mut children = Vec::new();
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut token_start = open + 1; // start of the current depth-1 element
+    let mut child: Option<(String, usize)> = None; // keyword and body start of the open depth-1 child
+    let mut closed_at = None;
+    let bytes = text.as_bytes();
+    let mut i = open;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quote {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1; // escaped quote
+                } else {
+                    in_quote = false;
+                }
+            }
+        } else {
+            match b {
+                b'"' => in_quote = true,
+                b'[' | b'(' => {
+                    depth += 1;
+                    if depth == 2 {
+                        child = Some((text[token_start..i].trim().to_string(), i + 1));
+                    }
+                }
+                b']' | b')' => {
+                    if depth == 0 {
+                        return Err("unbalanced brackets".into());
+                    }
+                    if depth == 2 {
+                        if let Some((keyword, start)) = child.take() {
+                            children.push((keyword, text[start..i].to_string()));
+                        }
+                    }
+                    depth -= 1;
+                    if depth == 0 {
+                        closed_at = Some(i);
+                        break;
+                    }
+                }
+                b',' if depth == 1 => token_start = i + 1,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    match closed_at {
+        None => Err("unbalanced brackets or unterminated string".into()),
+        Some(end) if !text[end + 1..].trim().is_empty() => {
+            Err("text after the outer object".into())
+        }
+        Some(_) => Ok((root, children)),
+    }
+}
+
+/// The code of an authority body `"EPSG","4326"` / `"EPSG",4326`, if the authority is EPSG.
+fn epsg_authority(body: &str) -> Option<u64> {
+    let mut parts = body.splitn(3, ',');
+    let name = parts.next()?.trim().trim_matches('"');
+    let code = parts.next()?.trim().trim_matches('"').trim();
+    if !name.eq_ignore_ascii_case("EPSG") {
+        return None;
+    }
+    code.parse().ok()
+}
+
+/// WKT without the whitespace outside quoted strings (insignificant in WKT).
+fn squeeze_wkt(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_quote = false;
+    for c in text.chars() {
+        if c == '"' {
+            in_quote = !in_quote;
+        }
+        if in_quote || !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
@@ -206,6 +358,95 @@ mod tests {
         }
         let msg = crs_to_proj4("bogus").unwrap_err().to_string();
         assert!(msg.contains("EPSG:4326") && msg.contains("proj4"), "{msg}");
+    }
+
+    const UTM33_WKT1_RASTERIO: &str = r#"PROJCS["WGS 84 / UTM zone 33N",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",15],PARAMETER["scale_factor",0.9996],PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH],AUTHORITY["EPSG","32633"]]"#;
+
+    const UTM33_WKT2_RASTERIO: &str = r#"PROJCRS["WGS 84 / UTM zone 33N",BASEGEOGCRS["WGS 84",ENSEMBLE["World Geodetic System 1984 ensemble",MEMBER["World Geodetic System 1984 (Transit)"],MEMBER["World Geodetic System 1984 (G730)"],MEMBER["World Geodetic System 1984 (G873)"],MEMBER["World Geodetic System 1984 (G1150)"],MEMBER["World Geodetic System 1984 (G1674)"],MEMBER["World Geodetic System 1984 (G1762)"],MEMBER["World Geodetic System 1984 (G2139)"],MEMBER["World Geodetic System 1984 (G2296)"],ELLIPSOID["WGS 84",6378137,298.257223563,LENGTHUNIT["metre",1]],ENSEMBLEACCURACY[2.0]],PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],ID["EPSG",4326]],CONVERSION["UTM zone 33N",METHOD["Transverse Mercator",ID["EPSG",9807]],PARAMETER["Latitude of natural origin",0,ANGLEUNIT["degree",0.0174532925199433],ID["EPSG",8801]],PARAMETER["Longitude of natural origin",15,ANGLEUNIT["degree",0.0174532925199433],ID["EPSG",8802]],PARAMETER["Scale factor at natural origin",0.9996,SCALEUNIT["unity",1],ID["EPSG",8805]],PARAMETER["False easting",500000,LENGTHUNIT["metre",1],ID["EPSG",8806]],PARAMETER["False northing",0,LENGTHUNIT["metre",1],ID["EPSG",8807]]],CS[Cartesian,2],AXIS["(E)",east,ORDER[1],LENGTHUNIT["metre",1]],AXIS["(N)",north,ORDER[2],LENGTHUNIT["metre",1]],USAGE[SCOPE["Navigation and medium accuracy spatial referencing."],AREA["Between 12°E and 18°E, northern hemisphere between equator and 84°N, onshore and offshore. Austria. Bosnia and Herzegovina. Cameroon. Central African Republic. Chad. Congo. Croatia. Czechia. Democratic Republic of the Congo (Zaire). Gabon. Germany. Hungary. Italy. Libya. Malta. Niger. Nigeria. Norway. Poland. San Marino. Slovakia. Slovenia. Svalbard. Sweden. Vatican City State."],BBOX[0,12,84,18]],ID["EPSG",32633]]"#;
+
+    const UTM33_PROJ4: &str = "+proj=utm +zone=33 +datum=WGS84 +units=m +no_defs ";
+
+    #[test]
+    fn wkt1_uses_the_last_top_level_authority() {
+        // The nested GEOGCS carries AUTHORITY 4326 and UNITs carry 9001/9122: only the outer one counts.
+        assert_eq!(crs_to_proj4(UTM33_WKT1_RASTERIO).unwrap(), UTM33_PROJ4);
+        let pretty = UTM33_WKT1_RASTERIO
+            .replace(",", ",\n    ")
+            .replace("[", "[ ");
+        assert_eq!(crs_to_proj4(&pretty).unwrap(), UTM33_PROJ4);
+        for code in [4326u16, 3857, 3035, 27700, 32618] {
+            let def = crs_definitions::from_code(code).unwrap();
+            assert_eq!(
+                crs_to_proj4(def.wkt).unwrap(),
+                crs_to_proj4(&code.to_string()).unwrap(),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn wkt2_uses_the_top_level_id() {
+        // Many nested IDs (4326, 9807, 8801, ...) precede the top-level one.
+        assert_eq!(crs_to_proj4(UTM33_WKT2_RASTERIO).unwrap(), UTM33_PROJ4);
+        let geog = r#"GEOGCRS["WGS 84",DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563,LENGTHUNIT["metre",1]]],PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],CS[ellipsoidal,2],AXIS["geodetic latitude (Lat)",north,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],AXIS["geodetic longitude (Lon)",east,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]],ID["EPSG",4326]]"#;
+        assert_eq!(crs_to_proj4(geog).unwrap(), LATLNG_PROJ4);
+    }
+
+    #[test]
+    fn wkt_without_top_level_epsg_matches_bundled_text_or_fails() {
+        // Only nested authorities: the outer AUTHORITY is removed.
+        let no_auth = UTM33_WKT1_RASTERIO.replace(r#",AUTHORITY["EPSG","32633"]]"#, "]");
+        let e = crs_to_proj4(&no_auth).unwrap_err();
+        assert!(matches!(e, CrsError::Wkt { .. }), "{e:?}");
+        assert!(e.to_string().contains("EPSG authority"), "{e}");
+        // A non-EPSG outer authority is not taken for an EPSG code.
+        let esri = UTM33_WKT1_RASTERIO.replace(
+            r#"AUTHORITY["EPSG","32633"]]"#,
+            r#"AUTHORITY["ESRI","32633"]]"#,
+        );
+        assert!(matches!(crs_to_proj4(&esri), Err(CrsError::Wkt { .. })));
+        // User-defined sinusoidal (no authority at all).
+        let sinu = r#"PROJCS["unknown",GEOGCS["unknown",DATUM["unknown",SPHEROID["unknown",6371007.181,0]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]]],PROJECTION["Sinusoidal"],PARAMETER["longitude_of_center",0],PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH]]"#;
+        assert!(matches!(crs_to_proj4(sinu), Err(CrsError::Wkt { .. })));
+        // Malformed and unsupported roots.
+        for bad in [
+            r#"PROJCS["x",GEOGCS["y"]"#,
+            r#"PROJCS["x"]] trailing"#,
+            r#"VERT_CS["x",AUTHORITY["EPSG","5703"]]"#,
+            r#"PROJCS["unterminated]"#,
+        ] {
+            assert!(
+                matches!(crs_to_proj4(bad), Err(CrsError::Wkt { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn wkt_text_match_ignores_whitespace_outside_names() {
+        // EPSG:3823's bundled WKT is a BOUNDCRS without a top-level EPSG ID: only the text match finds it.
+        let def = crs_definitions::from_code(3823).unwrap();
+        assert!(def.wkt.starts_with("BOUNDCRS["));
+        let spaced = def.wkt.replace(",", " , ").replace("[", "[\n   ");
+        assert_eq!(crs_to_proj4(&spaced), crs_to_proj4("3823"));
+        assert!(crs_to_proj4("3823").is_ok());
+        assert_ne!(
+            squeeze_wkt(r#"GEOGCS["WGS 84"]"#),
+            squeeze_wkt(r#"GEOGCS["WGS84"]"#)
+        );
+        // A changed name inside quotes is a different text.
+        let renamed = def.wkt.replacen("TWD97", "TWD 97", 1);
+        assert!(matches!(crs_to_proj4(&renamed), Err(CrsError::Wkt { .. })));
+    }
+
+    #[test]
+    fn wkt_transforms_points() {
+        let mut a = [15.0, 45.0];
+        let mut b = a;
+        transform_points("EPSG:4326", UTM33_WKT2_RASTERIO, &mut a).unwrap();
+        transform_points("4326", "EPSG:32633", &mut b).unwrap();
+        assert_eq!(a, b);
+        assert!((a[0] - 500000.0).abs() < 1e-6, "{a:?}");
     }
 
     #[test]

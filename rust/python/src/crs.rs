@@ -4,8 +4,9 @@ use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-/// Converts an EPSG code (`"4326"`, `"EPSG:4326"`) or a proj4 string to the proj4 string GeoTrellis
-/// writes for it (with the trailing space). Raises ValueError for anything else or an unknown code.
+/// Converts an EPSG code (`"4326"`, `"EPSG:4326"`), a proj4 string or WKT with an EPSG authority (WKT1 or
+/// WKT2; or the exact WKT of a bundled EPSG definition) to the proj4 string GeoTrellis writes for it (with the
+/// trailing space). Raises ValueError for anything else or an unknown code.
 #[pyfunction]
 fn crs_to_proj4(crs: &str) -> PyResult<String> {
     gps_engine::crs::crs_to_proj4(crs).map_err(|e| PyValueError::new_err(e.to_string()))
