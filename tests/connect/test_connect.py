@@ -75,3 +75,18 @@ def test_catalog_write_query_and_read_value_over_connect(spark, shared_data, tmp
         np.testing.assert_array_equal(back[k].cells, t.cells)
         np.testing.assert_array_equal(gps.read_value(str(tmp_path), "copy", 0, k.col, k.row).cells, t.cells)
     assert spark.read.format("geotrellis").option("layer", "landsat").load(root).count() == 547
+
+
+def test_reprojection_over_connect(spark, shared_data):
+    """tile_to_layout with target_crs and GlobalLayout runs on DataFrames only."""
+    path = str(shared_data / "geotiff" / "elevation.tif")
+    layer = gps.geotiff.get(gps.LayerType.SPATIAL, path, max_tile_size=128)
+    tiled = layer.tile_to_layout(gps.GlobalLayout(), target_crs=4326, resample_method=gps.ResampleMethod.BILINEAR)
+    assert tiled.zoom_level is not None and tiled.layer_metadata.crs.startswith("+proj=longlat")
+    n = 2 ** tiled.zoom_level
+    assert tiled.layer_metadata.tile_layout.layoutCols == n
+    stitched = tiled.stitch().cells
+    assert np.isfinite(stitched).sum() > 0
+    records = layer.reproject(3857).to_numpy_tiles()
+    assert len(records) == layer.count()
+    assert all(key.proj4.startswith("+proj=merc") for key, _ in records)
