@@ -171,3 +171,31 @@ def key_index_file_name(index_json: str, space_time: bool, key: tuple[int, ...])
 def key_index_file_width(index_json: str, space_time: bool) -> int:
     """Width of tile file names: decimal digits of the index of the bounds' max key (names are zero-padded
     to it)."""
+def pyramid_up(
+    batch: pa.RecordBatch,
+    src: tuple[float, float, float, float, int, int, int, int],
+    dst: tuple[float, float, float, float, int, int, int, int],
+    method: str,
+    quadrants: bool,
+) -> pa.RecordBatch:
+    """One pyramid level up: every tile (keys in layout ``src``) downsampled to half size over its key
+    extent with ``method`` (NearestNeighbor, Bilinear, Average, Mode, Median, Max, Min) and keyed in ``dst``.
+    ``quadrants`` (``dst`` has half the tiles per axis over the same extent): half tiles with their pixel
+    offsets ``x_off``, ``y_off`` for ``assemble_quadrants``; else full ``dst`` tiles for the "fill" merge."""
+def assemble_quadrants(
+    batch: pa.RecordBatch, tile_cols: int, tile_rows: int, last_run_complete: bool
+) -> tuple[pa.RecordBatch, int]:
+    """Assemble runs of equal keys of ``pyramid_up(..., quadrants=True)`` pieces into full tiles; returns the
+    batch (tile contract) and the row where the held-back last run starts."""
+def sample_points(
+    batch: pa.RecordBatch,
+    layout: tuple[float, float, float, float, int, int, int, int],
+    cols: list[int],
+    rows: list[int],
+    xs: list[float],
+    ys: list[float],
+    method: str,
+) -> pa.RecordBatch:
+    """Values at points (their keys and coordinates) sampled in the tile of their key with ``method``
+    (NearestNeighbor, Bilinear, CubicConvolution, CubicSpline): columns ``point``, optional ``instant``,
+    ``values`` (list of float64, NaN for NoData)."""
