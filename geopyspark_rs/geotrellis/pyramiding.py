@@ -140,23 +140,40 @@ def _assemble(sorted_df, tile_cols, tile_rows, schema):
     return sorted_df.mapInArrow(run, schema)
 
 
-def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy):
-    """The DataFrame of the next coarser level and the partition strategy used."""
-    from .shuffle import combine_runs, shuffle_by_key
+def _shuffle(df, keys, layer_type, strategy, partitions):
+    """``shuffle_by_key`` with the partition count given: asking a DataFrame that already holds a shuffle
+    for its partition count (``df.rdd``) runs that shuffle under adaptive execution, so the count is taken
+    once from the base layer instead of from every level."""
+    from .partition import repartition
+
+    if strategy is not None:
+        df, strategy = repartition(df, keys, layer_type, strategy, strategy.num_partitions or partitions or 1)
+    elif partitions:
+        df = df.repartition(partitions, *keys)
+    else:
+        df = df.repartition(*keys)
+    return df.sortWithinPartitions(*keys), strategy
+
+
+def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,
+       partitions=None):
+    """The DataFrame of the next coarser level and the partition strategy used (``partitions``: the
+    shuffle's partition count when no strategy says; None lets Spark choose)."""
+    from .shuffle import combine_runs
 
     keys = tc.key_columns(True, layer_type)
     schema = tc.schema(True, layer_type)
     src_t, dst_t, name = layout_tuple(src), layout_tuple(dst), method.value
     s, d = src.tileLayout, dst.tileLayout
     quadrants = _QUADRANTS and (s.layoutCols == 2 * d.layoutCols and s.layoutRows == 2 * d.layoutRows
-                 and tuple(src.extent) == tuple(dst.extent))
+                                and tuple(src.extent) == tuple(dst.extent))
 
     def down(batches):
         for batch in batches:
             yield _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
 
     pieces = df.mapInArrow(down, _piece_schema(layer_type) if quadrants else schema)
-    shuffled, strategy = shuffle_by_key(pieces, keys, layer_type, partition_strategy)
+    shuffled, strategy = _shuffle(pieces, keys, layer_type, partition_strategy, partitions)
     if quadrants:
         return _assemble(shuffled, d.tileCols, d.tileRows, schema), strategy
     return combine_runs(shuffled, keys, "fill", schema), strategy
@@ -174,11 +191,16 @@ def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_st
     base, layouts = level_layouts(m.layout_definition, layer.zoom_level)
     if m.bounds is None or layer.isEmpty():
         raise ValueError("cannot pyramid an empty layer")
+    from .shuffle import input_partitions
+
     levels = {base: layer._derive(zoom_level=base)}
     df, meta = layer.dataframe, m
+    # Every level keeps the base layer's partition count, as GeoTrellis' Pyramid reuses its partitioner.
+    partitions = input_partitions(df) if base > 0 else None
     for z in range(base - 1, -1, -1):
         meta = _next_bounds(meta, layer.layer_type, layouts[z])
-        df, strategy = up(df, layer.layer_type, layouts[z + 1], layouts[z], method, partition_strategy)
+        df, strategy = up(df, layer.layer_type, layouts[z + 1], layouts[z], method, partition_strategy,
+                          partitions)
         level = TiledRasterLayer(layer.layer_type, df, meta, z)
         level._partition_strategy = strategy
         levels[z] = level
