@@ -245,3 +245,25 @@ def test_pyramid_write_and_read_back(spark, tmp_path):
     back = gps.query(uri, "pyr", 1)
     assert back.layer_metadata.tile_layout == pyr.levels[1].layer_metadata.tile_layout
     np.testing.assert_array_equal(_grid(back), _grid(pyr.levels[1]))
+
+
+def test_partition_strategy_and_partition_count(spark):
+    layer = _global(_random_tiles(GLOBAL_KEYS[:4], 16, np.float32), zoom=2, tile=16)
+    strategy = gps.SpatialPartitionStrategy(4)
+    pyr = layer.pyramid(partition_strategy=strategy)
+    assert pyr.levels[0].get_partition_strategy() == strategy
+    assert pyr.levels[1].getNumPartitions() == 4
+    plain = layer.pyramid()
+    assert plain.levels[0].getNumPartitions() == layer.getNumPartitions()
+
+
+def test_local_pyramid_from_a_raster(spark):
+    """GeoPySpark's test_local_pyramid: one 256×256 raster tiled to LocalLayout(256) and LocalLayout(16)."""
+    raster = gps.RasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [
+        (gps.ProjectedExtent(gps.Extent(0.0, 0.0, 10.0, 10.0), epsg=3857),
+         gps.Tile(np.zeros((1, 256, 256), np.float32), "FLOAT", None))])
+    assert raster.tile_to_layout(gps.LocalLayout(256)).pyramid().max_zoom == 0
+    pyr = raster.tile_to_layout(gps.LocalLayout(16)).pyramid()
+    assert pyr.max_zoom == 4
+    assert [pyr.levels[z].layer_metadata.tile_layout.layoutCols for z in (4, 3, 2, 1, 0)] == [16, 8, 4, 2, 1]
+    assert pyr.levels[0].stitch().cells.shape == (1, 16, 16)
