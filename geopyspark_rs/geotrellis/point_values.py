@@ -5,6 +5,12 @@ on a cell's south/east edge belongs to the next cell, and to the next tile on a 
 filtered to those keys before its pending steps run, and the executors sample each point in the tile
 holding it, within that tile only (as geopyspark-backend does), with one Rust call per Arrow batch. NoData
 gives NaN; values are always floats, one per band.
+
+Result shapes follow GeoPySpark's tests (``point_values_test.py``): a SPACETIME point gets the series of
+every instant holding it, ``[(datetime, [floats]), ...]`` ascending, and ``[(None, None)]`` when none does
+(the docstring of GeoPySpark's master describes a single ``(Point, datetime, [floats])`` instead). Instants
+come back as naive UTC datetimes like every other key. An empty list or dict gives an empty result
+(GeoPySpark raised TypeError there).
 """
 
 from __future__ import annotations

@@ -10,6 +10,14 @@ Layout schemes:
 Every level carries its zoom number as ``zoom_level``, the base level included: geopyspark-backend wraps every
 level of both schemes as a layer with ``Some(zoom)``, and catalog writes and TMS serving need the number.
 
+Differences from GeoTrellis, on purpose: a zoomed level keeps the layer's own layout extent and tile size
+(GeoTrellis' ZoomedLayoutScheme.zoomOut would switch to the CRS's world extent and square ``tileRows``
+tiles, which differ only for layers whose layout is not the scheme's own); and in odd local layouts a
+downsampled tile that straddles two coarser keys is placed into both (GeoTrellis only fills the key
+holding its centre, leaving holes). Methods: NEAREST_NEIGHBOR (the bottom-right cell of each 2×2 block),
+BILINEAR (the block's mean, rounded for integers), AVERAGE (mean of the block's data cells, truncated for
+integers), MODE, MEDIAN, MAX, MIN; the cubic methods and LANCZOS raise ValueError as in GeoTrellis.
+
 Each level is made from the one below in one pass and one shuffle: a ``mapInArrow`` downsamples every tile
 to half size in Rust and keys it in the coarser layout, then the pieces are shuffled on the new keys and
 combined in Rust. When the coarser layout has exactly half the tiles per axis (every zoomed level, even local

@@ -28,15 +28,25 @@ pub struct Points<'a> {
 /// For every tile of `batch` (`col`, `row`, optional `instant`, tile columns) and every point whose key
 /// is the tile's, the point's index, the tile's instant and one value per band. Output columns: `point`
 /// (int32), `instant` (int64, if the batch has instants), `values` (list of float64).
-pub fn sample_points(batch: &RecordBatch, layout: &Layout, points: &Points, method: PointMethod) -> Result<RecordBatch> {
+pub fn sample_points(
+    batch: &RecordBatch,
+    layout: &Layout,
+    points: &Points,
+    method: PointMethod,
+) -> Result<RecordBatch> {
     layout.validate()?;
     let n = points.cols.len();
     if points.rows.len() != n || points.xs.len() != n || points.ys.len() != n {
-        return Err(EngineError::Mismatch("point keys and coordinates differ in length".into()));
+        return Err(EngineError::Mismatch(
+            "point keys and coordinates differ in length".into(),
+        ));
     }
     let mut by_key: HashMap<(i32, i32), Vec<usize>> = HashMap::new();
     for p in 0..n {
-        by_key.entry((points.cols[p], points.rows[p])).or_default().push(p);
+        by_key
+            .entry((points.cols[p], points.rows[p]))
+            .or_default()
+            .push(p);
     }
     let col = primitive_column::<Int32Type>(batch, "col")?;
     let row = primitive_column::<Int32Type>(batch, "row")?;
@@ -65,7 +75,12 @@ pub fn sample_points(batch: &RecordBatch, layout: &Layout, points: &Points, meth
         for b in 0..tile.bands {
             band.resize(n_cells, 0.0);
             ct.load(tile.cells, b * n_cells, &mut band);
-            let sb = SourceBand::new(&band, tile.cols, tile.rows, [ke.xmin, ke.ymin, ke.xmax, ke.ymax])?;
+            let sb = SourceBand::new(
+                &band,
+                tile.cols,
+                tile.rows,
+                [ke.xmin, ke.ymin, ke.xmax, ke.ymax],
+            )?;
             let sampler = PointSampler::new(sb, method);
             for (k, &p) in hits.iter().enumerate() {
                 per_point[k].push(sampler.sample(points.xs[p], points.ys[p]));
@@ -89,7 +104,10 @@ pub fn sample_points(batch: &RecordBatch, layout: &Layout, points: &Points, meth
     }
     fields.push(Field::new("values", values.data_type().clone(), false));
     columns.push(Arc::new(values));
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 #[cfg(test)]
@@ -101,7 +119,16 @@ mod tests {
 
     #[test]
     fn nearest_and_bilinear_in_the_point_tile() {
-        let layout = Layout { xmin: 0.0, ymin: 0.0, xmax: 8.0, ymax: 4.0, layout_cols: 2, layout_rows: 1, tile_cols: 4, tile_rows: 4 };
+        let layout = Layout {
+            xmin: 0.0,
+            ymin: 0.0,
+            xmax: 8.0,
+            ymax: 4.0,
+            layout_cols: 2,
+            layout_rows: 1,
+            tile_cols: 4,
+            tile_rows: 4,
+        };
         let cells: Vec<f32> = (0..16).map(|v| v as f32).collect();
         let b = tile_batch(
             vec![
@@ -110,7 +137,12 @@ mod tests {
             ],
             &[("float32", 1, 4, 4, f32s(&cells))],
         );
-        let pts = Points { cols: &[1, 0], rows: &[0, 0], xs: &[5.5, 1.0], ys: &[2.5, 1.0] };
+        let pts = Points {
+            cols: &[1, 0],
+            rows: &[0, 0],
+            xs: &[5.5, 1.0],
+            ys: &[2.5, 1.0],
+        };
         let out = sample_points(&b, &layout, &pts, PointMethod::NearestNeighbor).unwrap();
         assert_eq!(out.num_rows(), 1);
         let v = out.column(1).as_list::<i32>().value(0);

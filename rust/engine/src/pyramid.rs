@@ -24,7 +24,9 @@ use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 
-use crate::batch::{primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns};
+use crate::batch::{
+    primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns,
+};
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
 use crate::resample::{resample_grid, ResampleMethod};
@@ -113,7 +115,9 @@ fn half_tile(
     }
     let (hc, hr) = (tile.cols / 2, tile.rows / 2);
     let ext = [ke.xmin, ke.ymin, ke.xmax, ke.ymax];
-    let cells = resample_grid(tile.cells, &ct, tile.bands, tile.cols, tile.rows, ext, hc, hr, ext, method)?;
+    let cells = resample_grid(
+        tile.cells, &ct, tile.bands, tile.cols, tile.rows, ext, hc, hr, ext, method,
+    )?;
     Ok(Some((ct, tile.bands, hc, hr, cells)))
 }
 
@@ -129,7 +133,10 @@ fn output_batch(
         Field::new("col", ArrowType::Int32, false),
         Field::new("row", ArrowType::Int32, false),
     ];
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(cols)), Arc::new(Int32Array::from(rows))];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from(cols)),
+        Arc::new(Int32Array::from(rows)),
+    ];
     if let Some((inst, nullable)) = instants {
         fields.push(Field::new("instant", ArrowType::Int64, nullable));
         columns.push(Arc::new(Int64Array::from(inst)));
@@ -142,7 +149,10 @@ fn output_batch(
         fields.push(f);
         columns.push(c);
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Downsample every tile (`col`, `row`, optional `instant`, tile columns; keys in `src`) and place it into
@@ -173,26 +183,53 @@ pub fn downsample_to_layout(
         };
         let bpc = ct.bytes_per_cell();
         let empty = empty_cell(&ct);
-        let (scw, sch) = ((ke.xmax - ke.xmin) / hc as f64, (ke.ymax - ke.ymin) / hr as f64);
+        let (scw, sch) = (
+            (ke.xmax - ke.xmin) / hc as f64,
+            (ke.ymax - ke.ymin) / hr as f64,
+        );
         for key_row in r0..=r1 {
             for key_col in c0..=c1 {
                 let de = dst.key_extent(key_col, key_row);
                 if !de.overlaps(&ke) {
                     continue;
                 }
-                let (cw, ch) = ((de.xmax - de.xmin) / tc as f64, (de.ymax - de.ymin) / tr as f64);
+                let (cw, ch) = (
+                    (de.xmax - de.xmin) / tc as f64,
+                    (de.ymax - de.ymin) / tr as f64,
+                );
                 // Nearest placement as in cut_to_layout: a target centre on or inside the piece's extent
                 // takes the piece cell it falls in (floor with tolerance, clamped at the far edges).
-                let map = |n: usize, len: usize, centre: &dyn Fn(usize) -> f64, lo: f64, hi: f64, grid: &dyn Fn(f64) -> f64| {
+                let map = |n: usize,
+                           len: usize,
+                           centre: &dyn Fn(usize) -> f64,
+                           lo: f64,
+                           hi: f64,
+                           grid: &dyn Fn(f64) -> f64| {
                     (0..n)
                         .map(|k| {
                             let v = centre(k);
-                            (v >= lo && v <= hi).then(|| (floor_with_tolerance(grid(v)).max(0.0) as usize).min(len - 1))
+                            (v >= lo && v <= hi).then(|| {
+                                (floor_with_tolerance(grid(v)).max(0.0) as usize).min(len - 1)
+                            })
                         })
                         .collect::<Vec<Option<usize>>>()
                 };
-                let col_map = map(tc, hc, &|c| de.xmin + (c as f64 + 0.5) * cw, ke.xmin, ke.xmax, &|x| (x - ke.xmin) / scw);
-                let row_map = map(tr, hr, &|r| de.ymax - (r as f64 + 0.5) * ch, ke.ymin, ke.ymax, &|y| (ke.ymax - y) / sch);
+                let col_map = map(
+                    tc,
+                    hc,
+                    &|c| de.xmin + (c as f64 + 0.5) * cw,
+                    ke.xmin,
+                    ke.xmax,
+                    &|x| (x - ke.xmin) / scw,
+                );
+                let row_map = map(
+                    tr,
+                    hr,
+                    &|r| de.ymax - (r as f64 + 0.5) * ch,
+                    ke.ymin,
+                    ke.ymax,
+                    &|y| (ke.ymax - y) / sch,
+                );
                 let values = out.values_mut();
                 for b in 0..bands {
                     let band = &half[b * hc * hr * bpc..(b + 1) * hc * hr * bpc];
@@ -218,7 +255,14 @@ pub fn downsample_to_layout(
         }
     }
     let instants = keys.instant.map(|_| (out_inst, false));
-    output_batch(out_cols, out_rows, instants, vec![], out, uses_large_types(batch))
+    output_batch(
+        out_cols,
+        out_rows,
+        instants,
+        vec![],
+        out,
+        uses_large_types(batch),
+    )
 }
 
 /// Downsample every tile to its half and key it by its new key (`col/2`, `row/2`) with the pixel offset of
@@ -243,9 +287,12 @@ pub fn downsample_quadrants(
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
     let n = batch.num_rows();
-    let (mut out_cols, mut out_rows, mut out_inst) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::new());
+    let (mut out_cols, mut out_rows, mut out_inst) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::new());
     let (mut xo, mut yo) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let bytes = batch.column_by_name("cells").map_or(0, |c| c.get_buffer_memory_size() / 4);
+    let bytes = batch
+        .column_by_name("cells")
+        .map_or(0, |c| c.get_buffer_memory_size() / 4);
     let mut out = TileBuilder::with_capacity(n, bytes);
     for i in 0..n {
         let (c, r) = (keys.col.value(i), keys.row.value(i));
@@ -275,7 +322,14 @@ pub fn downsample_quadrants(
         }
     }
     let instants = keys.instant.map(|_| (out_inst, false));
-    output_batch(out_cols, out_rows, instants, vec![("x_off", xo), ("y_off", yo)], out, uses_large_types(batch))
+    output_batch(
+        out_cols,
+        out_rows,
+        instants,
+        vec![("x_off", xo), ("y_off", yo)],
+        out,
+        uses_large_types(batch),
+    )
 }
 
 /// Whether a stored cell is still empty for the "fill" merge: NoData, or 0 for raw types.
@@ -354,7 +408,8 @@ pub fn assemble_runs(
             let row_bytes = p.cols * bpc;
             for b in 0..bands {
                 for r in 0..p.rows {
-                    let from = &p.cells[(b * p.rows + r) * row_bytes..(b * p.rows + r + 1) * row_bytes];
+                    let from =
+                        &p.cells[(b * p.rows + r) * row_bytes..(b * p.rows + r + 1) * row_bytes];
                     let at = b * band_bytes + ((y0 + r) * tile_cols + x0) * bpc;
                     let to = &mut dst[at..at + row_bytes];
                     if i == s {
@@ -401,25 +456,40 @@ mod tests {
     }
 
     fn keyed(keys: &[(i32, i32)], tiles: &[Vec<f32>], t: usize) -> RecordBatch {
-        let tl: Vec<(&str, usize, usize, usize, Vec<u8>)> =
-            tiles.iter().map(|v| ("float32", 1, t, t, f32s(v))).collect();
+        let tl: Vec<(&str, usize, usize, usize, Vec<u8>)> = tiles
+            .iter()
+            .map(|v| ("float32", 1, t, t, f32s(v)))
+            .collect();
         tile_batch(
             vec![
-                ("col", Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef),
-                ("row", Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef),
+                (
+                    "col",
+                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef,
+                ),
+                (
+                    "row",
+                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef,
+                ),
             ],
             &tl,
         )
     }
 
     fn cells(b: &RecordBatch, i: usize) -> Vec<f32> {
-        as_f32(b.column_by_name("cells").unwrap().as_binary::<i32>().value(i))
+        as_f32(
+            b.column_by_name("cells")
+                .unwrap()
+                .as_binary::<i32>()
+                .value(i),
+        )
     }
 
     #[test]
     fn nearest_takes_bottom_right_and_both_paths_agree() {
         let (src, dst) = (layout(2, 4), layout(1, 4));
-        let t: Vec<Vec<f32>> = (0..4).map(|k| (0..16).map(|v| (k * 100 + v) as f32).collect()).collect();
+        let t: Vec<Vec<f32>> = (0..4)
+            .map(|k| (0..16).map(|v| (k * 100 + v) as f32).collect())
+            .collect();
         let b = keyed(&[(0, 0), (1, 0), (0, 1), (1, 1)], &t, 4);
         let full = downsample_to_layout(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
         assert_eq!(full.num_rows(), 4);
@@ -436,7 +506,10 @@ mod tests {
         assert_eq!(a.schema().fields().len(), 7);
         assert_eq!(
             cells(&a, 0),
-            vec![5., 7., 105., 107., 13., 15., 113., 115., 205., 207., 305., 307., 213., 215., 313., 315.]
+            vec![
+                5., 7., 105., 107., 13., 15., 113., 115., 205., 207., 305., 307., 213., 215., 313.,
+                315.
+            ]
         );
     }
 
@@ -448,14 +521,28 @@ mod tests {
         assert_eq!(cells(&q, 0), vec![7.0 / 3.0]);
         assert!(downsample_quadrants(&b, &src, &dst, ResampleMethod::CubicSpline).is_err());
         let odd = keyed(&[(0, 0)], &[vec![1.0; 9]], 3);
-        assert!(downsample_to_layout(&odd, &layout(2, 3), &layout(1, 3), ResampleMethod::Max).is_err());
+        assert!(
+            downsample_to_layout(&odd, &layout(2, 3), &layout(1, 3), ResampleMethod::Max).is_err()
+        );
     }
 
     #[test]
     fn odd_layout_places_into_every_overlapped_key() {
         // 3 tiles → 2 tiles per axis: the middle tile straddles both new columns.
-        let src = Layout { xmax: 6.0, ymax: 2.0, layout_cols: 3, layout_rows: 1, ..layout(1, 2) };
-        let dst = Layout { xmax: 6.0, ymax: 2.0, layout_cols: 2, layout_rows: 1, ..layout(1, 2) };
+        let src = Layout {
+            xmax: 6.0,
+            ymax: 2.0,
+            layout_cols: 3,
+            layout_rows: 1,
+            ..layout(1, 2)
+        };
+        let dst = Layout {
+            xmax: 6.0,
+            ymax: 2.0,
+            layout_cols: 2,
+            layout_rows: 1,
+            ..layout(1, 2)
+        };
         let b = keyed(&[(1, 0)], &[vec![1.0, 2.0, 3.0, 4.0]], 2);
         let out = downsample_to_layout(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
         assert_eq!(out.num_rows(), 2);

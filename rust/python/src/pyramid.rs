@@ -13,7 +13,16 @@ type LayoutTuple = (f64, f64, f64, f64, usize, usize, usize, usize);
 
 fn layout(t: LayoutTuple) -> Layout {
     let (xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows) = t;
-    Layout { xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows }
+    Layout {
+        xmin,
+        ymin,
+        xmax,
+        ymax,
+        layout_cols,
+        layout_rows,
+        tile_cols,
+        tile_rows,
+    }
 }
 
 /// Downsample tiles keyed in `src` to half size and place them into `dst` (layout tuples as
@@ -90,7 +99,12 @@ fn sample_points<'py>(
     let batch = batch.into_inner();
     let out = py
         .detach(|| {
-            let pts = Points { cols: &cols, rows: &rows, xs: &xs, ys: &ys };
+            let pts = Points {
+                cols: &cols,
+                rows: &rows,
+                xs: &xs,
+                ys: &ys,
+            };
             point_values::sample_points(&batch, &layout, &pts, method)
         })
         .map_err(Error::from)?;
