@@ -190,3 +190,31 @@ def warp_runs(batch: pa.RecordBatch, key_columns: list[str], src_crs: str, dst_c
               layout: tuple[float, float, float, float, int, int, int, int], method: str,
               error_threshold: float, last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
     """Runs of equal keys of warp_pieces rows mosaicked and warped into their key's tile."""
+def pyramid_up(
+    batch: pa.RecordBatch,
+    src: tuple[float, float, float, float, int, int, int, int],
+    dst: tuple[float, float, float, float, int, int, int, int],
+    method: str,
+    quadrants: bool,
+) -> pa.RecordBatch:
+    """One pyramid level up: every tile (keys in layout ``src``) downsampled to half size over its key
+    extent with ``method`` (NearestNeighbor, Bilinear, Average, Mode, Median, Max, Min) and keyed in ``dst``.
+    ``quadrants`` (``dst`` has half the tiles per axis over the same extent): half tiles with their pixel
+    offsets ``x_off``, ``y_off`` for ``assemble_quadrants``; else full ``dst`` tiles for the "fill" merge."""
+def assemble_quadrants(
+    batch: pa.RecordBatch, tile_cols: int, tile_rows: int, last_run_complete: bool
+) -> tuple[pa.RecordBatch, int]:
+    """Assemble runs of equal keys of ``pyramid_up(..., quadrants=True)`` pieces into full tiles; returns the
+    batch (tile contract) and the row where the held-back last run starts."""
+def sample_points(
+    batch: pa.RecordBatch,
+    layout: tuple[float, float, float, float, int, int, int, int],
+    cols: list[int],
+    rows: list[int],
+    xs: list[float],
+    ys: list[float],
+    method: str,
+) -> pa.RecordBatch:
+    """Values at points (their keys and coordinates) sampled in the tile of their key with ``method``
+    (NearestNeighbor, Bilinear, CubicConvolution, CubicSpline): columns ``point``, optional ``instant``,
+    ``values`` (list of float64, NaN for NoData)."""

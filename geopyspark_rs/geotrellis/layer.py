@@ -366,6 +366,19 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
 
         save_stitched(self, path, crop_bounds, crop_dimensions, cog)
 
+    def pyramid(self, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_strategy=None):
+        """A Pyramid of this layer from its zoom (or its LocalLayoutScheme zoom) down to 0, each level
+        half the resolution of the one below (see ``pyramiding``)."""
+        from .pyramiding import pyramid
+
+        return pyramid(self, resample_method, partition_strategy)
+
+    def get_point_values(self, points, resample_method=None):
+        """The values at shapely Points (list or ``{label: Point}``; see ``point_values``)."""
+        from .point_values import get_point_values
+
+        return get_point_values(self, points, resample_method)
+
     def aggregate_by_cell(self, operation):
         """Combine the tiles of duplicate keys cell by cell: SUM, MIN and MAX give NoData where any tile
         has NoData (GeoTrellis local ops); MEAN, VARIANCE and STANDARD_DEVIATION skip NoData, and the

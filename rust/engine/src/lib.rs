@@ -10,6 +10,8 @@ pub mod histogram;
 pub mod io;
 pub mod merge;
 pub mod plan;
+pub mod point_values;
+pub mod pyramid;
 pub mod resample;
 pub mod retile;
 pub mod stats;

@@ -10,6 +10,7 @@ mod geotiff;
 mod geotiff_write;
 mod histogram;
 mod key_index;
+mod pyramid;
 mod resample;
 mod shuffle;
 mod storage;
@@ -31,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     geotiff::register(m)?;
     geotiff_write::register(m)?;
     resample::register(m)?;
+    pyramid::register(m)?;
     storage::register(m)?;
     warp::register(m)?;
     Ok(())

@@ -1,0 +1,215 @@
+"""``TiledRasterLayer.pyramid``: the layer at every coarser zoom down to 0 (GeoTrellis ``Pyramid.levelStream``,
+format reference §5.4–5.5).
+
+Layout schemes:
+* a layer with a ``zoom_level`` is a ZoomedLayoutScheme level: ``2^z × 2^z`` tiles; each coarser level keeps
+  the layout extent and tile size with half the tiles per axis;
+* a layer without one gets GeoTrellis' LocalLayoutScheme: base zoom ``max(ceil(log2 layoutCols),
+  ceil(log2 layoutRows))``, each coarser level keeps extent and tile size with ``max(1, ceil(n/2))`` tiles.
+
+Every level carries its zoom number as ``zoom_level``, the base level included: geopyspark-backend wraps every
+level of both schemes as a layer with ``Some(zoom)``, and catalog writes and TMS serving need the number.
+
+Differences from GeoTrellis, on purpose: a zoomed level keeps the layer's own layout extent and tile size
+(GeoTrellis' ZoomedLayoutScheme.zoomOut would switch to the CRS's world extent and square ``tileRows``
+tiles, which differ only for layers whose layout is not the scheme's own); and in odd local layouts a
+downsampled tile that straddles two coarser keys is placed into both (GeoTrellis only fills the key
+holding its centre, leaving holes). Methods: NEAREST_NEIGHBOR (the bottom-right cell of each 2×2 block),
+BILINEAR (the block's mean, rounded for integers), AVERAGE (mean of the block's data cells, truncated for
+integers), MODE, MEDIAN, MAX, MIN; the cubic methods and LANCZOS raise ValueError as in GeoTrellis.
+
+Each level is made from the one below in one pass and one shuffle: a ``mapInArrow`` downsamples every tile
+to half size in Rust and keys it in the coarser layout, then the pieces are shuffled on the new keys and
+combined in Rust. When the coarser layout has exactly half the tiles per axis (every zoomed level, even local
+levels) a half tile is one quadrant of its new tile, so only half tiles and their offsets are shuffled
+(a quarter of the bytes) and assembled after the shuffle; otherwise full tiles are placed with nearest
+sampling into every new key they overlap and merged ("fill").
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+from pyspark.sql.types import IntegerType, StructField, StructType
+
+from .. import _native
+from . import tile_contract as tc
+from .constants import LayerType, ResampleMethod
+from .data_model import Bounds, Extent, LayoutDefinition, Metadata, SpaceTimeKey, SpatialKey, TileLayout
+from .layout import layout_tuple
+
+# Whether aligned levels shuffle half tiles with offsets (True) or full tiles merged by "fill" (benchmarks).
+_QUADRANTS = True
+
+_ALLOWED = (ResampleMethod.NEAREST_NEIGHBOR, ResampleMethod.BILINEAR, ResampleMethod.AVERAGE, ResampleMethod.MODE,
+            ResampleMethod.MEDIAN, ResampleMethod.MAX, ResampleMethod.MIN)
+
+
+def _method(resample_method) -> ResampleMethod:
+    try:
+        method = ResampleMethod(resample_method)
+    except ValueError:
+        raise ValueError(f"unknown resample method {resample_method!r}") from None
+    if method not in _ALLOWED:
+        raise ValueError(
+            f"pyramid cannot use {method}; use one of " + ", ".join(m.name for m in _ALLOWED))
+    return method
+
+
+def _ceil_log2(n: int) -> int:
+    return (int(n) - 1).bit_length()
+
+
+def level_layouts(layout: LayoutDefinition, zoom_level):
+    """``(base zoom, {zoom: LayoutDefinition})`` of every level from the base down to 0."""
+    tl = layout.tileLayout
+    if tl.tileCols % 2 or tl.tileRows % 2:
+        raise ValueError(f"pyramiding halves tiles, so their size must be even; the layout has "
+                         f"{tl.tileCols}x{tl.tileRows} tiles")
+    if zoom_level is not None:
+        zoom = int(zoom_level)
+        if zoom < 0 or tl.layoutCols != 2 ** zoom or tl.layoutRows != 2 ** zoom:
+            raise ValueError(
+                f"a layer at zoom {zoom_level} must have a power-of-two layout of {2 ** max(zoom, 0)}x"
+                f"{2 ** max(zoom, 0)} tiles, this one has {tl.layoutCols}x{tl.layoutRows}; "
+                "set zoom_level=None to pyramid it with a local layout scheme")
+        return zoom, {z: LayoutDefinition(layout.extent, TileLayout(2 ** z, 2 ** z, tl.tileCols, tl.tileRows))
+                      for z in range(zoom, -1, -1)}
+    zoom = max(_ceil_log2(tl.layoutCols), _ceil_log2(tl.layoutRows))
+    levels, cols, rows = {}, tl.layoutCols, tl.layoutRows
+    for z in range(zoom, -1, -1):
+        levels[z] = LayoutDefinition(layout.extent, TileLayout(cols, rows, tl.tileCols, tl.tileRows))
+        cols, rows = max(1, -(-cols // 2)), max(1, -(-rows // 2))
+    return zoom, levels
+
+
+def _floor_tol(v: float) -> int:
+    r = math.floor(v + 0.5)
+    return int(r) if abs(v - r) < 1e-7 else math.floor(v)
+
+
+def _next_bounds(m: Metadata, layer_type, dst: LayoutDefinition):
+    """§5.5 step 2: the centres of the min and max keys mapped into the coarser layout; the extent clipped
+    to the new bounds' extent."""
+    src = m.tile_layout
+    d = dst.tileLayout
+    b = m.bounds
+
+    def conv(c, r):
+        return (_floor_tol((c + 0.5) * d.layoutCols / src.layoutCols),
+                _floor_tol((r + 0.5) * d.layoutRows / src.layoutRows))
+
+    c0, r0 = conv(b.minKey.col, b.minKey.row)
+    c1, r1 = conv(b.maxKey.col, b.maxKey.row)
+    if layer_type == LayerType.SPACETIME:
+        bounds = Bounds(SpaceTimeKey(c0, r0, b.minKey.instant), SpaceTimeKey(c1, r1, b.maxKey.instant))
+    else:
+        bounds = Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1))
+    e = dst.extent
+    tw = (e.xmax - e.xmin) / d.layoutCols
+    th = (e.ymax - e.ymin) / d.layoutRows
+    be = Extent(e.xmin + c0 * tw, e.ymax - (r1 + 1) * th, e.xmin + (c1 + 1) * tw, e.ymax - r0 * th)
+    x = m.extent
+    extent = Extent(max(x.xmin, be.xmin), max(x.ymin, be.ymin), min(x.xmax, be.xmax), min(x.ymax, be.ymax))
+    if extent.xmin > extent.xmax or extent.ymin > extent.ymax:
+        extent = be
+    return Metadata(bounds, m.crs, m.cell_type, extent, dst)
+
+
+def _piece_schema(layer_type):
+    s = tc.schema(True, layer_type)
+    n = len(tc.key_columns(True, layer_type))
+    fields = s.fields[:n] + [StructField("x_off", IntegerType(), False), StructField("y_off", IntegerType(), False)]
+    return StructType(fields + s.fields[n:])
+
+
+def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
+    if a.num_rows == 0:
+        return b
+    return pa.Table.from_batches([a, b.cast(a.schema) if b.schema != a.schema else b]).combine_chunks().to_batches()[0]
+
+
+def _assemble(sorted_df, tile_cols, tile_rows, schema):
+    """Stream runs of equal keys of quadrant pieces through the Rust assembler."""
+
+    def run(batches):
+        carry = None
+        for batch in batches:
+            if carry is not None:
+                batch = _concat(carry, batch)
+            out, start = _native.assemble_quadrants(batch, tile_cols, tile_rows, False)
+            carry = batch.slice(start)
+            if out.num_rows:
+                yield out
+        if carry is not None and carry.num_rows:
+            yield _native.assemble_quadrants(carry, tile_cols, tile_rows, True)[0]
+
+    return sorted_df.mapInArrow(run, schema)
+
+
+def _shuffle(df, keys, layer_type, strategy, partitions):
+    """``shuffle_by_key`` with the partition count given: asking a DataFrame that already holds a shuffle
+    for its partition count (``df.rdd``) runs that shuffle under adaptive execution, so the count is taken
+    once from the base layer instead of from every level."""
+    from .partition import repartition
+
+    if strategy is not None:
+        df, strategy = repartition(df, keys, layer_type, strategy, strategy.num_partitions or partitions or 1)
+    elif partitions:
+        df = df.repartition(partitions, *keys)
+    else:
+        df = df.repartition(*keys)
+    return df.sortWithinPartitions(*keys), strategy
+
+
+def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,
+       partitions=None):
+    """The DataFrame of the next coarser level and the partition strategy used (``partitions``: the
+    shuffle's partition count when no strategy says; None lets Spark choose)."""
+    from .shuffle import combine_runs
+
+    keys = tc.key_columns(True, layer_type)
+    schema = tc.schema(True, layer_type)
+    src_t, dst_t, name = layout_tuple(src), layout_tuple(dst), method.value
+    s, d = src.tileLayout, dst.tileLayout
+    quadrants = _QUADRANTS and (s.layoutCols == 2 * d.layoutCols and s.layoutRows == 2 * d.layoutRows
+                                and tuple(src.extent) == tuple(dst.extent))
+
+    def down(batches):
+        for batch in batches:
+            yield _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
+
+    pieces = df.mapInArrow(down, _piece_schema(layer_type) if quadrants else schema)
+    shuffled, strategy = _shuffle(pieces, keys, layer_type, partition_strategy, partitions)
+    if quadrants:
+        return _assemble(shuffled, d.tileCols, d.tileRows, schema), strategy
+    return combine_runs(shuffled, keys, "fill", schema), strategy
+
+
+def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_strategy=None):
+    """The Pyramid of ``layer`` from its zoom (or its LocalLayoutScheme zoom) down to 0."""
+    from .layer import TiledRasterLayer
+    from .partition import check_partition_strategy
+    from .pyramid import Pyramid
+
+    method = _method(resample_method)
+    check_partition_strategy(partition_strategy, layer.layer_type)
+    m = layer.layer_metadata
+    base, layouts = level_layouts(m.layout_definition, layer.zoom_level)
+    if m.bounds is None or layer.isEmpty():
+        raise ValueError("cannot pyramid an empty layer")
+    from .shuffle import input_partitions
+
+    levels = {base: layer._derive(zoom_level=base)}
+    df, meta = layer.dataframe, m
+    # Every level keeps the base layer's partition count, as GeoTrellis' Pyramid reuses its partitioner.
+    partitions = input_partitions(df) if base > 0 else None
+    for z in range(base - 1, -1, -1):
+        meta = _next_bounds(meta, layer.layer_type, layouts[z])
+        df, strategy = up(df, layer.layer_type, layouts[z + 1], layouts[z], method, partition_strategy,
+                          partitions)
+        level = TiledRasterLayer(layer.layer_type, df, meta, z)
+        level._partition_strategy = strategy
+        levels[z] = level
+    return Pyramid(levels)

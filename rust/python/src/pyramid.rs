@@ -1,0 +1,119 @@
+//! Bindings for pyramiding (one level up per call) and point sampling: thin wrappers over Arrow batches.
+
+use gps_engine::point_values::{self, Points};
+use gps_engine::pyramid;
+use gps_engine::resample::{PointMethod, ResampleMethod};
+use gps_engine::retile::Layout;
+use pyo3::prelude::*;
+use pyo3_arrow::PyRecordBatch;
+
+use crate::error::Error;
+
+type LayoutTuple = (f64, f64, f64, f64, usize, usize, usize, usize);
+
+fn layout(t: LayoutTuple) -> Layout {
+    let (xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows) = t;
+    Layout {
+        xmin,
+        ymin,
+        xmax,
+        ymax,
+        layout_cols,
+        layout_rows,
+        tile_cols,
+        tile_rows,
+    }
+}
+
+/// Downsample tiles keyed in `src` to half size and place them into `dst` (layout tuples as
+/// `cut_to_layout` takes them). `quadrants=True` emits half tiles with their offsets (`x_off`, `y_off`) for
+/// `assemble_quadrants`; else full tiles of `dst` for the "fill" merge.
+#[pyfunction]
+fn pyramid_up<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    src: LayoutTuple,
+    dst: LayoutTuple,
+    method: &str,
+    quadrants: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let method = ResampleMethod::parse(method).map_err(Error::from)?;
+    let (src, dst) = (layout(src), layout(dst));
+    let batch = batch.into_inner();
+    let out = py
+        .detach(|| {
+            if quadrants {
+                pyramid::downsample_quadrants(&batch, &src, &dst, method)
+            } else {
+                pyramid::downsample_to_layout(&batch, &src, &dst, method)
+            }
+        })
+        .map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
+/// Assemble runs of equal keys of quadrant pieces into `tile_cols × tile_rows` tiles. Returns the batch and
+/// the row where the held-back last run starts (`num_rows` when `last_run_complete`).
+#[pyfunction]
+fn assemble_quadrants<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    tile_cols: usize,
+    tile_rows: usize,
+    last_run_complete: bool,
+) -> PyResult<(Bound<'py, PyAny>, usize)> {
+    let batch = batch.into_inner();
+    let (out, next) = py
+        .detach(|| pyramid::assemble_runs(&batch, tile_cols, tile_rows, last_run_complete))
+        .map_err(Error::from)?;
+    Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
+}
+
+/// Sample the tiles of `batch` (keys in `layout`) at points given by their keys and coordinates with
+/// `method` (NearestNeighbor, Bilinear, CubicConvolution, CubicSpline). Returns a batch of `point`,
+/// optional `instant`, `values` (one float per band).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn sample_points<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    layout_t: LayoutTuple,
+    cols: Vec<i32>,
+    rows: Vec<i32>,
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    method: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let method = match method {
+        "NearestNeighbor" => PointMethod::NearestNeighbor,
+        "Bilinear" => PointMethod::Bilinear,
+        "CubicConvolution" => PointMethod::CubicConvolution,
+        "CubicSpline" => PointMethod::CubicSpline,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "{other} cannot be used to sample point values; use NearestNeighbor, Bilinear, CubicConvolution or CubicSpline"
+            )))
+        }
+    };
+    let layout = layout(layout_t);
+    let batch = batch.into_inner();
+    let out = py
+        .detach(|| {
+            let pts = Points {
+                cols: &cols,
+                rows: &rows,
+                xs: &xs,
+                ys: &ys,
+            };
+            point_values::sample_points(&batch, &layout, &pts, method)
+        })
+        .map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(pyramid_up, m)?)?;
+    m.add_function(wrap_pyfunction!(assemble_quadrants, m)?)?;
+    m.add_function(wrap_pyfunction!(sample_points, m)?)?;
+    Ok(())
+}
