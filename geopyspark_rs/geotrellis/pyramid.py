@@ -74,12 +74,26 @@ class Pyramid:
 
     def write(self, uri, layer_name, index_strategy=IndexingMethod.ZORDER, time_unit=None, time_resolution=None,
               store=None):
-        """Write every level to the catalog at ``uri`` as layer ``layer_name`` at its zoom."""
+        """Write every level to the catalog at ``uri`` as layer ``layer_name`` at its zoom.
+
+        Levels are written from the finest down, each kept in memory (or on disk) until the next coarser
+        one is written: pyramid levels are built from the level below, so writing them uncached would
+        recompute the finer levels for every level."""
         from .catalog import write
 
-        for zoom in sorted(self.levels):
-            write(uri, layer_name, self.levels[zoom], index_strategy=index_strategy, time_unit=time_unit,
+        held = None
+        for zoom in sorted(self.levels, reverse=True):
+            layer = self.levels[zoom]
+            ours = not layer.is_cached
+            if ours:
+                layer.persist(StorageLevel.MEMORY_AND_DISK)
+            write(uri, layer_name, layer, index_strategy=index_strategy, time_unit=time_unit,
                   time_resolution=time_resolution, store=store)
+            if held is not None:
+                held.unpersist()
+            held = layer if ours else None
+        if held is not None:
+            held.unpersist()
 
     def _apply(self, other, op):
         if isinstance(other, Pyramid):

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 
-import pyarrow as pa
 from pyspark.sql.types import IntegerType, StructField, StructType
 
 from .. import _native
@@ -124,50 +123,19 @@ def _piece_schema(layer_type):
     return StructType(fields + s.fields[n:])
 
 
-def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
-    if a.num_rows == 0:
-        return b
-    return pa.Table.from_batches([a, b.cast(a.schema) if b.schema != a.schema else b]).combine_chunks().to_batches()[0]
-
-
 def _assemble(sorted_df, tile_cols, tile_rows, schema):
-    """Stream runs of equal keys of quadrant pieces through the Rust assembler."""
+    """Runs of equal keys of quadrant pieces through the Rust assembler."""
+    from .shuffle import stream_runs
 
-    def run(batches):
-        carry = None
-        for batch in batches:
-            if carry is not None:
-                batch = _concat(carry, batch)
-            out, start = _native.assemble_quadrants(batch, tile_cols, tile_rows, False)
-            carry = batch.slice(start)
-            if out.num_rows:
-                yield out
-        if carry is not None and carry.num_rows:
-            yield _native.assemble_quadrants(carry, tile_cols, tile_rows, True)[0]
-
-    return sorted_df.mapInArrow(run, schema)
-
-
-def _shuffle(df, keys, layer_type, strategy, partitions):
-    """``shuffle_by_key`` with the partition count given: asking a DataFrame that already holds a shuffle
-    for its partition count (``df.rdd``) runs that shuffle under adaptive execution, so the count is taken
-    once from the base layer instead of from every level."""
-    from .partition import repartition
-
-    if strategy is not None:
-        df, strategy = repartition(df, keys, layer_type, strategy, strategy.num_partitions or partitions or 1)
-    elif partitions:
-        df = df.repartition(partitions, *keys)
-    else:
-        df = df.repartition(*keys)
-    return df.sortWithinPartitions(*keys), strategy
+    return stream_runs(sorted_df, schema,
+                       lambda batch, complete: _native.assemble_quadrants(batch, tile_cols, tile_rows, complete))
 
 
 def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,
        partitions=None):
     """The DataFrame of the next coarser level and the partition strategy used (``partitions``: the
     shuffle's partition count when no strategy says; None lets Spark choose)."""
-    from .shuffle import combine_runs
+    from .shuffle import combine_runs, shuffle_by_key
 
     keys = tc.key_columns(True, layer_type)
     schema = tc.schema(True, layer_type)
@@ -181,7 +149,7 @@ def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: Res
             yield _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
 
     pieces = df.mapInArrow(down, _piece_schema(layer_type) if quadrants else schema)
-    shuffled, strategy = _shuffle(pieces, keys, layer_type, partition_strategy, partitions)
+    shuffled, strategy = shuffle_by_key(pieces, keys, layer_type, partition_strategy, partitions)
     if quadrants:
         return _assemble(shuffled, d.tileCols, d.tileRows, schema), strategy
     return combine_runs(shuffled, keys, "fill", schema), strategy
@@ -203,12 +171,17 @@ def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_st
 
     levels = {base: layer._derive(zoom_level=base)}
     df, meta = layer.dataframe, m
-    # Every level keeps the base layer's partition count, as GeoTrellis' Pyramid reuses its partitioner.
+    # The base layer's partition count, taken once (asking a level would run its shuffle), shrunk for
+    # coarse levels to about 16 tiles per partition: each level has a quarter of the tiles of the one below,
+    # and empty partitions still cost a task each.
     partitions = input_partitions(df) if base > 0 else None
     for z in range(base - 1, -1, -1):
         meta = _next_bounds(meta, layer.layer_type, layouts[z])
+        b = meta.bounds
+        keys = (b.maxKey.col - b.minKey.col + 1) * (b.maxKey.row - b.minKey.row + 1)
+        level_partitions = max(1, min(partitions, -(-keys // 16))) if partitions else None
         df, strategy = up(df, layer.layer_type, layouts[z + 1], layouts[z], method, partition_strategy,
-                          partitions)
+                          level_partitions)
         level = TiledRasterLayer(layer.layer_type, df, meta, z)
         level._partition_strategy = strategy
         levels[z] = level

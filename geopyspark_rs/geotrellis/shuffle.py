@@ -10,11 +10,12 @@ from .data_model import Tile
 from .tile_contract import decode_tile
 
 
-def shuffle_by_key(df, keys, layer_type, strategy):
-    """Rows of equal keys brought together and consecutive: ``(DataFrame, strategy used or None)``."""
+def shuffle_by_key(df, keys, layer_type, strategy, partitions=None):
+    """Rows of equal keys brought together and consecutive: ``(DataFrame, strategy used or None)``. The
+    partition count is the strategy's, else ``partitions``, else the input's."""
     from .partition import repartition
 
-    n = input_partitions(df)
+    n = partitions or input_partitions(df)
     if strategy is not None:
         df, strategy = repartition(df, keys, layer_type, strategy, strategy.num_partitions or n or 1)
     elif n:
