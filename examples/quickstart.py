@@ -86,6 +86,17 @@ def main():
     part = gps.query(catalog, "dem", 0, query_geom=region)
     tile = gps.read_value(catalog, "dem", 0, 0, 0)
     print("catalog:", catalog, "- south-west quarter has", part.count(), "tiles; tile (0, 0):", tile.cells.shape)
+
+    # Reproject to lat/long on GeoTrellis' zoomed layout (the zoom chosen from the cell size), build the
+    # pyramid down to zoom 0 and write every level beside the native layer.
+    latlng = raster.tile_to_layout(gps.GlobalLayout(), target_crs=4326, resample_method=gps.ResampleMethod.BILINEAR)
+    pyramid = latlng.pyramid(gps.ResampleMethod.AVERAGE)
+    print(f"EPSG:4326 at zoom {latlng.zoom_level}: {latlng.count()} tiles; pyramid levels {sorted(pyramid.levels)}")
+    pyramid.write(catalog, "dem_4326")
+    centre = gps.KeyTransform(latlng.layer_metadata.layout_definition).key_to_extent(
+        latlng.layer_metadata.bounds.minKey).to_polygon.centroid
+    [(point, values)] = latlng.get_point_values([centre], gps.ResampleMethod.BILINEAR)
+    print(f"elevation at ({point.x:.5f}, {point.y:.5f}): {values}")
     print(f"done in {time.time() - t0:.1f} s")
 
 

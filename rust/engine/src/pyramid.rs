@@ -29,11 +29,10 @@ use crate::batch::{
 };
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
-use crate::resample::{resample_grid, ResampleMethod};
+use crate::merge::run_starts;
+use crate::resample::{floor_with_tolerance, resample_grid, ResampleMethod};
 use crate::retile::{empty_cell, Extent, Layout};
 
-/// GeoTrellis `GridExtent.epsilon`.
-const GRID_EPSILON: f64 = 1e-7;
 
 /// The methods `Pyramid.up` accepts (GeoTrellis rejects the cubic methods and Lanczos).
 pub fn check_method(method: ResampleMethod) -> Result<()> {
@@ -57,16 +56,6 @@ pub fn is_quadrant_step(src: &Layout, dst: &Layout) -> bool {
         && src.extent() == dst.extent()
 }
 
-/// `GridExtent.floorWithTolerance`.
-fn floor_with_tolerance(v: f64) -> f64 {
-    let rounded = (v + 0.5).floor();
-    if (v - rounded).abs() < GRID_EPSILON {
-        rounded
-    } else {
-        v.floor()
-    }
-}
-
 /// The key columns of a tiled batch.
 struct Keys<'a> {
     col: &'a Int32Array,
@@ -87,11 +76,6 @@ impl<'a> Keys<'a> {
         })
     }
 
-    fn same(&self, a: usize, b: usize) -> bool {
-        self.col.value(a) == self.col.value(b)
-            && self.row.value(a) == self.row.value(b)
-            && self.instant.is_none_or(|t| t.value(a) == t.value(b))
-    }
 }
 
 /// The half-size tile of row `i` over its key extent: `(cell type, bands, half cols, half rows, cells)`.
@@ -363,14 +347,8 @@ pub fn assemble_runs(
     let xo = primitive_column::<Int32Type>(batch, "x_off")?;
     let yo = primitive_column::<Int32Type>(batch, "y_off")?;
     let tiles = TileColumns::new(batch, 0)?;
-    let n = batch.num_rows();
-    let mut starts: Vec<usize> = (0..n).filter(|&i| i == 0 || !keys.same(i - 1, i)).collect();
-    let mut end = n;
-    if !last_run_complete {
-        if let Some(last) = starts.pop() {
-            end = last;
-        }
-    }
+    let key_names: &[&str] = if keys.instant.is_some() { &["col", "row", "instant"] } else { &["col", "row"] };
+    let (starts, end) = run_starts(batch, key_names, last_run_complete)?;
     let mut types = CellTypeCache::default();
     let mut out = TileBuilder::with_capacity(starts.len(), 0);
     for (k, &s) in starts.iter().enumerate() {

@@ -22,9 +22,8 @@ use arrow_schema::{DataType as ArrowType, Field, Schema};
 use crate::batch::{primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns};
 use crate::cell_type::{CellType, DataType, NoData};
 use crate::error::{EngineError, Result};
+use crate::resample::floor_with_tolerance;
 
-/// GeoTrellis `GridExtent.epsilon`.
-const GRID_EPSILON: f64 = 1e-7;
 
 /// An axis-aligned extent in map units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -150,17 +149,6 @@ impl Layout {
             r1.min(self.layout_rows as i64 - 1),
         );
         (c0 <= c1 && r0 <= r1).then_some((c0, r0, c1, r1))
-    }
-}
-
-/// `GridExtent.floorWithTolerance`.
-fn floor_with_tolerance(v: f64) -> f64 {
-    // Scala's math.round is floor(v + 0.5).
-    let rounded = (v + 0.5).floor();
-    if (v - rounded).abs() < GRID_EPSILON {
-        rounded
-    } else {
-        v.floor()
     }
 }
 
