@@ -77,7 +77,8 @@ def test_tile_to_layout_errors(mosaic):
     md = gps.Metadata(other_crs.bounds, "EPSG:4326", other_crs.cell_type, other_crs.extent, other_crs.layout_definition)
     with pytest.raises(ValueError, match="CRS"):
         layer.tile_to_layout(md)
-    with pytest.raises(NotImplementedError):
-        layer.tile_to_layout(gps.LocalLayout(4), target_crs=4326)
-    with pytest.raises(NotImplementedError):
-        layer.tile_to_layout(gps.LocalLayout(4), resample_method=gps.ResampleMethod.BILINEAR)
+    # Resampling with another method checks the layout's CRS the same way.
+    with pytest.raises(ValueError, match="CRS"):
+        layer.tile_to_layout(md, resample_method=gps.ResampleMethod.BILINEAR)
+    with pytest.raises(ValueError, match="resample method|ResampleMethod"):
+        layer.tile_to_layout(gps.LocalLayout(4), resample_method="Cubic")

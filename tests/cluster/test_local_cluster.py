@@ -47,3 +47,18 @@ def test_catalog_round_trip_on_separate_executors(spark, shared_data, tmp_path):
     assert got.keys() == want.keys()
     for k in list(want)[::37]:
         np.testing.assert_array_equal(got[k].cells, want[k].cells)
+
+
+def test_reprojection_and_pyramid_on_separate_executors(spark, shared_data):
+    """Windows of one GeoTIFF from both executors meet in one shuffle: the tiles equal those made from the
+    whole file in one piece, and the pyramid reaches zoom 0 with one tile."""
+    path = str(shared_data / "geotiff" / "lc8-utm-1.tif")
+    windows = gps.geotiff.get(gps.LayerType.SPATIAL, path, max_tile_size=64, num_partitions=4)
+    whole = gps.geotiff.get(gps.LayerType.SPATIAL, path, max_tile_size=1024)
+    a = whole.tile_to_layout(gps.GlobalLayout(zoom=8), target_crs=3857, resample_method=gps.ResampleMethod.BILINEAR)
+    b = windows.tile_to_layout(a.layer_metadata, target_crs=3857, resample_method=gps.ResampleMethod.BILINEAR)
+    np.testing.assert_array_equal(a.stitch().cells, b.stitch().cells)
+    pyramid = gps.TiledRasterLayer(b.layer_type, b.dataframe, b.layer_metadata, zoom_level=8).pyramid(
+        gps.ResampleMethod.AVERAGE)
+    assert sorted(pyramid.levels) == list(range(9))
+    assert pyramid.levels[0].count() == 1
