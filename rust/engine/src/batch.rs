@@ -335,6 +335,26 @@ fn binary_array<O: OffsetSizeTrait>(offsets: Vec<O>, values: Vec<u8>) -> Result<
     )?))
 }
 
+/// A batch of `col`, `row`, then `extra` columns (an instant, offsets, extents…), then the tile columns.
+pub fn keyed_tiles(
+    cols: Vec<i32>,
+    rows: Vec<i32>,
+    extra: Vec<(Field, ArrayRef)>,
+    tiles: TileBuilder,
+    large: bool,
+) -> Result<RecordBatch> {
+    let mut fields = vec![
+        Field::new("col", ArrowType::Int32, false),
+        Field::new("row", ArrowType::Int32, false),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(cols)), Arc::new(Int32Array::from(rows))];
+    for (f, c) in extra.into_iter().chain(tiles.finish(large)?) {
+        fields.push(f);
+        columns.push(c);
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
 /// Whether a batch carries its tile columns with 64-bit offsets (Spark's `useLargeVarTypes`).
 pub fn uses_large_types(batch: &RecordBatch) -> bool {
     batch

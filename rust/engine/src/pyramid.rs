@@ -22,10 +22,10 @@ use std::sync::Arc;
 
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
-use arrow_schema::{DataType as ArrowType, Field, Schema};
+use arrow_schema::{DataType as ArrowType, Field};
 
 use crate::batch::{
-    primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns,
+    keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns,
 };
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
@@ -105,6 +105,7 @@ fn half_tile(
     Ok(Some((ct, tile.bands, hc, hr, cells)))
 }
 
+/// The output rows: keys, the instant if any, `extra` int32 columns, then the tiles.
 fn output_batch(
     cols: Vec<i32>,
     rows: Vec<i32>,
@@ -113,30 +114,14 @@ fn output_batch(
     out: TileBuilder,
     large: bool,
 ) -> Result<RecordBatch> {
-    let mut fields = vec![
-        Field::new("col", ArrowType::Int32, false),
-        Field::new("row", ArrowType::Int32, false),
-    ];
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from(cols)),
-        Arc::new(Int32Array::from(rows)),
-    ];
+    let mut columns: Vec<(Field, ArrayRef)> = Vec::new();
     if let Some((inst, nullable)) = instants {
-        fields.push(Field::new("instant", ArrowType::Int64, nullable));
-        columns.push(Arc::new(Int64Array::from(inst)));
+        columns.push((Field::new("instant", ArrowType::Int64, nullable), Arc::new(Int64Array::from(inst))));
     }
     for (name, v) in extra {
-        fields.push(Field::new(name, ArrowType::Int32, false));
-        columns.push(Arc::new(Int32Array::from(v)));
+        columns.push((Field::new(name, ArrowType::Int32, false), Arc::new(Int32Array::from(v))));
     }
-    for (f, c) in out.finish(large)? {
-        fields.push(f);
-        columns.push(c);
-    }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+    keyed_tiles(cols, rows, columns, out, large)
 }
 
 /// Downsample every tile (`col`, `row`, optional `instant`, tile columns; keys in `src`) and place it into

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
-use arrow_schema::{DataType as ArrowType, Field, Schema};
+use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow_schema::{DataType as ArrowType, Field};
 
-use crate::batch::{primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns};
+use crate::batch::{keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns};
 use crate::cell_type::{CellType, DataType, NoData};
 use crate::error::{EngineError, Result};
 use crate::resample::floor_with_tolerance;
@@ -344,36 +344,21 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
         }
     }
 
-    let mut fields = vec![
-        Field::new("col", ArrowType::Int32, false),
-        Field::new("row", ArrowType::Int32, false),
-    ];
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from(out_cols)),
-        Arc::new(Int32Array::from(out_rows)),
-    ];
+    let mut extra = Vec::new();
     if let Some(inst) = instant {
-        fields.push(Field::new(
-            "instant",
-            ArrowType::Int64,
-            inst.null_count() > 0,
+        extra.push((
+            Field::new("instant", ArrowType::Int64, inst.null_count() > 0),
+            Arc::new(Int64Array::from(out_instants)) as ArrayRef,
         ));
-        columns.push(Arc::new(Int64Array::from(out_instants)));
     }
-    for (f, c) in out.finish(uses_large_types(batch))? {
-        fields.push(f);
-        columns.push(c);
-    }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+    keyed_tiles(out_cols, out_rows, extra, out, uses_large_types(batch))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use arrow_array::{BinaryArray, Float64Array, StringArray};
+    use arrow_array::{BinaryArray, Float64Array, Int32Array, StringArray};
+    use arrow_schema::Schema;
 
     /// A batch of tiles in the contract, with extra leading columns.
     pub(crate) fn tile_batch(

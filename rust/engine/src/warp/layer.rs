@@ -13,11 +13,11 @@
 use std::sync::Arc;
 
 use arrow_array::types::{Float64Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 
 use super::{kernel_radius, suggested_grid, transformed_extent, warp, Grid};
-use crate::batch::{primitive_column, uses_large_types, with_tiles, CellTypeCache, Text, TileBuilder, TileColumns, TileRef};
+use crate::batch::{keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, Text, TileBuilder, TileColumns, TileRef};
 use crate::cell_type::{CellType, NoData};
 use crate::crs::{crs_to_proj4, Transformer};
 use crate::error::{EngineError, Result};
@@ -220,24 +220,14 @@ pub fn warp_pieces(
             }
         }
     }
-    let mut fields = vec![
-        Field::new("col", ArrowType::Int32, false),
-        Field::new("row", ArrowType::Int32, false),
-    ];
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(cols)), Arc::new(Int32Array::from(rows))];
+    let mut extra: Vec<(Field, ArrayRef)> = Vec::new();
     if instant.is_some() {
-        fields.push(Field::new("instant", ArrowType::Int64, false));
-        columns.push(Arc::new(Int64Array::from(instants)));
+        extra.push((Field::new("instant", ArrowType::Int64, false), Arc::new(Int64Array::from(instants))));
     }
     for (name, v) in EXTENT_COLUMNS.iter().zip(window_extents) {
-        fields.push(Field::new(*name, ArrowType::Float64, false));
-        columns.push(Arc::new(Float64Array::from(v)));
+        extra.push((Field::new(*name, ArrowType::Float64, false), Arc::new(Float64Array::from(v))));
     }
-    for (f, c) in out.finish(uses_large_types(batch))? {
-        fields.push(f);
-        columns.push(c);
-    }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    keyed_tiles(cols, rows, extra, out, uses_large_types(batch))
 }
 
 /// Appends the window's cells, band by band.
