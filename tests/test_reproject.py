@@ -274,3 +274,11 @@ def test_global_layout_with_target_crs(spark, shared_data):
     np.testing.assert_array_equal(read.stitch().cells, tiled.stitch().cells)
     [(key, _)] = gps.RasterLayer.read(path, target_crs=4326).to_numpy_rdd().collect()
     assert key.proj4 == crs_to_proj4(4326)
+
+
+def test_pending_steps_reach_the_metadata(spark, shared_data):
+    layer = gps.geotiff.get(gps.LayerType.SPATIAL, str(shared_data / "geotiff" / "aspect.tif"), max_tile_size=128)
+    converted = layer.convert_data_type(gps.CellType.INT16)
+    tiled = converted.tile_to_layout(gps.LocalLayout(64), target_crs=4326)
+    assert tiled.layer_metadata.cell_type == converted.collect_metadata().cell_type
+    assert tiled.stitch().cells.dtype == np.int16

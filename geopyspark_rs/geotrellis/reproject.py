@@ -69,7 +69,7 @@ def _source_grids(layer):
     columns = ["xmin", "ymin", "xmax", "ymax", "cols", "rows", "cell_type"]
     if layer.layer_type == LayerType.SPACETIME:
         columns.append("instant")
-    table = layer.dataframe.select(*columns).toArrow()
+    table = layer._df.select(*columns).toArrow()  # the stored rasters: pending steps keep their grids
     if table.num_rows == 0:
         raise ValueError("cannot reproject an empty layer")
     extents = np.column_stack([table[c].to_numpy() for c in ("xmin", "ymin", "xmax", "ymax")]).astype(float)
