@@ -165,8 +165,8 @@ def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_st
     check_partition_strategy(partition_strategy, layer.layer_type)
     m = layer.layer_metadata
     base, layouts = level_layouts(m.layout_definition, layer.zoom_level)
-    if m.bounds is None or layer.isEmpty():
-        raise ValueError("cannot pyramid an empty layer")
+    if m.bounds is None:
+        raise ValueError("cannot pyramid a layer without bounds")
     from .shuffle import input_partitions
 
     levels = {base: layer._derive(zoom_level=base)}

@@ -31,8 +31,6 @@ def reproject_rasters(layer, target_crs, resample_method):
     dst = crs_to_proj4(target_crs)
     method = ResampleMethod(resample_method).value
     df = layer.dataframe
-    if df.filter(df.crs.isNull()).limit(1).count():
-        raise ValueError("cannot reproject rasters without a CRS (their crs is None)")
 
     def run(batches):
         for batch in batches:

@@ -54,6 +54,9 @@ pub fn reproject_rasters(
 ) -> Result<RecordBatch> {
     let dst_proj4 = crs_to_proj4(dst_crs).map_err(crs_error)?;
     let extents = Extents::new(batch)?;
+    if batch.column_by_name("crs").is_some_and(|c| c.null_count() > 0) {
+        return Err(EngineError::Value("cannot reproject rasters without a CRS (their crs is None)".into()));
+    }
     let crs = Text::column(batch, "crs")?;
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
