@@ -47,9 +47,27 @@ def _pieces_schema(layer_type):
     return StructType(keys + extent + tiles)
 
 
-def _source_grids(layer):
-    """``(extents n×4, sizes n×2, cell type, instants or None)`` of the layer's rasters, or of a tiled
-    layer's grid over its key bounds."""
+def _raster_table(layer):
+    """The grids, cell types, CRSs (and instants) of a RasterLayer's stored rasters, collected in one job
+    (pending steps keep the grids)."""
+    columns = ["xmin", "ymin", "xmax", "ymax", "cols", "rows", "cell_type", "crs"]
+    if layer.layer_type == LayerType.SPACETIME:
+        columns.append("instant")
+    return layer._df.select(*columns).toArrow()
+
+
+def _table_crs(table):
+    """The one CRS of the rasters (None when they have none), as ``RasterLayer._layer_crs``."""
+    crs = set(table["crs"].to_pylist())
+    if len(crs) > 1:
+        raise ValueError(f"the layer's rasters are in several CRSs ({sorted(crs, key=str)}); reproject them to one "
+                         "first")
+    return crs.pop() if crs else None
+
+
+def _source_grids(layer, table):
+    """``(extents n×4, sizes n×2, cell type, instants or None)`` of the layer's rasters (``table``), or of a
+    tiled layer's grid over its key bounds."""
     from .layer import TiledRasterLayer
 
     if isinstance(layer, TiledRasterLayer):
@@ -64,12 +82,6 @@ def _source_grids(layer):
         instants = (b.minKey.instant, b.maxKey.instant) if layer.layer_type == LayerType.SPACETIME else None
         return (np.array([[xmin, ymax - rows * ch, xmin + cols * cw, ymax]]), np.array([[cols, rows]], dtype=float),
                 m.cell_type, instants)
-    columns = ["xmin", "ymin", "xmax", "ymax", "cols", "rows", "cell_type"]
-    if layer.layer_type == LayerType.SPACETIME:
-        columns.append("instant")
-    table = layer._df.select(*columns).toArrow()  # the stored rasters: pending steps keep their grids
-    if table.num_rows == 0:
-        raise ValueError("cannot reproject an empty layer")
     extents = np.column_stack([table[c].to_numpy() for c in ("xmin", "ymin", "xmax", "ymax")]).astype(float)
     sizes = np.column_stack([table["cols"].to_numpy(), table["rows"].to_numpy()]).astype(float)
     stored = sorted(set(table["cell_type"].to_pylist()))
@@ -81,11 +93,11 @@ def _source_grids(layer):
     return extents, sizes, cell_type, instants
 
 
-def target_metadata(layer, layout, src_crs, dst_crs):
+def target_metadata(layer, layout, src_crs, dst_crs, table):
     """``(Metadata, zoom)`` of the layer reprojected to ``dst_crs`` and tiled to ``layout`` (a
     LayoutDefinition, GlobalLayout or LocalLayout): extent = union of the rasters' reprojected extents,
     cell size = the finest of their reprojected cells."""
-    extents, sizes, cell_type, instants = _source_grids(layer)
+    extents, sizes, cell_type, instants = _source_grids(layer, table)
     grids = _native.suggested_grids(src_crs, dst_crs, np.ascontiguousarray(extents), np.ascontiguousarray(sizes))
     cw = (grids[:, 2] - grids[:, 0]) / grids[:, 4]
     ch = (grids[:, 3] - grids[:, 1]) / grids[:, 5]
@@ -116,7 +128,13 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     from .shuffle import shuffle_by_key, stream_runs
 
     check_partition_strategy(partition_strategy, layer.layer_type)
-    layer_crs = layer._layer_crs()
+    # A RasterLayer tiled to a layout type needs its rasters' grids: one job collects them with the CRS.
+    table = None
+    if not isinstance(layer, TiledRasterLayer) and isinstance(layout, (LayoutDefinition, GlobalLayout, LocalLayout)):
+        table = _raster_table(layer)
+        if table.num_rows == 0:
+            raise ValueError("cannot tile an empty layer to a layout type")
+    layer_crs = layer._layer_crs() if table is None else _table_crs(table)
     if target_crs is None:
         # Resampling in the layer's own CRS: an identity transform (any CRS stands in when there is none).
         src_crs = dst_crs = crs_to_proj4(layer_crs if layer_crs is not None else 4326)
@@ -137,7 +155,7 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     elif isinstance(layout, (LayoutDefinition, GlobalLayout, LocalLayout)):
         if isinstance(layout, GlobalLayout) and layer_crs is None:
             raise ValueError("GlobalLayout needs the layer's CRS, and the layer has none")
-        metadata, zoom = target_metadata(layer, layout, src_crs, dst_crs)
+        metadata, zoom = target_metadata(layer, layout, src_crs, dst_crs, table)
         if layer_crs is None:
             metadata.crs = None
     else:
