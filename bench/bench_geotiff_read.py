@@ -10,9 +10,7 @@ and prints medians, Mpix/s and the ratio ours/GDAL (above 1 means we are faster)
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("GDAL_NUM_THREADS", "1")
@@ -23,6 +21,7 @@ import rasterio  # noqa: E402
 from rasterio.transform import from_origin  # noqa: E402
 
 from geopyspark_rs import _native  # noqa: E402
+from common import dem, median_time  # noqa: E402
 
 CASES = [
     ("float32 deflate tiled", "float32", dict(compress="deflate")),
@@ -33,30 +32,12 @@ CASES = [
 ]
 
 
-def data(dtype, n):
-    rng = np.random.default_rng(0)
-    y, x = np.mgrid[0:n, 0:n].astype(np.float32)
-    dem = 500 + 200 * np.sin(x / 300) * np.cos(y / 250) + 30 * np.sin(x / 20) + rng.normal(0, 0.5, (n, n))
-    if np.dtype(dtype).kind == "f":
-        return dem.astype(dtype)
-    return np.round(dem * 10 if dtype == "uint16" else dem).astype(dtype)
-
-
 def write(path, arr, opts):
     n = arr.shape[0]
     prof = dict(driver="GTiff", width=n, height=n, count=1, dtype=arr.dtype, crs="EPSG:3857",
                 transform=from_origin(0, 0, 10, 10), tiled=True, blockxsize=256, blockysize=256, **opts)
     with rasterio.open(path, "w", **prof) as dst:
         dst.write(arr, 1)
-
-
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main():
@@ -71,7 +52,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, dtype, opts in CASES:
             path = str(Path(tmp) / f"{name.replace(' ', '_')}.tif")
-            arr = data(dtype, n)
+            arr = dem(n, dtype)
             write(path, arr, opts)
 
             def ours():
@@ -85,7 +66,7 @@ def main():
             first = ours().column("cells")[0].as_py()
             assert np.array_equal(np.frombuffer(first, dtype=arr.dtype).reshape(256, 256), arr[:256, :256])
             ours(), gdal()  # warm the page cache
-            t_ours, t_gdal = timed(ours, args.repeat), timed(gdal, args.repeat)
+            t_ours, t_gdal = median_time(ours, args.repeat), median_time(gdal, args.repeat)
             mpix = n * n / 1e6
             print(f"{name:32} {t_ours:8.3f} {t_gdal:8.3f} {mpix / t_ours:12.1f} {mpix / t_gdal:12.1f} {t_gdal / t_ours:10.2f}")
 

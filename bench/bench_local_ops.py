@@ -9,43 +9,22 @@ tile is computed and nothing is collected). Ratios matter more than absolute num
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import pyarrow as pa
 from pyspark.sql import SparkSession
 
 import geopyspark_rs as gps
+from common import median_time, random_tile_layer
 
 SIZE = 256
 
 
 def make_layer(spark, n_tiles):
-    """n cached random float32 tiles generated on the executors."""
-
-    def tiles(batches):
-        for b in batches:
-            ids = b.column("id").to_numpy()
-            rng = np.random.default_rng(int(ids[0]) if len(ids) else 0)
-            cells = [rng.random((SIZE, SIZE), dtype=np.float32).tobytes() for _ in ids]
-            yield pa.RecordBatch.from_pydict({
-                "col": pa.array(ids % 64, pa.int32()), "row": pa.array(ids // 64, pa.int32()),
-                "cell_type": pa.array(["float32"] * len(ids)), "bands": pa.array([1] * len(ids), pa.int32()),
-                "rows": pa.array([SIZE] * len(ids), pa.int32()), "cols": pa.array([SIZE] * len(ids), pa.int32()),
-                "cells": pa.array(cells, pa.binary()),
-            })
-
-    schema = "col int, row int, cell_type string, bands int, rows int, cols int, cells binary"
-    df = spark.range(n_tiles, numPartitions=8).mapInArrow(tiles, schema)
+    """n cached random float32 tiles generated on the executors, 64 per layout row."""
     layout_rows = (n_tiles + 63) // 64
-    extent = gps.Extent(0, 0, 64, layout_rows)
-    md = gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(63, layout_rows - 1)), 3857, "float32", extent,
-                      gps.LayoutDefinition(extent, gps.TileLayout(64, layout_rows, SIZE, SIZE)))
-    layer = gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, df, md).cache()
-    assert layer.count() == n_tiles
-    return layer
+    return random_tile_layer(spark, 64, layout_rows, gps.Extent(0, 0, 64, layout_rows), SIZE, n_tiles=n_tiles)
 
 
 def numpy_chain_udf(df):
@@ -71,15 +50,6 @@ def identity_udf(df):
         yield from batches
 
     return df.mapInArrow(run, df.schema)
-
-
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def run_noop(df):
@@ -110,7 +80,7 @@ def main():
     results = {}
     for name, fn in cases.items():
         fn()  # warm up (Python workers, JIT)
-        results[name] = timed(fn, args.repeat)
+        results[name] = median_time(fn, args.repeat)
         print(f"{name:42s} {results[name]:7.3f} s  {mpix / results[name]:8.1f} Mpix/s", flush=True)
 
     single = results["single op (+1)"]

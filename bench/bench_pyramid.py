@@ -18,11 +18,10 @@ import statistics
 import sys
 import time
 
-import numpy as np
-import pyarrow as pa
 from pyspark.sql import SparkSession
 
 import geopyspark_rs as gps
+from common import random_tile_layer
 from geopyspark_rs.geotrellis import pyramiding
 
 SIZE = 256
@@ -31,27 +30,7 @@ WM = 20037508.342789244
 
 def make_layer(spark, zoom):
     n = 2 ** zoom
-
-    def tiles(batches):
-        for b in batches:
-            ids = b.column("id").to_numpy()
-            rng = np.random.default_rng(int(ids[0]) if len(ids) else 0)
-            cells = [rng.random((SIZE, SIZE), dtype=np.float32).tobytes() for _ in ids]
-            yield pa.RecordBatch.from_pydict({
-                "col": pa.array(ids % n, pa.int32()), "row": pa.array(ids // n, pa.int32()),
-                "cell_type": pa.array(["float32"] * len(ids)), "bands": pa.array([1] * len(ids), pa.int32()),
-                "rows": pa.array([SIZE] * len(ids), pa.int32()), "cols": pa.array([SIZE] * len(ids), pa.int32()),
-                "cells": pa.array(cells, pa.binary()),
-            })
-
-    schema = "col int, row int, cell_type string, bands int, rows int, cols int, cells binary"
-    df = spark.range(n * n, numPartitions=8).mapInArrow(tiles, schema)
-    extent = gps.Extent(-WM, -WM, WM, WM)
-    md = gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(n - 1, n - 1)), 3857, "float32", extent,
-                      gps.LayoutDefinition(extent, gps.TileLayout(n, n, SIZE, SIZE)))
-    layer = gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, df, md, zoom).cache()
-    assert layer.count() == n * n
-    return layer
+    return random_tile_layer(spark, n, n, gps.Extent(-WM, -WM, WM, WM), SIZE, zoom=zoom)
 
 
 def run(layer, method):

@@ -12,8 +12,6 @@ and prints medians, Mpix/s of destination cells and the ratio ours/GDAL (above 1
 
 import argparse
 import os
-import statistics
-import time
 
 os.environ.setdefault("GDAL_NUM_THREADS", "1")
 
@@ -22,6 +20,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject  # 
 from rasterio.transform import from_origin  # noqa: E402
 
 from geopyspark_rs import _native  # noqa: E402
+from common import dem, median_time  # noqa: E402
 
 METHODS = [("NearestNeighbor", Resampling.nearest), ("Bilinear", Resampling.bilinear),
            ("CubicConvolution", Resampling.cubic)]
@@ -30,21 +29,9 @@ NODATA = -9999.0
 
 
 def source(n):
-    rng = np.random.default_rng(0)
-    y, x = np.mgrid[0:n, 0:n].astype(np.float32)
-    dem = 500 + 200 * np.sin(x / 300) * np.cos(y / 250) + 30 * np.sin(x / 20) + rng.normal(0, 0.5, (n, n))
-    dem = dem.astype(np.float32)
-    dem[: n // 16, : n // 16] = NODATA
-    return dem
-
-
-def median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    cells = dem(n)
+    cells[: n // 16, : n // 16] = NODATA
+    return cells
 
 
 def main():

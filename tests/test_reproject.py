@@ -20,6 +20,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject  # 
 import geopyspark_rs as gps  # noqa: E402
 from geopyspark_rs import _native  # noqa: E402
 from geopyspark_rs.geotrellis import crs_to_proj4  # noqa: E402
+from geopyspark_rs.geotrellis.layout import cell_size  # noqa: E402
 
 FILES = ["elevation.tif", "lc8-utm-1.tif", "aspect.tif", "all-ones.tif"]
 TARGETS = ["EPSG:4326", "EPSG:3857"]
@@ -153,13 +154,8 @@ def test_tiled_layer_reproject_keeps_tile_size(spark, shared_data):
     assert m.cell_type == tiled.layer_metadata.cell_type
     # The layer's cells against GDAL on the layout's own grid.
     cells, nodata, crs, bounds, src_transform = source(shared_data, "lc8-utm-1.tif")
-    stitched = out.stitch().cells[0].astype(np.float64)
-    b, tl, e = m.bounds, m.tile_layout, m.layout_definition.extent
-    cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
-    ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
-    x0, y1 = e.xmin + b.minKey.col * tl.tileCols * cw, e.ymax - b.minKey.row * tl.tileRows * ch
+    stitched, transform = stitched_grid(out)
     rows, cols = stitched.shape
-    transform = rasterio.transform.from_origin(x0, y1, cw, ch)
     gdal = gdal_warp(cells, nodata, crs, src_transform, "EPSG:3857", transform, cols, rows, "Bilinear")
     stitched[stitched == 0] = np.nan
     compare(stitched, gdal, cells, nodata, "Bilinear", coverage=0.3)
@@ -226,8 +222,7 @@ def stitched_grid(layer):
     """The stitched cells (band 0, float, NaN for NoData or 0) and the rasterio transform of their grid."""
     m = layer.layer_metadata
     b, tl, e = m.bounds, m.tile_layout, m.layout_definition.extent
-    cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
-    ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+    cw, ch = cell_size(m.layout_definition)
     x0, y1 = e.xmin + b.minKey.col * tl.tileCols * cw, e.ymax - b.minKey.row * tl.tileRows * ch
     cells = layer.stitch().cells[0].astype(np.float64)
     return cells, rasterio.transform.from_origin(x0, y1, cw, ch)

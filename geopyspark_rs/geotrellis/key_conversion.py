@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, SpaceTimeKey, SpatialKey, TileLayout
-from .layout import LATLNG_WORLD, WEB_MERCATOR_WORLD, key_bounds, world_extent, zoomed_layout
+from .layout import LATLNG_WORLD, WEB_MERCATOR_WORLD, floating_layout, key_bounds, point_to_key, zoomed_layout
 
 __all__ = ["KeyTransform"]
 
@@ -39,8 +39,8 @@ def _local_layout(layout: LocalLayout, extent, cellsize, dimensions) -> LayoutDe
         cw, ch = (float(c) for c in cellsize)
         if not (cw > 0 and ch > 0):
             raise ValueError(f"cellsize must be positive, got {cellsize}")
-        layout_cols = math.ceil(width / (layout.tile_cols * cw))
-        layout_rows = math.ceil(height / (layout.tile_rows * ch))
+        return floating_layout(extent, cw, ch, layout.tile_cols, layout.tile_rows)
+    # Whole tile counts from the pixel dimensions, without rounding through the cell size.
     tile_w, tile_h = layout.tile_cols * cw, layout.tile_rows * ch
     # Anchored at the upper-left corner; the right and bottom edges may overrun the extent.
     ext = Extent(extent.xmin, extent.ymax - layout_rows * tile_h, extent.xmin + layout_cols * tile_w, extent.ymax)
@@ -113,8 +113,7 @@ class KeyTransform:
         if geom.is_empty:
             return []
         if geom.geom_type == "Point":
-            col = math.floor(((geom.x - e.xmin) / (e.xmax - e.xmin)) * tl.layoutCols)
-            row = math.floor(((e.ymax - geom.y) / (e.ymax - e.ymin)) * tl.layoutRows)
+            col, row = point_to_key(self.layout, geom.x, geom.y)
             inside = 0 <= col < tl.layoutCols and 0 <= row < tl.layoutRows
             return [SpatialKey(col, row)] if inside else []
         xmin, ymin, xmax, ymax = geom.bounds

@@ -27,7 +27,13 @@ def floating_layout(extent: Extent, cell_width: float, cell_height: float, tile_
     return LayoutDefinition(layout_extent, TileLayout(layout_cols, layout_rows, tile_cols, tile_rows))
 
 
-def _point_to_key(layout: LayoutDefinition, x: float, y: float):
+def cell_size(layout: LayoutDefinition):
+    """``(cell width, cell height)`` of a layout's pixel grid."""
+    e, tl = layout.extent, layout.tileLayout
+    return (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols), (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+
+
+def point_to_key(layout: LayoutDefinition, x: float, y: float):
     e, tl = layout.extent, layout.tileLayout
     col = math.floor(((x - e.xmin) / (e.xmax - e.xmin)) * tl.layoutCols)
     row = math.floor(((e.ymax - y) / (e.ymax - e.ymin)) * tl.layoutRows)
@@ -40,7 +46,7 @@ def key_bounds(layout: LayoutDefinition, extent: Extent):
     e, tl = layout.extent, layout.tileLayout
     tile_width = (e.xmax - e.xmin) / tl.layoutCols
     tile_height = (e.ymax - e.ymin) / tl.layoutRows
-    col_min, row_min = _point_to_key(layout, extent.xmin, extent.ymax)
+    col_min, row_min = point_to_key(layout, extent.xmin, extent.ymax)
 
     def upper(d, low):
         return int(d) - 1 if d == int(d) and int(d) != low else math.trunc(d)

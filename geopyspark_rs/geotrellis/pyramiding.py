@@ -36,7 +36,7 @@ from .. import _native
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Bounds, Extent, LayoutDefinition, Metadata, SpaceTimeKey, SpatialKey, TileLayout
-from .layout import layout_tuple
+from .layout import layout_tuple, local_base_zoom, local_zoom_out
 
 # Whether aligned levels shuffle half tiles with offsets (True) or full tiles merged by "fill" (benchmarks).
 _QUADRANTS = True
@@ -56,10 +56,6 @@ def _method(resample_method) -> ResampleMethod:
     return method
 
 
-def _ceil_log2(n: int) -> int:
-    return (int(n) - 1).bit_length()
-
-
 def level_layouts(layout: LayoutDefinition, zoom_level):
     """``(base zoom, {zoom: LayoutDefinition})`` of every level from the base down to 0."""
     tl = layout.tileLayout
@@ -75,11 +71,10 @@ def level_layouts(layout: LayoutDefinition, zoom_level):
                 "set zoom_level=None to pyramid it with a local layout scheme")
         return zoom, {z: LayoutDefinition(layout.extent, TileLayout(2 ** z, 2 ** z, tl.tileCols, tl.tileRows))
                       for z in range(zoom, -1, -1)}
-    zoom = max(_ceil_log2(tl.layoutCols), _ceil_log2(tl.layoutRows))
-    levels, cols, rows = {}, tl.layoutCols, tl.layoutRows
-    for z in range(zoom, -1, -1):
-        levels[z] = LayoutDefinition(layout.extent, TileLayout(cols, rows, tl.tileCols, tl.tileRows))
-        cols, rows = max(1, -(-cols // 2)), max(1, -(-rows // 2))
+    zoom = local_base_zoom(tl.layoutCols, tl.layoutRows)
+    levels = {zoom: layout}
+    for z in range(zoom - 1, -1, -1):
+        levels[z] = local_zoom_out(levels[z + 1])
     return zoom, levels
 
 

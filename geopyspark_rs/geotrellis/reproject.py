@@ -18,7 +18,7 @@ from .. import _native
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, crs_to_proj4
-from .layout import key_bounds, layout_for, layout_tuple
+from .layout import cell_size, key_bounds, layout_for, layout_tuple
 
 # The approximate transform's tolerance, in source cells (GDAL's default).
 ERROR_THRESHOLD = 0.125
@@ -73,8 +73,7 @@ def _source_grids(layer, table):
     if isinstance(layer, TiledRasterLayer):
         m = layer.layer_metadata
         e, tl = m.layout_definition.extent, m.tile_layout
-        cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
-        ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+        cw, ch = cell_size(m.layout_definition)
         b = m.bounds
         xmin, ymax = e.xmin + b.minKey.col * tl.tileCols * cw, e.ymax - b.minKey.row * tl.tileRows * ch
         cols = (b.maxKey.col - b.minKey.col + 1) * tl.tileCols

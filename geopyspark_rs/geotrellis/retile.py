@@ -11,7 +11,7 @@ from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import (Bounds, Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, SpaceTimeKey,
                          SpatialKey, crs_to_proj4)
-from .layout import key_bounds, layout_for, layout_tuple
+from .layout import cell_size, key_bounds, layout_for, layout_tuple
 from .. import _native
 
 
@@ -170,9 +170,7 @@ class TiledRetiling(Retiling):
 
     def collect_metadata(self, layout=LocalLayout()):
         m = self.layer_metadata
-        e, tl = m.layout_definition.extent, m.tile_layout
-        cw = (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols)
-        ch = (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+        cw, ch = cell_size(m.layout_definition)
         layout = _layout_of(layout, m.crs, m.extent, cw, ch)
         b = m.bounds
         instants = (tc.instant_ms(b.minKey.instant), tc.instant_ms(b.maxKey.instant)) \

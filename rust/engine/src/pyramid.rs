@@ -25,13 +25,13 @@ use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field};
 
 use crate::batch::{
-    keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns,
+    keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns, TileRef,
 };
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
 use crate::merge::run_starts;
-use crate::resample::{floor_with_tolerance, resample_grid, ResampleMethod};
-use crate::retile::{empty_cell, Extent, Layout};
+use crate::resample::{resample_grid, ResampleMethod};
+use crate::retile::{empty_cell, place, Extent, Layout};
 
 
 /// The methods `Pyramid.up` accepts (GeoTrellis rejects the cubic methods and Lanczos).
@@ -150,70 +150,20 @@ pub fn downsample_to_layout(
         let Some((c0, r0, c1, r1)) = dst.key_bounds_in_layout(&ke) else {
             continue;
         };
-        let bpc = ct.bytes_per_cell();
-        let empty = empty_cell(&ct);
-        let (scw, sch) = (
-            (ke.xmax - ke.xmin) / hc as f64,
-            (ke.ymax - ke.ymin) / hr as f64,
-        );
+        let piece = TileRef {
+            cell_type: tiles.cell_type_name(i),
+            bands,
+            rows: hr,
+            cols: hc,
+            cells: &half,
+        };
         for key_row in r0..=r1 {
             for key_col in c0..=c1 {
                 let de = dst.key_extent(key_col, key_row);
                 if !de.overlaps(&ke) {
                     continue;
                 }
-                let (cw, ch) = (
-                    (de.xmax - de.xmin) / tc as f64,
-                    (de.ymax - de.ymin) / tr as f64,
-                );
-                // Nearest placement as in cut_to_layout: a target centre on or inside the piece's extent
-                // takes the piece cell it falls in (floor with tolerance, clamped at the far edges).
-                let map = |n: usize,
-                           len: usize,
-                           centre: &dyn Fn(usize) -> f64,
-                           lo: f64,
-                           hi: f64,
-                           grid: &dyn Fn(f64) -> f64| {
-                    (0..n)
-                        .map(|k| {
-                            let v = centre(k);
-                            (v >= lo && v <= hi).then(|| {
-                                (floor_with_tolerance(grid(v)).max(0.0) as usize).min(len - 1)
-                            })
-                        })
-                        .collect::<Vec<Option<usize>>>()
-                };
-                let col_map = map(
-                    tc,
-                    hc,
-                    &|c| de.xmin + (c as f64 + 0.5) * cw,
-                    ke.xmin,
-                    ke.xmax,
-                    &|x| (x - ke.xmin) / scw,
-                );
-                let row_map = map(
-                    tr,
-                    hr,
-                    &|r| de.ymax - (r as f64 + 0.5) * ch,
-                    ke.ymin,
-                    ke.ymax,
-                    &|y| (ke.ymax - y) / sch,
-                );
-                let values = out.values_mut();
-                for b in 0..bands {
-                    let band = &half[b * hc * hr * bpc..(b + 1) * hc * hr * bpc];
-                    for sr in &row_map {
-                        for sc in &col_map {
-                            match (sr, sc) {
-                                (Some(r), Some(c)) => {
-                                    let at = (r * hc + c) * bpc;
-                                    values.extend_from_slice(&band[at..at + bpc]);
-                                }
-                                _ => values.extend_from_slice(&empty),
-                            }
-                        }
-                    }
-                }
+                place(&piece, &ct, &ke, &de, tc, tr, out.values_mut());
                 out.finish_tile(&ct, bands, tr, tc);
                 out_cols.push(key_col as i32);
                 out_rows.push(key_row as i32);

@@ -19,7 +19,7 @@ use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field};
 
-use crate::batch::{keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns};
+use crate::batch::{keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns, TileRef};
 use crate::cell_type::{CellType, DataType, NoData};
 use crate::error::{EngineError, Result};
 use crate::resample::floor_with_tolerance;
@@ -227,6 +227,50 @@ fn sample_row<const N: usize>(
     }
 }
 
+/// Appends the cells of a `tc × tr` tile over `key` filled from `tile` (covering `src`) by
+/// `merge(key, src, tile, NearestNeighbor)` into an empty tile (see the module documentation).
+pub(crate) fn place(tile: &TileRef, ct: &CellType, src: &Extent, key: &Extent, tc: usize, tr: usize, out: &mut Vec<u8>) {
+    let bpc = ct.bytes_per_cell();
+    let empty = empty_cell(ct);
+    let skip = raw_skips(ct);
+    let (scw, sch) = (
+        (src.xmax - src.xmin) / tile.cols as f64,
+        (src.ymax - src.ymin) / tile.rows as f64,
+    );
+    let (cw, ch) = ((key.xmax - key.xmin) / tc as f64, (key.ymax - key.ymin) / tr as f64);
+    let col_map = axis_map(
+        tc,
+        tile.cols,
+        |c| c as f64 * cw + key.xmin + cw / 2.0,
+        |x| x >= src.xmin && x <= src.xmax,
+        |x| (x - src.xmin) / scw,
+    );
+    let row_map = axis_map(
+        tr,
+        tile.rows,
+        |r| key.ymax - r as f64 * ch - ch / 2.0,
+        |y| y >= src.ymin && y <= src.ymax,
+        |y| (src.ymax - y) / sch,
+    );
+    let band_bytes = tile.rows * tile.cols * bpc;
+    let tile_start = out.len();
+    out.resize(tile_start + tile.bands * tr * tc * bpc, 0);
+    let dst_tile = &mut out[tile_start..];
+    for b in 0..tile.bands {
+        let band = &tile.cells[b * band_bytes..(b + 1) * band_bytes];
+        for (r, sr) in row_map.iter().enumerate() {
+            let dst = &mut dst_tile[(b * tr + r) * tc * bpc..(b * tr + r + 1) * tc * bpc];
+            let src_row = sr.map(|sr| &band[sr * tile.cols * bpc..(sr + 1) * tile.cols * bpc]);
+            match bpc {
+                1 => sample_row::<1>(src_row, &col_map, &empty, skip, dst),
+                2 => sample_row::<2>(src_row, &col_map, &empty, skip, dst),
+                4 => sample_row::<4>(src_row, &col_map, &empty, skip, dst),
+                _ => sample_row::<8>(src_row, &col_map, &empty, skip, dst),
+            }
+        }
+    }
+}
+
 /// Cut every raster of `batch` (rows with `xmin, ymin, xmax, ymax`, the tile columns and optionally
 /// `instant`) into the tiles of `layout`. Output columns: `col`, `row` (int32), `instant` if present, then
 /// the tile columns; one row per (raster, key), rasters in input order, keys row-major.
@@ -283,57 +327,13 @@ pub fn cut_to_layout(batch: &RecordBatch, layout: &Layout) -> Result<RecordBatch
         let Some((c0, r0, c1, r1)) = layout.key_bounds_in_layout(&src) else {
             continue;
         };
-        let bpc = ct.bytes_per_cell();
-        let empty = empty_cell(&ct);
-        let skip = raw_skips(&ct);
-        let (scw, sch) = (
-            (src.xmax - src.xmin) / tile.cols as f64,
-            (src.ymax - src.ymin) / tile.rows as f64,
-        );
-        let band_bytes = tile.rows * tile.cols * bpc;
         for key_row in r0..=r1 {
             for key_col in c0..=c1 {
                 let ke = layout.key_extent(key_col, key_row);
                 if !ke.overlaps(&src) {
                     continue; // only touching (possible through rounding at the bounds' edges)
                 }
-                let (cw, ch) = (
-                    (ke.xmax - ke.xmin) / tc as f64,
-                    (ke.ymax - ke.ymin) / tr as f64,
-                );
-                let col_map = axis_map(
-                    tc,
-                    tile.cols,
-                    |c| c as f64 * cw + ke.xmin + cw / 2.0,
-                    |x| x >= src.xmin && x <= src.xmax,
-                    |x| (x - src.xmin) / scw,
-                );
-                let row_map = axis_map(
-                    tr,
-                    tile.rows,
-                    |r| ke.ymax - r as f64 * ch - ch / 2.0,
-                    |y| y >= src.ymin && y <= src.ymax,
-                    |y| (src.ymax - y) / sch,
-                );
-                let values = out.values_mut();
-                let tile_start = values.len();
-                values.resize(tile_start + tile.bands * tr * tc * bpc, 0);
-                let dst_tile = &mut values[tile_start..];
-                for b in 0..tile.bands {
-                    let band = &tile.cells[b * band_bytes..(b + 1) * band_bytes];
-                    for (r, sr) in row_map.iter().enumerate() {
-                        let dst =
-                            &mut dst_tile[(b * tr + r) * tc * bpc..(b * tr + r + 1) * tc * bpc];
-                        let src_row =
-                            sr.map(|sr| &band[sr * tile.cols * bpc..(sr + 1) * tile.cols * bpc]);
-                        match bpc {
-                            1 => sample_row::<1>(src_row, &col_map, &empty, skip, dst),
-                            2 => sample_row::<2>(src_row, &col_map, &empty, skip, dst),
-                            4 => sample_row::<4>(src_row, &col_map, &empty, skip, dst),
-                            _ => sample_row::<8>(src_row, &col_map, &empty, skip, dst),
-                        }
-                    }
-                }
+                place(&tile, &ct, &src, &ke, tc, tr, out.values_mut());
                 out.finish_tile(&ct, tile.bands, tr, tc);
                 out_cols.push(key_col as i32);
                 out_rows.push(key_row as i32);
