@@ -188,7 +188,7 @@ def warp_pieces(batch: pa.RecordBatch, src_crs: str, dst_crs: str,
     """Per raster and layout key it reaches, the window of source cells the key reads."""
 def warp_runs(batch: pa.RecordBatch, key_columns: list[str], src_crs: str, dst_crs: str,
               layout: tuple[float, float, float, float, int, int, int, int], method: str,
-              error_threshold: float, last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
+              last_run_complete: bool, error_threshold: float = 0.125) -> tuple[pa.RecordBatch, int]:
     """Runs of equal keys of warp_pieces rows mosaicked and warped into their key's tile."""
 def pyramid_up(
     batch: pa.RecordBatch,

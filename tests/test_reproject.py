@@ -119,7 +119,7 @@ def test_tiles_sample_across_raster_edges(spark, shared_data):
     a = whole.tile_to_layout(layout, target_crs=4326, resample_method=gps.ResampleMethod.BILINEAR)
     # The same target metadata (the windows' own reprojected grids would give a slightly different one).
     b = windows.tile_to_layout(a.layer_metadata, target_crs=4326, resample_method=gps.ResampleMethod.BILINEAR)
-    assert b.layer_metadata == a.layer_metadata or b.layer_metadata.to_dict() == a.layer_metadata.to_dict()
+    assert b.count() == a.count() > 1
     np.testing.assert_array_equal(a.stitch().cells, b.stitch().cells)
 
 

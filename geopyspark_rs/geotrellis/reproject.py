@@ -20,10 +20,6 @@ from .constants import LayerType, ResampleMethod
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, crs_to_proj4
 from .layout import cell_size, key_bounds, layout_for, layout_tuple
 
-# The approximate transform's tolerance, in source cells (GDAL's default).
-ERROR_THRESHOLD = 0.125
-
-
 def reproject_rasters(layer, target_crs, resample_method):
     """A RasterLayer with each raster reprojected to ``target_crs`` on its own grid."""
     from .layer import RasterLayer
@@ -34,7 +30,7 @@ def reproject_rasters(layer, target_crs, resample_method):
 
     def run(batches):
         for batch in batches:
-            yield _native.reproject_rasters(batch, dst, method, ERROR_THRESHOLD)
+            yield _native.reproject_rasters(batch, dst, method)
 
     return RasterLayer(layer.layer_type, df.mapInArrow(run, df.schema))
 
@@ -171,7 +167,7 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     shuffled, strategy = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy)
 
     def warp_run(batch, last_run_complete):
-        return _native.warp_runs(batch, keys, src_crs, dst_crs, lt, method, ERROR_THRESHOLD, last_run_complete)
+        return _native.warp_runs(batch, keys, src_crs, dst_crs, lt, method, last_run_complete)
 
     tiles = stream_runs(shuffled, tc.schema(True, layer.layer_type), warp_run)
     out = TiledRasterLayer(layer.layer_type, tiles, metadata, zoom)

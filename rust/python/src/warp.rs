@@ -130,6 +130,7 @@ fn warp_pieces<'py>(
 /// where the held-back last run starts (`num_rows` when `last_run_complete`).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (batch, key_columns, src_crs, dst_crs, layout_tuple, method, last_run_complete, error_threshold=warp::DEFAULT_ERROR_THRESHOLD))]
 fn warp_runs<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
@@ -138,8 +139,8 @@ fn warp_runs<'py>(
     dst_crs: &str,
     layout_tuple: LayoutTuple,
     method: &str,
-    error_threshold: f64,
     last_run_complete: bool,
+    error_threshold: f64,
 ) -> PyResult<(Bound<'py, PyAny>, usize)> {
     let method = ResampleMethod::parse(method).map_err(Error::from)?;
     let (batch, layout) = (batch.into_inner(), layout(layout_tuple));

@@ -136,11 +136,10 @@ pub fn suggested_grid(src_to_dst: &Transformer, src: &Grid) -> Result<Grid> {
     Grid::new([xmin, ymax - rows * size, xmin + cols * size, ymax], cols as usize, rows as usize)
 }
 
-/// How far each source radius reaches, in source cells, for the window a method reads around a point
-/// (aggregates add the destination cell's size).
+/// How many source cells around a point a method reads, each way (the aggregate methods read the cells
+/// under a whole destination cell on top of this one-cell margin).
 pub fn kernel_radius(method: ResampleMethod) -> usize {
     match method {
-        ResampleMethod::NearestNeighbor | ResampleMethod::Bilinear => 1,
         ResampleMethod::CubicConvolution => 2,
         ResampleMethod::CubicSpline | ResampleMethod::Lanczos => 3,
         _ => 1,
