@@ -352,7 +352,7 @@ pub fn assemble_runs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retile::tests::{as_f32, f32s, tile_batch};
+    use crate::retile::tests::{as_f32, f32s, keyed};
     use arrow_array::cast::AsArray;
 
     fn layout(n: usize, t: usize) -> Layout {
@@ -368,24 +368,12 @@ mod tests {
         }
     }
 
-    fn keyed(keys: &[(i32, i32)], tiles: &[Vec<f32>], t: usize) -> RecordBatch {
+    fn keyed_f32(keys: &[(i32, i32)], tiles: &[Vec<f32>], t: usize) -> RecordBatch {
         let tl: Vec<(&str, usize, usize, usize, Vec<u8>)> = tiles
             .iter()
             .map(|v| ("float32", 1, t, t, f32s(v)))
             .collect();
-        tile_batch(
-            vec![
-                (
-                    "col",
-                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef,
-                ),
-                (
-                    "row",
-                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef,
-                ),
-            ],
-            &tl,
-        )
+        keyed(keys, &tl)
     }
 
     fn cells(b: &RecordBatch, i: usize) -> Vec<f32> {
@@ -403,7 +391,7 @@ mod tests {
         let t: Vec<Vec<f32>> = (0..4)
             .map(|k| (0..16).map(|v| (k * 100 + v) as f32).collect())
             .collect();
-        let b = keyed(&[(0, 0), (1, 0), (0, 1), (1, 1)], &t, 4);
+        let b = keyed_f32(&[(0, 0), (1, 0), (0, 1), (1, 1)], &t, 4);
         let full = downsample_to_layout(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
         assert_eq!(full.num_rows(), 4);
         // Tile (1, 0) lands in the top-right quadrant: cells 5, 7, 13, 15 of it.
@@ -429,11 +417,11 @@ mod tests {
     #[test]
     fn average_skips_nodata_and_rejects_odd_and_cubic() {
         let (src, dst) = (layout(2, 2), layout(1, 2));
-        let b = keyed(&[(0, 0)], &[vec![1.0, f32::NAN, 2.0, 4.0]], 2);
+        let b = keyed_f32(&[(0, 0)], &[vec![1.0, f32::NAN, 2.0, 4.0]], 2);
         let q = downsample_quadrants(&b, &src, &dst, ResampleMethod::Average).unwrap();
         assert_eq!(cells(&q, 0), vec![7.0 / 3.0]);
         assert!(downsample_quadrants(&b, &src, &dst, ResampleMethod::CubicSpline).is_err());
-        let odd = keyed(&[(0, 0)], &[vec![1.0; 9]], 3);
+        let odd = keyed_f32(&[(0, 0)], &[vec![1.0; 9]], 3);
         assert!(
             downsample_to_layout(&odd, &layout(2, 3), &layout(1, 3), ResampleMethod::Max).is_err()
         );
@@ -456,7 +444,7 @@ mod tests {
             layout_rows: 1,
             ..layout(1, 2)
         };
-        let b = keyed(&[(1, 0)], &[vec![1.0, 2.0, 3.0, 4.0]], 2);
+        let b = keyed_f32(&[(1, 0)], &[vec![1.0, 2.0, 3.0, 4.0]], 2);
         let out = downsample_to_layout(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
         assert_eq!(out.num_rows(), 2);
     }

@@ -360,6 +360,23 @@ pub(crate) mod tests {
     use arrow_array::{BinaryArray, Float64Array, Int32Array, StringArray};
     use arrow_schema::Schema;
 
+    /// Tiles keyed by `(col, row)`.
+    pub(crate) fn keyed(keys: &[(i32, i32)], tiles: &[(&str, usize, usize, usize, Vec<u8>)]) -> RecordBatch {
+        tile_batch(
+            vec![
+                (
+                    "col",
+                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef,
+                ),
+                (
+                    "row",
+                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef,
+                ),
+            ],
+            tiles,
+        )
+    }
+
     /// A batch of tiles in the contract, with extra leading columns.
     pub(crate) fn tile_batch(
         extra: Vec<(&str, ArrayRef)>,

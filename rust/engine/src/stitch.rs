@@ -118,25 +118,7 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retile::tests::{as_f32, f32s, tile_batch};
-    use arrow_array::{ArrayRef, Int32Array};
-    use std::sync::Arc;
-
-    fn keyed(keys: &[(i32, i32)], tiles: &[(&str, usize, usize, usize, Vec<u8>)]) -> RecordBatch {
-        tile_batch(
-            vec![
-                (
-                    "col",
-                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.0))) as ArrayRef,
-                ),
-                (
-                    "row",
-                    Arc::new(Int32Array::from_iter_values(keys.iter().map(|k| k.1))) as ArrayRef,
-                ),
-            ],
-            tiles,
-        )
-    }
+    use crate::retile::tests::{as_f32, f32s, keyed};
 
     #[test]
     fn mosaic_with_gap_and_bands() {
