@@ -28,6 +28,19 @@ def with_cell_type(metadata, cell_type):
     return Metadata(m.bounds, m.crs, cell_type, m.extent, m.layout_definition)
 
 
+def tiled_from_exchange(layer_type, exchanged, metadata, zoom_level=None):
+    """The TiledRasterLayer an exchange produces: its runs are reduced inside the new layer's pass."""
+    out = TiledRasterLayer(layer_type, exchanged.df, metadata, zoom_level)
+    out._head, out._partitions = exchanged.head, exchanged.partitions
+    out._partition_strategy = exchanged.strategy
+    return out
+
+
+def _local_partitions(df):
+    """The partition count of a DataFrame made from local data (free to ask on classic Spark)."""
+    return None if is_connect(df) else df.rdd.getNumPartitions()
+
+
 def _no_rdds_on_connect(spark, what: str, sibling: str) -> None:
     if is_connect(spark):
         raise RuntimeError(
@@ -36,16 +49,34 @@ def _no_rdds_on_connect(spark, what: str, sibling: str) -> None:
 
 
 class CachableLayer:
-    """Caching and partition-level methods shared by every layer."""
+    """Caching and partition-level methods shared by every layer.
 
-    def _set_df(self, df, steps=()):
+    A layer is ``_df`` plus what its pass will do to it (DESIGN §4): an optional ``_head`` that makes tiles
+    from ``_df``'s rows (a read, or the reduce side of a shuffle) and the recorded ``_steps``. Everything
+    that needs cells runs them inside its own single ``mapInArrow`` (``_map_batches``)."""
+
+    def _set_df(self, df, steps=(), head=None, partitions=None):
         self._df = df
         self._steps = tuple(steps)
+        self._head = head
+        # The partition count when known without running anything (a planned read, a shuffle we sized).
+        self._partitions = partitions
 
     @property
     def dataframe(self):
         """The layer as a Spark DataFrame in the tile contract (recorded steps applied)."""
-        return _plan.execute(self._df, self._steps, self._schema())
+        return _plan.execute(self._df, self._head, self._steps, self._schema())
+
+    def _map_batches(self, consume, schema):
+        """One pass: the layer's tiles (head and steps applied), batch by batch, through ``consume``
+        (an iterator of tile batches → an iterator of batches of ``schema``)."""
+        return _plan.execute(self._df, self._head, self._steps, schema, consume)
+
+    def _rows(self):
+        """A DataFrame with one row per tile and its key columns, computing no cells when it can."""
+        if self._head is None or self._head.row_aligned:
+            return self._df
+        return _plan.execute(self._df, self._head, (), self._schema())
 
     @property
     def pysc(self):
@@ -63,7 +94,7 @@ class CachableLayer:
     def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
         """Run the recorded steps once and keep the tiles in Spark's cache."""
         df = self.dataframe.persist(storageLevel)
-        self._set_df(df)
+        self._set_df(df, partitions=self._partitions)
         self.is_cached = True
         return self
 
@@ -73,7 +104,9 @@ class CachableLayer:
         return self
 
     def getNumPartitions(self):
-        df = self.dataframe
+        if self._partitions is not None:
+            return self._partitions
+        df = self._df  # a pass keeps its input's partitions
         if not is_connect(df):
             return df.rdd.getNumPartitions()
 
@@ -85,14 +118,14 @@ class CachableLayer:
                 pass
             yield pa.RecordBatch.from_pydict({"one": pa.array([1], pa.int32())})
 
-        return df.select("col" if self._tiled else "xmin").mapInArrow(one_row, "one int").count()
+        return df.mapInArrow(one_row, "one int").count()
 
     # Recorded steps never add or drop rows, so counting needs no tile work.
     def count(self):
-        return self._df.count()
+        return self._rows().count()
 
     def isEmpty(self):
-        return self._df.isEmpty()
+        return self._rows().isEmpty()
 
 
 class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
@@ -113,16 +146,16 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
     def _schema(self):
         return tc.schema(self._tiled, self.layer_type)
 
-    def _derive(self, df=None, steps=None, **changes):
-        """A new layer of the same kind. A new ``df`` is one with this layer's steps already applied
-        (``self.dataframe`` transformed), so it starts with no steps unless ``steps`` says otherwise."""
+    def _derive(self, df=None, steps=None, head=None, partitions=None, **changes):
+        """A new layer of the same kind. A new ``df`` holds tiles (``self.dataframe`` transformed), or the
+        rows ``head`` makes tiles of; it starts with no steps unless ``steps`` says otherwise."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.is_cached = False
         if df is None:
-            new._set_df(self._df, self._steps if steps is None else steps)
+            new._set_df(self._df, self._steps if steps is None else steps, self._head, self._partitions)
         else:
-            new._set_df(df, () if steps is None else steps)
+            new._set_df(df, () if steps is None else steps, head, partitions)
             new._partition_strategy = None
         for k, v in changes.items():
             setattr(new, k, v)
@@ -130,8 +163,13 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
 
     def _where(self, condition):
         """The records matching a condition on the key columns. Steps are row-wise, so the filter runs
-        before them and only the kept tiles are computed; filtering keeps the partitioning."""
-        new = self._derive(df=self._df.where(condition), steps=self._steps)
+        before them (and before a row-aligned read) and only the kept tiles are computed; filtering keeps
+        the partitioning."""
+        if self._head is None or self._head.row_aligned:
+            new = self._derive(df=self._df.where(condition), steps=self._steps, head=self._head,
+                               partitions=self._partitions)
+        else:  # the keys exist once the head has run (a shuffle's reduce side, a file read)
+            new = self._derive(df=self._rows().where(condition), steps=self._steps, partitions=self._partitions)
         new._partition_strategy = self._partition_strategy
         return new
 
@@ -161,7 +199,7 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
         return tc.table_to_records(self.dataframe.toArrow(), self._tiled, self.layer_type)
 
     def collect_keys(self):
-        rows = self._df.select(*self._key_columns).collect()
+        rows = self._rows().select(*self._key_columns).collect()
         return [tc.decode_key(r.asDict(), self._tiled, self.layer_type) for r in rows]
 
     # --- partitions ---------------------------------------------------------------------------------
@@ -169,15 +207,15 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
     def repartition(self, num_partitions=None):
         if not num_partitions:
             return self
-        return self._derive(df=self.dataframe.repartition(int(num_partitions)))
+        return self._derive(df=self.dataframe.repartition(int(num_partitions)), partitions=int(num_partitions))
 
     def partitionBy(self, partition_strategy=None):
         if partition_strategy is None:
             return self
         check_partition_strategy(partition_strategy, self.layer_type)
-        current = partition_strategy.num_partitions or self.getNumPartitions()
+        current = partition_strategy.num_partitions or self._partitions or self.getNumPartitions()
         df, strategy = _repartition(self.dataframe, self._key_columns, self.layer_type, partition_strategy, current)
-        new = self._derive(df=df)
+        new = self._derive(df=df, partitions=current)
         new._partition_strategy = strategy
         return new
 
@@ -205,22 +243,30 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
         return self._where(cond)
 
     def _to_spatial(self, target_time):
-        """``(DataFrame without instants, steps)`` of the records at ``target_time`` (all when None)."""
+        """``(DataFrame without instants, steps, head)`` of the records at ``target_time`` (all when None);
+        a row-aligned head passes the key columns it is given through."""
         self._require_spacetime("to_spatial_layer")
         layer = self if target_time is None else self._where(F.col("instant") == tc.instant_ms(target_time))
-        return layer._df.drop("instant"), layer._steps
+        if layer._head is None or layer._head.row_aligned:
+            return layer._df.drop("instant"), layer._steps, layer._head
+        return layer._rows().drop("instant"), layer._steps, None
 
     def merge(self, partition_strategy=None):
         """One record per key: later tiles fill the NoData cells of earlier ones."""
         check_partition_strategy(partition_strategy, self.layer_type)
-        return self._derive(df=self._combine_runs("fill", partition_strategy))
+        return self._combine_runs("fill", partition_strategy)
 
     def _combine_runs(self, op, partition_strategy=None):
-        """Shuffle on the keys, sort within partitions and combine runs of equal keys in Rust."""
-        from .shuffle import combine_runs, shuffle_by_key
+        """The layer with the tiles of equal keys combined by ``op`` in Rust, after one keyed exchange."""
+        from .exchange import combine, keyed_exchange
 
-        df, _ = shuffle_by_key(self.dataframe, self._key_columns, self.layer_type, partition_strategy)
-        return combine_runs(df, self._key_columns, op, self._schema())
+        ex = keyed_exchange(self, None, None, self._key_columns, combine(self._key_columns, op), partition_strategy)
+        return self._derive(df=ex.df, head=ex.head, partitions=ex.partitions)._exchanged(ex)
+
+    def _exchanged(self, ex):
+        """This layer (made from an exchange) with the exchange's partition strategy."""
+        self._partition_strategy = ex.strategy
+        return self
 
 
 class RasterLayer(_Layer, RasterRetiling):
@@ -244,14 +290,18 @@ class RasterLayer(_Layer, RasterRetiling):
         spark = active_session()
         _no_rdds_on_connect(spark, "from_numpy_rdd", "RasterLayer.from_numpy_tiles")
         rows = numpy_rdd.map(lambda kv: tc.encode_key(kv[0], False, layer_type) + tc.encode_tile(kv[1]))
-        return cls(layer_type, spark.createDataFrame(rows, tc.schema(False, layer_type)))
+        out = cls(layer_type, spark.createDataFrame(rows, tc.schema(False, layer_type)))
+        out._partitions = numpy_rdd.getNumPartitions()
+        return out
 
     @classmethod
     def from_numpy_tiles(cls, layer_type, tiles):
         """From a local list of ``(ProjectedExtent | TemporalProjectedExtent, Tile)`` (works on Connect)."""
         layer_type = LayerType(layer_type)
         table = tc.records_to_table(tiles, False, layer_type)
-        return cls(layer_type, active_session().createDataFrame(table))
+        out = cls(layer_type, active_session().createDataFrame(table))
+        out._partitions = _local_partitions(out._df)
+        return out
 
     @classmethod
     def from_dataframe(cls, layer_type, dataframe):
@@ -260,8 +310,10 @@ class RasterLayer(_Layer, RasterRetiling):
         return cls(layer_type, tc.check_dataframe(dataframe, False, layer_type))
 
     def to_spatial_layer(self, target_time=None):
-        df, steps = self._to_spatial(target_time)
-        return RasterLayer(LayerType.SPATIAL, df, steps)
+        df, steps, head = self._to_spatial(target_time)
+        out = RasterLayer(LayerType.SPATIAL, df, steps)
+        out._head, out._partitions = head, self._partitions
+        return out
 
     def __str__(self):
         return f"RasterLayer(layer_type={self.layer_type})"
@@ -315,14 +367,18 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
         _no_rdds_on_connect(spark, "from_numpy_rdd", "TiledRasterLayer.from_numpy_tiles")
         rows = numpy_rdd.map(lambda kv: tc.encode_key(kv[0], True, layer_type) + tc.encode_tile(kv[1]))
         df = spark.createDataFrame(rows, tc.schema(True, layer_type))
-        return cls(layer_type, df, metadata, zoom_level or None)
+        out = cls(layer_type, df, metadata, zoom_level or None)
+        out._partitions = numpy_rdd.getNumPartitions()
+        return out
 
     @classmethod
     def from_numpy_tiles(cls, layer_type, tiles, metadata, zoom_level=None):
         """From a local list of ``(SpatialKey | SpaceTimeKey, Tile)`` (works on Spark Connect)."""
         layer_type = LayerType(layer_type)
         table = tc.records_to_table(tiles, True, layer_type)
-        return cls(layer_type, active_session().createDataFrame(table), metadata, zoom_level or None)
+        out = cls(layer_type, active_session().createDataFrame(table), metadata, zoom_level or None)
+        out._partitions = _local_partitions(out._df)
+        return out
 
     @classmethod
     def from_dataframe(cls, layer_type, dataframe, metadata, zoom_level=None):
@@ -335,8 +391,10 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
         b = m.bounds
         bounds = Bounds(SpatialKey(b.minKey.col, b.minKey.row), SpatialKey(b.maxKey.col, b.maxKey.row))
         metadata = Metadata(bounds, m.crs, m.cell_type, m.extent, m.layout_definition)
-        df, steps = self._to_spatial(target_time)
-        return TiledRasterLayer(LayerType.SPATIAL, df, metadata, self.zoom_level, steps)
+        df, steps, head = self._to_spatial(target_time)
+        out = TiledRasterLayer(LayerType.SPATIAL, df, metadata, self.zoom_level, steps)
+        out._head, out._partitions = head, self._partitions
+        return out
 
     def lookup(self, col, row):
         """The tiles at ``SpatialKey(col, row)``."""
@@ -352,11 +410,11 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
 
     def stitch(self):
         """Mosaic the whole layer into one Tile (SPATIAL layers)."""
-        from .shuffle import stitch
+        from .stitch import stitch
 
         if self.layer_type != LayerType.SPATIAL:
             raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use stitch()")
-        return stitch(self.dataframe.toArrow())
+        return stitch(self.dataframe.toArrow())  # one pass: the tiles come to the driver
 
     def save_stitched(self, path, crop_bounds=None, crop_dimensions=None, cog=False):
         """Stitch the layer (SPATIAL only) and write it as one GeoTIFF at ``path``, optionally cropped to
@@ -397,7 +455,7 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
                 + ", ".join(o.name for o in allowed)
             ) from None
         # As in GeoTrellis, every aggregate keeps the layer's cell type (an int16 mean stays int16).
-        return self._derive(df=self._combine_runs(op))
+        return self._combine_runs(op)
 
     def __str__(self):
         return (

@@ -1,5 +1,5 @@
 """Fused execution (DESIGN §4): per-tile steps are recorded on a layer and run together in one
-``mapInArrow`` pass when the data is needed. Rust steps are JSON dicts run by ``_native.run_plan``;
+``mapInArrow`` pass when the data is needed, inside the pass of whatever consumes them. Rust steps are JSON dicts run by ``_native.run_plan``;
 ``map_cells``/``map_tiles`` add Python steps, which run in the same pass between Rust segments."""
 
 from __future__ import annotations
@@ -76,14 +76,37 @@ def run_steps(batch: pa.RecordBatch, segments) -> pa.RecordBatch:
     return batch
 
 
-def execute(df, steps, out_schema):
-    """The DataFrame with the steps applied: one ``mapInArrow`` for all of them."""
-    if not steps:
-        return df
+@dataclass(frozen=True)
+class Head:
+    """What turns the rows of a layer's DataFrame into tiles at the start of its pass: the read of source
+    rows (GeoTIFF windows, catalog files) or the reduce side of a shuffle (runs of equal keys). ``run``
+    maps an iterator of batches to an iterator of tile batches. ``row_aligned``: one tile per input row
+    with the input row's key columns, so counts, keys and key filters can use the DataFrame unread."""
+
+    run: Callable
+    row_aligned: bool = False
+
+
+def pass_function(head, steps, consume=None):
+    """The function of one pass (an iterator of input batches → an iterator of output batches): the head
+    makes tiles, the steps are applied to each batch, and ``consume`` (a reduction, an encoder, the map
+    side of a shuffle) turns the tile batches into its output."""
     segments = _segments(steps)
+    read = head.run if head is not None else None
 
     def run(batches):
-        for batch in batches:
-            yield run_steps(batch, segments)
+        if read is not None:
+            batches = read(batches)
+        if segments:
+            batches = (run_steps(batch, segments) for batch in batches)
+        return consume(batches) if consume is not None else batches
 
-    return df.mapInArrow(run, out_schema)
+    return run
+
+
+def execute(df, head, steps, out_schema, consume=None):
+    """One ``mapInArrow`` pass over ``df`` (DESIGN §4, one pass per stage) doing ``pass_function``'s work
+    into ``out_schema``; with nothing to do, ``df`` itself."""
+    if head is None and not steps and consume is None:
+        return df
+    return df.mapInArrow(pass_function(head, steps, consume), out_schema)

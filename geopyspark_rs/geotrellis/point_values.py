@@ -88,7 +88,7 @@ def _sample(layer, pts, method, spacetime):
     cols_i, rows_i = cols[idx].astype(np.int32), rows[idx].astype(np.int32)
     # A superset filter on the key columns (runs before the layer's pending steps); Rust matches exactly.
     cond = F.col("col").isin(sorted({int(c) for c in cols_i})) & F.col("row").isin(sorted({int(r) for r in rows_i}))
-    df = layer._where(cond).dataframe
+    found_layer = layer._where(cond)
     lt = layout_tuple(layout)
     args = (cols_i.tolist(), rows_i.tolist(), xs[idx].tolist(), ys[idx].tolist())
 
@@ -97,7 +97,7 @@ def _sample(layer, pts, method, spacetime):
             yield _native.sample_points(batch, lt, *args, method)
 
     schema = "point int, instant long, values array<double>" if spacetime else "point int, values array<double>"
-    table = df.mapInArrow(sample, schema).toArrow()
+    table = found_layer._map_batches(sample, schema).toArrow()
     found = {}
     point = table.column("point").to_pylist()
     vals = table.column("values").to_pylist()

@@ -43,6 +43,8 @@ class Pyramid:
         self.layer_type = levels[self.max_zoom].layer_type
         self.is_cached = False
         self.histogram = None
+        # zoom → function making that level from the level one zoom finer (pyramids made by pyramid()).
+        self._builders = {}
 
     @property
     def pysc(self):
@@ -54,9 +56,17 @@ class Pyramid:
     def cache(self):
         return self.persist()
 
+    def _from_finer(self, zoom, finer):
+        """Level ``zoom`` made from the (cached) level one zoom finer when this pyramid knows how."""
+        build = self._builders.get(zoom)
+        return self.levels[zoom] if build is None or finer is None else build(finer)
+
     def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
-        for layer in self.levels.values():
-            layer.persist(storageLevel)
+        finer = None
+        for zoom in sorted(self.levels, reverse=True):
+            if not self.levels[zoom].is_cached:
+                self.levels[zoom] = self._from_finer(zoom, finer).persist(storageLevel)
+            finer = self.levels[zoom]
         self.is_cached = True
         return self
 
@@ -81,17 +91,18 @@ class Pyramid:
         recompute the finer levels for every level."""
         from .catalog import write
 
-        held = None
+        held = finer = None
         for zoom in sorted(self.levels, reverse=True):
             layer = self.levels[zoom]
             ours = not layer.is_cached
             if ours:
-                layer.persist(StorageLevel.MEMORY_AND_DISK)
+                layer = self._from_finer(zoom, finer).persist(StorageLevel.MEMORY_AND_DISK)
             write(uri, layer_name, layer, index_strategy=index_strategy, time_unit=time_unit,
                   time_resolution=time_resolution, store=store)
             if held is not None:
                 held.unpersist()
             held = layer if ours else None
+            finer = layer
         if held is not None:
             held.unpersist()
 

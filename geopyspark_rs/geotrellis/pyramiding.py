@@ -118,36 +118,31 @@ def _piece_schema(layer_type):
     return StructType(fields + s.fields[n:])
 
 
-def _assemble(sorted_df, tile_cols, tile_rows, schema):
-    """Runs of equal keys of quadrant pieces through the Rust assembler."""
-    from .shuffle import stream_runs
-
-    return stream_runs(sorted_df, schema,
-                       lambda batch, complete: _native.assemble_quadrants(batch, tile_cols, tile_rows, complete))
-
-
-def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,
+def up(layer, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,
        partitions=None):
-    """The DataFrame of the next coarser level and the partition strategy used (``partitions``: the
-    shuffle's partition count when no strategy says; None lets Spark choose)."""
-    from .shuffle import combine_runs, shuffle_by_key
+    """The exchange making the next coarser level of ``layer`` (``partitions``: the shuffle's partition count
+    when no strategy says; None lets Spark choose)."""
+    from .exchange import combine, keyed_exchange
 
+    layer_type = layer.layer_type
     keys = tc.key_columns(True, layer_type)
-    schema = tc.schema(True, layer_type)
     src_t, dst_t, name = layout_tuple(src), layout_tuple(dst), method.value
     s, d = src.tileLayout, dst.tileLayout
     quadrants = _QUADRANTS and (s.layoutCols == 2 * d.layoutCols and s.layoutRows == 2 * d.layoutRows
                                 and tuple(src.extent) == tuple(dst.extent))
 
-    def down(batches):
-        for batch in batches:
-            yield _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
+    def down(batch):
+        return _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
 
-    pieces = df.mapInArrow(down, _piece_schema(layer_type) if quadrants else schema)
-    shuffled, strategy = shuffle_by_key(pieces, keys, layer_type, partition_strategy, partitions)
     if quadrants:
-        return _assemble(shuffled, d.tileCols, d.tileRows, schema), strategy
-    return combine_runs(shuffled, keys, "fill", schema), strategy
+        tile_cols, tile_rows = d.tileCols, d.tileRows
+
+        def kernel(batch, complete):
+            return _native.assemble_quadrants(batch, tile_cols, tile_rows, complete)
+
+        return keyed_exchange(layer, down, _piece_schema(layer_type), keys, kernel, partition_strategy, partitions)
+    return keyed_exchange(layer, down, tc.schema(True, layer_type), keys, combine(keys, "fill"), partition_strategy,
+                          partitions)
 
 
 def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_strategy=None):
@@ -162,22 +157,29 @@ def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_st
     base, layouts = level_layouts(m.layout_definition, layer.zoom_level)
     if m.bounds is None:
         raise ValueError("cannot pyramid a layer without bounds")
-    from .shuffle import input_partitions
+    from .layer import tiled_from_exchange
 
     levels = {base: layer._derive(zoom_level=base)}
-    df, meta = layer.dataframe, m
-    # The base layer's partition count, taken once (asking a level would run its shuffle), shrunk for
-    # coarse levels to about 16 tiles per partition: each level has a quarter of the tiles of the one below,
-    # and empty partitions still cost a task each.
-    partitions = input_partitions(df) if base > 0 else None
+    builders = {}
+    # The base layer's partition count when known without running it, shrunk for coarse levels to about 16
+    # tiles per partition: each level has a quarter of the tiles of the one below, and empty partitions
+    # still cost a task each.
+    partitions = layer._partitions
+    level, meta = levels[base], m
     for z in range(base - 1, -1, -1):
         meta = _next_bounds(meta, layer.layer_type, layouts[z])
         b = meta.bounds
         keys = (b.maxKey.col - b.minKey.col + 1) * (b.maxKey.row - b.minKey.row + 1)
-        level_partitions = max(1, min(partitions, -(-keys // 16))) if partitions else None
-        df, strategy = up(df, layer.layer_type, layouts[z + 1], layouts[z], method, partition_strategy,
-                          level_partitions)
-        level = TiledRasterLayer(layer.layer_type, df, meta, z)
-        level._partition_strategy = strategy
-        levels[z] = level
-    return Pyramid(levels)
+        level_partitions = max(1, min(partitions or keys, -(-keys // 16)))
+
+        def build(finer, z=z, meta=meta, n=level_partitions):
+            ex = up(finer, layouts[z + 1], layouts[z], method, partition_strategy, n)
+            return tiled_from_exchange(layer.layer_type, ex, meta, z)
+
+        builders[z] = build
+        level = levels[z] = build(level)
+    pyr = Pyramid(levels)
+    # Each level is made in the pass that reduces the level below, so a level computed on its own repeats
+    # the levels below it: Pyramid.persist/write rebuild each level from the cached one below instead.
+    pyr._builders = builders
+    return pyr

@@ -19,6 +19,8 @@ from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, crs_to_proj4
 from .layout import cell_size, key_bounds, layout_for, layout_tuple
+from .plan import Head, pass_function
+
 
 def reproject_rasters(layer, target_crs, resample_method):
     """A RasterLayer with each raster reprojected to ``target_crs`` on its own grid."""
@@ -26,13 +28,16 @@ def reproject_rasters(layer, target_crs, resample_method):
 
     dst = crs_to_proj4(target_crs)
     method = ResampleMethod(resample_method).value
-    df = layer.dataframe
 
     def run(batches):
         for batch in batches:
             yield _native.reproject_rasters(batch, dst, method)
 
-    return RasterLayer(layer.layer_type, df.mapInArrow(run, df.schema))
+    # The reprojection becomes the new layer's head, run in the pass of whatever consumes it.
+    out = RasterLayer(layer.layer_type, layer._df)
+    out._head = Head(pass_function(layer._head, layer._steps, run))
+    out._partitions = layer._partitions
+    return out
 
 
 def _pieces_schema(layer_type):
@@ -49,7 +54,7 @@ def _raster_table(layer):
     columns = ["xmin", "ymin", "xmax", "ymax", "cols", "rows", "cell_type", "crs"]
     if layer.layer_type == LayerType.SPACETIME:
         columns.append("instant")
-    return layer._df.select(*columns).toArrow()
+    return layer._rows().select(*columns).toArrow()
 
 
 def _table_crs(table):
@@ -118,9 +123,9 @@ def _bounds_in(layout_definition, extent, instants):
 
 def warp_to_layout(layer, layout, target_crs, resample_method, partition_strategy):
     """``tile_to_layout`` with ``target_crs``: a TiledRasterLayer in ``target_crs``."""
-    from .layer import TiledRasterLayer
+    from .exchange import keyed_exchange
+    from .layer import TiledRasterLayer, tiled_from_exchange
     from .partition import check_partition_strategy
-    from .shuffle import shuffle_by_key, stream_runs
 
     check_partition_strategy(partition_strategy, layer.layer_type)
     # A RasterLayer tiled to a layout type needs its rasters' grids: one job collects them with the CRS.
@@ -159,19 +164,16 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     lt = layout_tuple(metadata.layout_definition)
     keys = tc.key_columns(True, layer.layer_type)
 
-    def cut(batches):
-        for batch in batches:
-            yield _native.warp_pieces(batch, src_crs, dst_crs, lt, method)
+    to_rasters = layer._to_raster_batch()
 
-    pieces = layer._raster_dataframe().mapInArrow(cut, _pieces_schema(layer.layer_type))
-    shuffled, strategy = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy)
+    def cut(batch):
+        return _native.warp_pieces(to_rasters(batch), src_crs, dst_crs, lt, method)
 
     def warp_run(batch, last_run_complete):
         return _native.warp_runs(batch, keys, src_crs, dst_crs, lt, method, last_run_complete)
 
-    tiles = stream_runs(shuffled, tc.schema(True, layer.layer_type), warp_run)
-    out = TiledRasterLayer(layer.layer_type, tiles, metadata, zoom)
-    out._partition_strategy = strategy
+    ex = keyed_exchange(layer, cut, _pieces_schema(layer.layer_type), keys, warp_run, partition_strategy)
+    out = tiled_from_exchange(layer.layer_type, ex, metadata, zoom)
     if layer._cell_type() == metadata.cell_type:
         return out
     return out._with_step({"op": "convert", "cell_type": metadata.cell_type})

@@ -51,10 +51,10 @@ class Retiling:
         """Cut the rasters into the tiles of a layout (a LocalLayout, GlobalLayout, LayoutDefinition, Metadata or
         another TiledRasterLayer); overlapping pieces are merged. A GlobalLayout sets the result's zoom level
         (its own, or the one chosen from the cell size)."""
-        from .layer import TiledRasterLayer
+        from .exchange import combine, keyed_exchange
+        from .layer import TiledRasterLayer, tiled_from_exchange
         from .partition import check_partition_strategy
         from .reproject import warp_to_layout
-        from .shuffle import combine_runs, shuffle_by_key
 
         if target_crs is not None or ResampleMethod(resample_method) != ResampleMethod.NEAREST_NEIGHBOR:
             # Reprojection, or resampling across the rasters' edges in their own CRS.
@@ -66,16 +66,14 @@ class Retiling:
             zoom = self._global_zoom(layout, metadata)
         lt = layout_tuple(metadata.layout_definition)
         keys = tc.key_columns(True, self.layer_type)
-        schema = tc.schema(True, self.layer_type)
+        to_rasters = self._to_raster_batch()
 
-        def cut(batches):
-            for batch in batches:
-                yield _native.cut_to_layout(batch, lt)
+        def cut(batch):
+            return _native.cut_to_layout(to_rasters(batch), lt)
 
-        pieces = self._raster_dataframe().mapInArrow(cut, schema)
-        shuffled, strategy = shuffle_by_key(pieces, keys, self.layer_type, partition_strategy)
-        out = TiledRasterLayer(self.layer_type, combine_runs(shuffled, keys, "fill", schema), metadata, zoom)
-        out._partition_strategy = strategy
+        ex = keyed_exchange(self, cut, tc.schema(True, self.layer_type), keys, combine(keys, "fill"),
+                            partition_strategy)
+        out = tiled_from_exchange(self.layer_type, ex, metadata, zoom)
         if self._cell_type() == metadata.cell_type:
             return out
         # Cells take the metadata's cell type, as GeoTrellis cuts into tiles of that type.
@@ -103,11 +101,12 @@ class RasterRetiling(Retiling):
 
         return reproject_rasters(self, target_crs, resample_method)
 
-    def _raster_dataframe(self):
-        return self.dataframe
+    def _to_raster_batch(self):
+        """A function making a RasterLayer batch of one of this layer's tile batches (the identity)."""
+        return lambda batch: batch
 
     def _layer_crs(self):
-        crs = [r[0] for r in self._df.select("crs").distinct().collect()]
+        crs = [r[0] for r in self._rows().select("crs").distinct().collect()]
         if len(crs) > 1:
             raise ValueError(f"the layer's rasters are in several CRSs ({crs}); reproject them to one first")
         return crs[0] if crs else None
@@ -124,7 +123,7 @@ class RasterRetiling(Retiling):
                 F.collect_set("cell_type"), F.collect_set("crs")]
         if self.layer_type == LayerType.SPACETIME:
             aggs += [F.min("instant"), F.max("instant")]
-        row = self._df.agg(*aggs).first()
+        row = self._rows().agg(*aggs).first()
         if row[0] is None:
             raise ValueError("cannot collect metadata of an empty layer")
         extent = Extent(row[0], row[1], row[2], row[3])
@@ -145,6 +144,30 @@ class RasterRetiling(Retiling):
         return [output_cell_type(rust, [t]) if rust else t for t in input_types]
 
 
+def raster_batch_of(metadata, layer_type):
+    """``batch → batch`` giving a tiled batch its tiles' extents and CRS in place of col and row."""
+    import numpy as np
+    import pyarrow as pa
+
+    e, tl = metadata.layout_definition.extent, metadata.tile_layout
+    tw = (e.xmax - e.xmin) / tl.layoutCols
+    th = (e.ymax - e.ymin) / tl.layoutRows
+    crs = metadata.crs
+    schema = tc.arrow_schema(False, layer_type)
+    extra = tc.key_columns(True, layer_type)[2:]
+
+    def convert(batch):
+        col = batch.column("col").to_numpy().astype(np.float64)
+        row = batch.column("row").to_numpy().astype(np.float64)
+        arrays = [pa.array(e.xmin + col * tw), pa.array(e.ymax - (row + 1) * th),
+                  pa.array(e.xmin + (col + 1) * tw), pa.array(e.ymax - row * th),
+                  pa.array([crs] * batch.num_rows, pa.string())]
+        arrays += [batch.column(c) for c in extra + tc.TILE_COLUMNS]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return convert
+
+
 class TiledRetiling(Retiling):
     def reproject(self, target_crs, resample_method=ResampleMethod.NEAREST_NEIGHBOR):
         """The layer reprojected to ``target_crs`` in a floating layout with the same tile size (what
@@ -156,17 +179,10 @@ class TiledRetiling(Retiling):
     def _layer_crs(self):
         return self.layer_metadata.crs
 
-    def _raster_dataframe(self):
-        """The tiles with their extents, as a RasterLayer's DataFrame."""
-        e, tl = self.layer_metadata.layout_definition.extent, self.layer_metadata.tile_layout
-        tw = (e.xmax - e.xmin) / tl.layoutCols
-        th = (e.ymax - e.ymin) / tl.layoutRows
-        col, row = F.col("col"), F.col("row")
-        df = self.dataframe.select(
-            (F.lit(e.xmin) + col * tw).alias("xmin"), (F.lit(e.ymax) - (row + 1) * th).alias("ymin"),
-            (F.lit(e.xmin) + (col + 1) * tw).alias("xmax"), (F.lit(e.ymax) - row * th).alias("ymax"),
-            F.lit(self.layer_metadata.crs).alias("crs"), *self._key_columns[2:], *tc.TILE_COLUMNS)
-        return df
+    def _to_raster_batch(self):
+        """A function making a RasterLayer batch (extents and CRS instead of keys) of a tile batch, run
+        inside the pass that needs it."""
+        return raster_batch_of(self.layer_metadata, self.layer_type)
 
     def collect_metadata(self, layout=LocalLayout()):
         m = self.layer_metadata

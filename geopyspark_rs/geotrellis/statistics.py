@@ -1,5 +1,6 @@
-"""Layer statistics: min/max and histograms. Executors build partial results per partition in Rust;
-the driver merges the few partials (no per-cell work in Python)."""
+"""Layer statistics: min/max and histograms. Executors build partial results per partition in Rust, in
+the layer's own pass (its pending steps applied there), and send back only those; the driver merges the
+few partials (no per-cell work in Python)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class Statistics:
             if not math.isnan(lo):
                 yield pa.RecordBatch.from_pydict({"lo": [lo], "hi": [hi]})
 
-        rows = self.dataframe.mapInArrow(run, "lo double, hi double").collect()
+        rows = self._map_batches(run, "lo double, hi double").collect()
         return _merge_min_max([(r.lo, r.hi) for r in rows])
 
     def _band_histograms(self, int_histogram: bool):
@@ -44,7 +45,7 @@ class Statistics:
                 yield pa.RecordBatch.from_pydict({
                     "band": pa.array(range(len(acc)), pa.int32()), "state": [h.to_json() for h in acc]})
 
-        rows = self.dataframe.mapInArrow(run, "band int, state string").collect()
+        rows = self._map_batches(run, "band int, state string").collect()
         merged = {}
         for r in rows:
             h = _native.Histogram.from_json(r.state)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 import numpy as np
 import pyarrow as pa
@@ -264,8 +263,6 @@ def query(uri, layer_name, layer_zoom=None, query_geom=None, time_intervals=None
         TiledRasterLayer with ``zoom_level=layer_zoom`` and the stored metadata.
     """
     from ...session import active_session
-    from ..layer import TiledRasterLayer
-    from .datasource import PLAN_OPTION
 
     layer = _open(uri, layer_name, layer_zoom, store)
     geom, is_point = _geometry(query_geom, query_proj, layer)
@@ -279,12 +276,42 @@ def query(uri, layer_name, layer_zoom=None, query_geom=None, time_intervals=None
         plan = cog_plan(layer, key_box, geom, is_point, num_partitions)
     else:
         plan = make_plan(layer, key_box, geom, is_point, intervals, num_partitions)
-    reader = (active_session().read.format("geotrellis").option("layer", layer.name).option("zoom", layer.zoom)
-              .option("layerType", layer.layer_type.value).option(PLAN_OPTION, json.dumps(plan)))
-    for key, value in layer.store.options.items():
-        reader = reader.option(key, value)
-    df = reader.load(layer.store.uri)
-    return TiledRasterLayer(layer.layer_type, df, layer.metadata, zoom_level=layer.zoom)
+    return planned_layer(active_session(), layer, plan)
+
+
+def file_reader(plan: dict, options: dict):
+    """The head of a layer whose source rows are tile files (column ``path``): each batch's files decoded
+    and filtered by the plan."""
+    plan = {k: v for k, v in plan.items() if k != "parts"}
+    if plan.get("cog"):
+        from .cog import read_cog_part as read
+    else:
+        read = read_part
+
+    def run(batches):
+        for batch in batches:
+            if batch.num_rows:
+                yield from read(batch.column("path").to_pylist(), plan, options)
+
+    return run
+
+
+def planned_layer(spark, layer: StoredLayer, plan: dict):
+    """The TiledRasterLayer of a read plan: one source row per file, in the plan's partitions, decoded in
+    the pass that consumes the layer (``source``)."""
+    from ..layer import TiledRasterLayer
+    from ..plan import Head
+    from ..source import source_frame
+
+    paths = [p for part in plan["parts"] for p in part]
+    parts = [i for i, part in enumerate(plan["parts"]) for _ in part]
+    n = max(1, len(plan["parts"]))
+    rows = pa.table({"path": pa.array(paths, pa.string())})
+    out = TiledRasterLayer(layer.layer_type, source_frame(spark, rows, parts, n), layer.metadata,
+                           zoom_level=layer.zoom)
+    out._head = Head(file_reader(plan, layer.store.options))
+    out._partitions = n
+    return out
 
 
 __all__ = ["read_layer_metadata", "read_value", "query"]

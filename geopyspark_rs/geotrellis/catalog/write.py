@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pyarrow as pa
 from pyspark.sql.types import LongType, StructField, StructType
 
@@ -26,6 +25,7 @@ _UNIT_MS = {
 }
 _KEY_CLASS = {LayerType.SPATIAL: "geotrellis.layer.SpatialKey", LayerType.SPACETIME: "geotrellis.layer.SpaceTimeKey"}
 _STATS_SCHEMA = StructType([StructField("files", LongType(), False), StructField("bytes", LongType(), False)])
+_STATS_ARROW = pa.schema([pa.field("files", pa.int64(), nullable=False), pa.field("bytes", pa.int64(), nullable=False)])
 
 
 def _bounds_keys(bounds: Bounds, space_time: bool):
@@ -69,52 +69,38 @@ def metadata_value(md: Metadata) -> dict:
     return d
 
 
-def _index_column(df, index_json: str, space_time: bool):
-    """The layer DataFrame with an ``index`` column: each key's index, computed in Rust by a vectorised
-    UDF that receives only the key columns (the cells never cross to Python for this)."""
-    from pyspark.sql.functions import pandas_udf
+def _with_index(index_json: str, space_time: bool):
+    """``batch → batch`` adding each key's ``index`` column (computed in Rust from the key columns), run in
+    the layer's own pass on the map side of the write's exchange."""
 
-    def indexes(col, row, instant=None):
-        import pandas as pd
+    def add(batch):
+        cols = batch.column("col").to_numpy()
+        rows = batch.column("row").to_numpy()
+        instants = batch.column("instant").to_numpy() if space_time else None
+        index = _native.key_index_to_index(index_json, space_time, cols, rows, instants)
+        return batch.append_column(pa.field("index", pa.int64(), nullable=False), pa.array(index, pa.int64()))
 
-        instants = None if instant is None else instant.to_numpy(np.int64)
-        return pd.Series(_native.key_index_to_index(index_json, space_time, col.to_numpy(np.int32),
-                                                    row.to_numpy(np.int32), instants))
-
-    if space_time:
-        index = pandas_udf(lambda c, r, t: indexes(c, r, t), LongType())("col", "row", "instant")
-    else:
-        index = pandas_udf(lambda c, r: indexes(c, r), LongType())("col", "row")
-    return df.withColumn("index", index)
+    return add
 
 
 def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options) -> tuple:
-    """Shuffle the tiles by index and write one file per index from the executors: (files, bytes)."""
-    from ..shuffle import _concat, input_partitions
+    """One keyed exchange on the tiles' index, then one file per index written from the executors:
+    (files, bytes)."""
+    from ..exchange import shuffle_by_key, stream_runs
 
     space_time = layer.layer_type == LayerType.SPACETIME
     width = _native.key_index_file_width(index_json, space_time)
-    df = _index_column(layer.dataframe, index_json, space_time)
-    n = input_partitions(df)
-    df = (df.repartition(n, "index") if n else df.repartition("index")).sortWithinPartitions("index")
+    add_index = _with_index(index_json, space_time)
+    pieces = layer._map_batches(lambda batches: (add_index(b) for b in batches),
+                                layer._schema().add("index", LongType(), False))
+    df, _, _ = shuffle_by_key(pieces, ["index"], layer.layer_type, None, layer._partitions)
 
-    def write_runs(batches):
-        carry = None
-        files = size = 0
-        for batch in batches:
-            if carry is not None:
-                batch = _concat(carry, batch)
-            f, b, start = _native.catalog_write_runs(batch, "index", directory, width, multiband, False,
-                                                     existing_schema, options)
-            files, size, carry = files + f, size + b, batch.slice(start)
-        if carry is not None and carry.num_rows:
-            f, b, _ = _native.catalog_write_runs(carry, "index", directory, width, multiband, True,
-                                                 existing_schema, options)
-            files, size = files + f, size + b
-        yield pa.RecordBatch.from_pydict({"files": [files], "bytes": [size]},
-                                         schema=pa.schema([("files", pa.int64()), ("bytes", pa.int64())]))
+    def write_run(batch, complete):
+        files, size, start = _native.catalog_write_runs(batch, "index", directory, width, multiband, complete,
+                                                        existing_schema, options)
+        return pa.RecordBatch.from_pydict({"files": [files], "bytes": [size]}, schema=_STATS_ARROW), start
 
-    totals = df.mapInArrow(write_runs, _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
+    totals = df.mapInArrow(stream_runs(write_run), _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
     return int(totals[0] or 0), int(totals[1] or 0)
 
 

@@ -5,8 +5,6 @@ once, through the Rust reader."""
 
 from __future__ import annotations
 
-import json
-
 from ...session import active_session, is_connect
 from ..constants import (DEFAULT_CHUNK_SIZE, DEFAULT_GEOTIFF_TIME_FORMAT, DEFAULT_GEOTIFF_TIME_TAG,
                          DEFAULT_MAX_TILE_SIZE, DEFAULT_PARTITION_BYTES, DEFAULT_S3_CLIENT, LayerType)
@@ -40,12 +38,16 @@ def _parallelism(spark) -> int:
     return spark.sparkContext.defaultParallelism
 
 
-def read_layer_dataframe(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_partitions=None,
-                         partition_bytes=DEFAULT_PARTITION_BYTES, time_tag=DEFAULT_GEOTIFF_TIME_TAG,
-                         time_format=DEFAULT_GEOTIFF_TIME_FORMAT, delimiter=None, s3_credentials=None):
-    """The tile DataFrame of the GeoTIFFs at ``uri``, planned here and read by the executors."""
+def read_layer(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_partitions=None,
+               partition_bytes=DEFAULT_PARTITION_BYTES, time_tag=DEFAULT_GEOTIFF_TIME_TAG,
+               time_format=DEFAULT_GEOTIFF_TIME_FORMAT, delimiter=None, s3_credentials=None):
+    """A RasterLayer of the GeoTIFFs at ``uri``: planned here from the headers into one source row per
+    window, decoded by the executors in the pass that consumes the layer (``source``)."""
     from .. import s3
-    from .datasource import PLAN_OPTION
+    from ..layer import RasterLayer
+    from ..plan import Head
+    from ..source import source_frame
+    from .read import window_reader, window_rows
 
     spark = active_session()
     layer_type = LayerType(layer_type)
@@ -60,14 +62,17 @@ def read_layer_dataframe(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX
                             time_tag=time_tag, time_format=time_format, delimiter=delimiter,
                             store_options=store_options)
     n = _plan.partition_count(units, num_partitions, partition_bytes, _parallelism(spark))
-    parts = [[u.to_dict() for u in part] for part in _plan.split_partitions(units, n)]
-    reader = spark.read.format("geotiff").option("layerType", layer_type.value).option(PLAN_OPTION, json.dumps(parts))
+    parts = _plan.split_partitions(units, n)
+    n = max(1, len(parts))
+    ordered = [u for part in parts for u in part]
+    part_of_window = [p for p, part in enumerate(parts) for u in part for _ in u.windows]
     store = {}
     for u in uris:
         store.update(store_options(u))
-    for key, value in store.items():
-        reader = reader.option(key, value)
-    return reader.load()
+    layer = RasterLayer(layer_type, source_frame(spark, window_rows(ordered, layer_type), part_of_window, n))
+    layer._head = Head(window_reader(store), row_aligned=True)
+    layer._partitions = n
+    return layer
 
 
 def get(layer_type, uri, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_partitions=None,
@@ -96,8 +101,6 @@ def get(layer_type, uri, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_part
     Returns:
         RasterLayer
     """
-    from ..layer import RasterLayer
-
     layer_type = LayerType(layer_type)
     _positive("max_tile_size", max_tile_size, allow_none=True)
     _positive("num_partitions", num_partitions, allow_none=True)
@@ -105,7 +108,6 @@ def get(layer_type, uri, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_part
     _positive("chunk_size", chunk_size)
     if s3_client != DEFAULT_S3_CLIENT:
         raise ValueError(f"s3_client must be {DEFAULT_S3_CLIENT!r}, got {s3_client!r}")
-    df = read_layer_dataframe(uri, layer_type, crs=crs, max_tile_size=max_tile_size, num_partitions=num_partitions,
-                              partition_bytes=partition_bytes, time_tag=time_tag, time_format=time_format,
-                              delimiter=delimiter, s3_credentials=s3_credentials)
-    return RasterLayer(layer_type, df)
+    return read_layer(uri, layer_type, crs=crs, max_tile_size=max_tile_size, num_partitions=num_partitions,
+                      partition_bytes=partition_bytes, time_tag=time_tag, time_format=time_format,
+                      delimiter=delimiter, s3_credentials=s3_credentials)

@@ -32,6 +32,8 @@ class ReadUnit:
     instant: int | None
     windows: list = field(default_factory=list)
     cell_bytes: int = 0
+    cell_type: str = ""
+    bands: int = 0
 
     def to_dict(self) -> dict:
         return self.__dict__ | {"extent": list(self.extent), "windows": [list(w) for w in self.windows]}
@@ -107,7 +109,8 @@ def units_of(uri: str, info: dict, windows, crs, instant) -> list[ReadUnit]:
     for w in windows:
         size = w[2] * w[3] * cell_size
         if current is None or current.windows[-1][1] != w[1] or current.cell_bytes + size > UNIT_MAX_BYTES:
-            current = ReadUnit(uri, tuple(info["extent"]), info["width"], info["height"], crs, instant)
+            current = ReadUnit(uri, tuple(info["extent"]), info["width"], info["height"], crs, instant,
+                               cell_type=info["cell_type"], bands=info["bands"])
             units.append(current)
         current.windows.append(w)
         current.cell_bytes += size

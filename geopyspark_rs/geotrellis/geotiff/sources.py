@@ -19,12 +19,10 @@ def _check(layer_type, read_method, resample_method):
 
 def read_raster_layer(paths, layer_type=LayerType.SPATIAL, target_crs=None, num_partitions=None,
                       resample_method=ResampleMethod.NEAREST_NEIGHBOR, read_method=ReadMethod.GEOTRELLIS):
-    from ..layer import RasterLayer
-    from . import read_layer_dataframe
+    from . import read_layer
 
     layer_type = _check(layer_type, read_method, resample_method)
-    df = read_layer_dataframe(paths, layer_type, max_tile_size=None, num_partitions=num_partitions)
-    layer = RasterLayer(layer_type, df)
+    layer = read_layer(paths, layer_type, max_tile_size=None, num_partitions=num_partitions)
     return layer if target_crs is None else layer.reproject(target_crs, resample_method)
 
 

@@ -78,8 +78,8 @@ def _key_extents(batch: pa.RecordBatch, layout) -> np.ndarray:
     return np.stack([x0, y1 - th, x0 + tw, y1], axis=1)
 
 
-def encode_geotiffs(df, tiled: bool, layer_type: LayerType, options: dict, metadata=None):
-    """The layer's keys with one GeoTIFF per tile in a ``geotiff`` binary column."""
+def encode_geotiffs(layer, tiled: bool, layer_type: LayerType, options: dict, metadata=None):
+    """The layer's keys with one GeoTIFF per tile in a ``geotiff`` binary column, encoded in the layer's pass."""
     key_names = tc.key_columns(tiled, layer_type)
     crs_of_layer = metadata.crs if tiled else None
     layout = metadata.layout_definition if tiled else None
@@ -111,7 +111,7 @@ def encode_geotiffs(df, tiled: bool, layer_type: LayerType, options: dict, metad
         [f for f in tc.schema(tiled, layer_type).fields if f.name in key_names]
         + [StructField(GEOTIFF_COLUMN, BinaryType(), False)]
     )
-    return df.mapInArrow(encode, spark_schema)
+    return layer._map_batches(encode, spark_schema)
 
 
 def crop_window(extent: Extent, rows: int, cols: int, crop: Extent):
@@ -149,8 +149,7 @@ class GeoTiffOutput:
         options = geotiff_options(storage_method, rows_per_strip, tile_dimensions, resample_method, decimations,
                                   compression, color_space, color_map, head_tags, band_tags, cog)
         tiled = hasattr(self, "layer_metadata")
-        return encode_geotiffs(self.dataframe, tiled, self.layer_type, options,
-                               self.layer_metadata if tiled else None)
+        return encode_geotiffs(self, tiled, self.layer_type, options, self.layer_metadata if tiled else None)
 
     def to_geotiff_rdd(self, storage_method=StorageMethod.TILED, rows_per_strip=None, tile_dimensions=(256, 256),
                        resample_method=ResampleMethod.NEAREST_NEIGHBOR, decimations=[],  # noqa: B006
@@ -174,7 +173,7 @@ def save_stitched(layer, path: str, crop_bounds=None, crop_dimensions=None, cog=
     URI), optionally cropped to ``crop_bounds`` and resampled to ``crop_dimensions`` = (cols, rows);
     a Cloud Optimized GeoTIFF with ``cog=True``."""
     from .. import s3
-    from ..shuffle import stitch_raw
+    from ..stitch import stitch_raw
 
     if layer.layer_type != LayerType.SPATIAL:
         raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use save_stitched()")

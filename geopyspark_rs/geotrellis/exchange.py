@@ -1,0 +1,102 @@
+"""The keyed exchange (DESIGN §4): every shuffle has the same shape.
+
+1. **Map side**, inside the input layer's one pass: its head and steps, then ``emit`` turns each tile batch
+   into keyed pieces (or the tiles are shuffled as they are).
+2. **Spark shuffle** on the key columns, sorted within partitions, so equal keys are consecutive.
+3. **Reduce side**: a ``Head`` that streams runs of equal keys through one Rust kernel
+   ``kernel(batch, last_run_complete) -> (output batch, start of the held-back run)``; a run that reaches the
+   end of a batch is carried into the next. The head runs inside the *result's* pass, so whatever follows
+   the shuffle (steps, a reduction, an encoder, the next map side) shares that pass.
+
+The shuffle's partition count is the strategy's, else the one asked for, else the input's when it is known
+without running anything; otherwise Spark's adaptive execution sizes it (asking a DataFrame for its
+partitions would run its upstream shuffles once more).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .. import _native
+from .plan import Head
+
+
+@dataclass
+class Exchanged:
+    """A shuffled, sorted DataFrame of pieces and the head that reduces its runs into tiles."""
+
+    df: object
+    head: Head
+    strategy: object
+    partitions: int | None
+
+
+def shuffle_by_key(df, keys, layer_type, strategy, partitions):
+    """Rows of equal keys brought together and consecutive: ``(DataFrame, strategy used or None, partition
+    count or None)``."""
+    from .partition import repartition
+
+    if strategy is not None:
+        partitions = strategy.num_partitions or partitions or 1
+        df, strategy = repartition(df, keys, layer_type, strategy, partitions)
+    elif partitions:
+        df = df.repartition(partitions, *keys)
+    else:
+        df = df.repartition(*keys)
+    return df.sortWithinPartitions(*keys), strategy, partitions
+
+
+def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=None, partitions=None) -> Exchanged:
+    """Shuffle ``layer``'s pieces on ``keys`` and reduce each run of equal keys with ``kernel``.
+
+    ``emit``: a batch → batch of pieces function run in the layer's pass (None shuffles the tiles as they
+    are, with ``piece_schema`` None); ``partitions``: the shuffle's partition count when no strategy
+    says (default: the layer's, when known)."""
+    if emit is None:
+        pieces = layer.dataframe
+    else:
+        pieces = layer._map_batches(lambda batches: (emit(batch) for batch in batches), piece_schema)
+    n = partitions or layer._partitions
+    df, strategy, n = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy, n)
+    return Exchanged(df, runs(kernel), strategy, n)
+
+
+def combine(keys, op):
+    """The kernel combining each run of equal keys into one tile by ``op`` ("fill" merges later tiles into
+    the NoData cells of earlier ones; else an aggregate_by_cell operation)."""
+    keys = list(keys)
+    return lambda batch, complete: _native.combine_runs(batch, keys, op, complete)
+
+
+def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
+    if a.num_rows == 0:
+        return b
+    return pa.Table.from_batches([a, b.cast(a.schema) if b.schema != a.schema else b]).combine_chunks().to_batches()[0]
+
+
+def stream_runs(kernel):
+    """An iterator of sorted batches → the kernel's outputs, carrying a run that reaches the end of a batch
+    into the next one."""
+
+    def run(batches):
+        carry = None
+        for batch in batches:
+            if carry is not None:
+                batch = _concat(carry, batch)
+            out, start = kernel(batch, False)
+            carry = batch.slice(start)
+            if out.num_rows:
+                yield out
+        if carry is not None and carry.num_rows:
+            out = kernel(carry, True)[0]
+            if out.num_rows:
+                yield out
+
+    return run
+
+
+def runs(kernel) -> Head:
+    """The reduce side of an exchange as a layer head."""
+    return Head(stream_runs(kernel), row_aligned=False)
