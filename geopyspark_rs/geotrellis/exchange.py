@@ -100,3 +100,36 @@ def stream_runs(kernel):
 def runs(kernel) -> Head:
     """The reduce side of an exchange as a layer head."""
     return Head(stream_runs(kernel), row_aligned=False)
+
+
+def _buffer_piece_schema(layer_type):
+    from pyspark.sql.types import IntegerType, StructField, StructType
+
+    from . import tile_contract as tc
+
+    contract = tc.schema(True, layer_type)
+    n = len(tc.key_columns(True, layer_type))
+    offsets = [StructField("dx", IntegerType(), False), StructField("dy", IntegerType(), False)]
+    return StructType(contract.fields[:n] + offsets + contract.fields[n:])
+
+
+def buffered(layer, width: int, partition_strategy=None) -> Exchanged:
+    """The exchange giving every tile of a tiled ``layer`` a border of ``width`` cells from its eight
+    neighbours (only the strips they need are shuffled; cells without a neighbour are NoData): the
+    reduced tiles are ``(rows + 2w) × (cols + 2w)``. Focal operations run on them in the same pass."""
+    width = int(width)
+    tl = layer.layer_metadata.tile_layout
+    if width < 0 or width > min(tl.tileCols, tl.tileRows):
+        raise ValueError(f"a neighbour buffer must be 0..{min(tl.tileCols, tl.tileRows)} cells wide (the tile "
+                         f"size), got {width}")
+    b = layer.layer_metadata.bounds
+    key_bounds = None if b is None else (b.minKey.col, b.minKey.row, b.maxKey.col, b.maxKey.row)
+    keys = list(layer._key_columns)
+
+    def emit(batch):
+        return _native.buffer_pieces(batch, width, key_bounds)
+
+    def kernel(batch, complete):
+        return _native.buffer_runs(batch, keys, width, complete)
+
+    return keyed_exchange(layer, emit, _buffer_piece_schema(layer.layer_type), keys, kernel, partition_strategy)

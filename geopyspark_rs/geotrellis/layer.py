@@ -118,9 +118,9 @@ class CachableLayer:
                 pass
             yield pa.RecordBatch.from_pydict({"one": pa.array([1], pa.int32())})
 
-        return df.mapInArrow(one_row, "one int").count()
+        return df.select(df.columns[0]).mapInArrow(one_row, "one int").count()
 
-    # Recorded steps never add or drop rows, so counting needs no tile work.
+    # Steps never add or drop rows, so counting needs no steps (and no cells, under a row-aligned read).
     def count(self):
         return self._rows().count()
 
@@ -213,7 +213,7 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
         if partition_strategy is None:
             return self
         check_partition_strategy(partition_strategy, self.layer_type)
-        current = partition_strategy.num_partitions or self._partitions or self.getNumPartitions()
+        current = partition_strategy.num_partitions or self.getNumPartitions()
         df, strategy = _repartition(self.dataframe, self._key_columns, self.layer_type, partition_strategy, current)
         new = self._derive(df=df, partitions=current)
         new._partition_strategy = strategy
@@ -261,12 +261,9 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
         from .exchange import combine, keyed_exchange
 
         ex = keyed_exchange(self, None, None, self._key_columns, combine(self._key_columns, op), partition_strategy)
-        return self._derive(df=ex.df, head=ex.head, partitions=ex.partitions)._exchanged(ex)
-
-    def _exchanged(self, ex):
-        """This layer (made from an exchange) with the exchange's partition strategy."""
-        self._partition_strategy = ex.strategy
-        return self
+        new = self._derive(df=ex.df, head=ex.head, partitions=ex.partitions)
+        new._partition_strategy = ex.strategy
+        return new
 
 
 class RasterLayer(_Layer, RasterRetiling):
