@@ -36,7 +36,7 @@ from .. import _native
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Bounds, Extent, LayoutDefinition, Metadata, SpaceTimeKey, SpatialKey, TileLayout
-from .layout import layout_tuple, local_base_zoom, local_zoom_out
+from .layout import local_base_zoom, local_zoom_out
 
 # Whether aligned levels shuffle half tiles with offsets (True) or full tiles merged by "fill" (benchmarks).
 _QUADRANTS = True
@@ -134,14 +134,14 @@ def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: Res
 
     keys = tc.key_columns(True, layer_type)
     schema = tc.schema(True, layer_type)
-    src_t, dst_t, name = layout_tuple(src), layout_tuple(dst), method.value
+    name = method.value
     s, d = src.tileLayout, dst.tileLayout
     quadrants = _QUADRANTS and (s.layoutCols == 2 * d.layoutCols and s.layoutRows == 2 * d.layoutRows
                                 and tuple(src.extent) == tuple(dst.extent))
 
     def down(batches):
         for batch in batches:
-            yield _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
+            yield _native.pyramid_up(batch, src, dst, name, quadrants)
 
     pieces = df.mapInArrow(down, _piece_schema(layer_type) if quadrants else schema)
     shuffled, strategy = shuffle_by_key(pieces, keys, layer_type, partition_strategy, partitions)

@@ -11,7 +11,7 @@ from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import (Bounds, Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, SpaceTimeKey,
                          SpatialKey, crs_to_proj4)
-from .layout import cell_size, key_bounds, layout_for, layout_tuple
+from .layout import cell_size, key_bounds, layout_for
 from .. import _native
 
 
@@ -64,7 +64,7 @@ class Retiling:
         metadata = self._target_metadata(layout)
         if isinstance(layout, GlobalLayout):
             zoom = self._global_zoom(layout, metadata)
-        lt = layout_tuple(metadata.layout_definition)
+        lt = metadata.layout_definition
         keys = tc.key_columns(True, self.layer_type)
         schema = tc.schema(True, self.layer_type)
 
