@@ -99,9 +99,9 @@ def cell_type_info(name: str) -> tuple[str, Optional[float], str]:
 def cell_type_with_no_data(name: str, no_data: Optional[float]) -> str: ...
 def cell_type_union(names: list[str]) -> str: ...
 
-# layout.rs — layout math (rust/engine/src/layout.rs). ``layout`` arguments here and in every other binding are
-# a LayoutDefinition ``(extent, tileLayout)`` or ``(xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols,
-# tile_rows)`` (tuple or list); a layout with no tiles or an empty extent raises ValueError.
+# layout.rs — layout math (rust/engine/src/layout.rs). ``layout`` arguments here and in every other binding
+# are a LayoutDefinition ``(extent, tileLayout)`` or ``(xmin, ymin, xmax, ymax, layout_cols, layout_rows,
+# tile_cols, tile_rows)`` (tuple or list); a layout with no tiles or an empty extent raises ValueError.
 def layout_cell_size(layout: _Layout) -> tuple[float, float]:
     """``(cell width, cell height)`` of the layout's pixel grid."""
 def layout_point_to_key(layout: _Layout, x: float, y: float) -> tuple[int, int]:
@@ -159,8 +159,8 @@ def read_geotiff_windows(
     ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
     ValueError for a window outside the image or a corrupt file (the message names the file)."""
 
-# geotiff_write.rs — GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,
-# compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
+# geotiff_write.rs — GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip,
+# tile_cols, tile_rows, compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
 # predictor (bool), interleave ('band'|'pixel'), color_space (int), color_map (list of 0xRRGGBBAA),
 # head_tags (dict), band_tags (list of dicts), decimations (list of int), resample_method (str), cog (bool).
 def write_geotiff(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
