@@ -2,25 +2,38 @@
 contract (DESIGN §3); every function raises ValueError for bad values and TypeError for batches that
 break the contract."""
 
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import pyarrow as pa
 
+# A layout argument (layout.rs): a LayoutDefinition (extent, tileLayout) or the flat tuple or list.
+_Layout = Union[
+    tuple[tuple[float, float, float, float], tuple[int, int, int, int]],
+    tuple[float, float, float, float, int, int, int, int],
+    list[Union[float, int]],
+]
+
+# catalog.rs — GeoTrellis catalog tile files. schema_json is the layer's stored writer schema (JSON text).
+def catalog_read_tiles(paths: list[str], schema_json: str, space_time: bool,
+                       key_box: Optional[tuple[int, int, int, int, Optional[int], Optional[int]]] = None,
+                       options: Optional[dict[str, str]] = None) -> pa.RecordBatch:
+    """Tiles of the files (col, row[, instant] + tile columns), keys inside key_box (inclusive) only."""
+def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant: Optional[int] = None,
+                       options: Optional[dict[str, str]] = None) -> Optional[tuple[str, int, int, int, bytes]]:
+    """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
+def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str, width: int, multiband: bool,
+                       last: bool, existing_schema: Optional[str] = None,
+                       options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
+    """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
+def catalog_schema(space_time: bool, multiband: bool) -> str:
+    """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
+
 # crs.rs
 def crs_to_proj4(crs: str) -> str:
     """EPSG code (``"4326"``, ``"EPSG:4326"``) or proj4 text → GeoTrellis' proj4 string."""
-
-# tiles.rs
 def transform_points(src: str, dst: str, points: np.ndarray) -> np.ndarray:
     """An n×2 float64 array of x, y (degrees for geographic CRSs) transformed from CRS src to dst."""
-def run_plan(batch: pa.RecordBatch, plan_json: str) -> pa.RecordBatch:
-    """Run a JSON list of per-tile steps over every tile, in one pass."""
-def plan_output_cell_type(plan_json: str, input_cell_types: list[str]) -> str: ...
-def cell_type_info(name: str) -> tuple[str, Optional[float], str]:
-    """``(canonical name, NoData value or None, numpy dtype name)``."""
-def cell_type_with_no_data(name: str, no_data: Optional[float]) -> str: ...
-def cell_type_union(names: list[str]) -> str: ...
 
 # histogram.rs
 class Histogram:
@@ -47,100 +60,8 @@ class Histogram:
     def total_count(self) -> int: ...
     def bin_counts(self) -> list[tuple[float, int]]: ...
     def quantile_breaks(self, num_breaks: int) -> list[float]: ...
-
 def batch_histograms(batch: pa.RecordBatch, int_histogram: bool, max_bucket_count: int = 80) -> list[Histogram]:
     """One histogram per band over the batch's tiles."""
-
-# shuffle.rs
-def cut_to_layout(batch: pa.RecordBatch, layout: tuple[float, float, float, float, int, int, int, int]) -> pa.RecordBatch:
-    """Cut rasters (extent columns + tiles) into the tiles of a layout, nearest neighbour."""
-def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
-    """Combine runs of equal keys ("fill", "sum", "mean", "min", "max", "variance", "standard_deviation");
-    returns the combined rows and where the unfinished last run starts."""
-def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
-def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
-
-# storage.rs — paths, file:// and object store URIs (s3://, s3a://, s3n://, gs://, az://, abfs(s)://, http(s)://).
-# `options` are object_store config keys (aws_access_key_id, aws_endpoint, aws_allow_http, aws_region, ...)
-# applied over the environment. Missing or unreadable objects raise OSError naming the URI; malformed URIs and
-# unknown options ValueError.
-def list_files(uri: str, options: Optional[dict[str, str]] = None) -> list[str]:
-    """The file itself, every file under a directory or prefix, or glob matches (``*``, ``?``, ``[...]``,
-    ``**``); sorted, in the form ``uri`` was given; ``[]`` when nothing matches."""
-def read_bytes(uri: str, options: Optional[dict[str, str]] = None, start: Optional[int] = None,
-               end: Optional[int] = None) -> bytes:
-    """The whole file, or bytes ``start..end`` (``end`` defaults to the size)."""
-def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> None:
-    """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
-def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...
-def file_exists(uri: str, options: Optional[dict[str, str]] = None) -> bool: ...
-def read_bytes_if_exists(uri: str, options: Optional[dict[str, str]] = None) -> Optional[bytes]:
-    """The bytes of uri, or None when it does not exist (one request)."""
-def delete_file(uri: str, options: Optional[dict[str, str]] = None) -> None:
-    """Deletes a file or object; deleting what does not exist is not an error."""
-
-# GeoTrellis catalog tile files. schema_json is the layer's stored writer schema (JSON text).
-def catalog_read_tiles(paths: list[str], schema_json: str, space_time: bool,
-                       key_box: Optional[tuple[int, int, int, int, Optional[int], Optional[int]]] = None,
-                       options: Optional[dict[str, str]] = None) -> pa.RecordBatch:
-    """Tiles of the files (col, row[, instant] + tile columns), keys inside key_box (inclusive) only."""
-def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant: Optional[int] = None,
-                       options: Optional[dict[str, str]] = None) -> Optional[tuple[str, int, int, int, bytes]]:
-    """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
-def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str, width: int, multiband: bool,
-                       last: bool, existing_schema: Optional[str] = None,
-                       options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
-    """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
-def catalog_schema(space_time: bool, multiband: bool) -> str:
-    """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
-# GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,
-# compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
-# predictor (bool), interleave ('band'|'pixel'), color_space (int), color_map (list of 0xRRGGBBAA),
-# head_tags (dict), band_tags (list of dicts), decimations (list of int), resample_method (str), cog (bool).
-def write_geotiff(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
-                  extent: tuple[float, float, float, float], crs: Optional[str],
-                  options: Optional[dict] = None) -> bytes: ...
-def write_geotiff_file(path: str, cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
-                       extent: tuple[float, float, float, float], crs: Optional[str],
-                       options: Optional[dict] = None) -> None: ...
-# geotiff.rs (reading)
-def geotiff_info(uri: str, options: Optional[dict[str, str]] = None) -> dict:
-    """Header facts of a GeoTIFF: ``width``, ``height``, ``bands``, ``cell_type`` (GeoTrellis name with
-    NoData, e.g. ``"uint8ud255"``), ``no_data_value`` (float or None), ``extent`` ``(xmin, ymin, xmax,
-    ymax)``, ``geotransform`` (GDAL order), ``crs`` (``"EPSG:<n>"``, a proj4 string or None),
-    ``pixel_is_point``, ``tiled``, ``segment_cols``, ``segment_rows``, ``planar``, ``compression``
-    (``none``/``deflate``/``lzw``/``packbits``/``zstd``/``jpeg``), ``predictor``, ``photometric``,
-    ``color_map`` (0xRRGGBBAA ints or None), ``bigtiff``, ``overviews`` (list of ``(cols, rows)``),
-    ``tags`` (GDAL metadata names) and ``band_tags`` (one dict per band). OSError if the file cannot be
-    read, ValueError if it is not a readable GeoTIFF."""
-def read_geotiff_windows(
-    uri: str,
-    windows: list[tuple[int, int, int, int]],
-    options: Optional[dict[str, str]] = None,
-    overview: int = 0,
-) -> pa.RecordBatch:
-    """Pixel windows ``(col_off, row_off, cols, rows)`` of image ``overview`` (0: full resolution, k: the
-    k-th internal overview) as tile-contract rows (``cell_type``, ``bands``, ``rows``, ``cols``,
-    ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
-    ValueError for a window outside the image or a corrupt file (the message names the file)."""
-# resample.rs
-def resample_tile(
-    cells: bytes,
-    cell_type: str,
-    bands: int,
-    rows: int,
-    cols: int,
-    src_extent: tuple[float, float, float, float],
-    dst_cols: int,
-    dst_rows: int,
-    dst_extent: tuple[float, float, float, float],
-    method: str,
-) -> bytes:
-    """Resample every band of a raster (band-sequential little-endian cells covering ``src_extent``,
-    ``(xmin, ymin, xmax, ymax)``) onto ``dst_cols × dst_rows`` cells covering ``dst_extent``, with a
-    GeoPySpark ResampleMethod name ("NearestNeighbor", "Bilinear", "CubicConvolution", "CubicSpline",
-    "Lanczos", "Average", "Mode", "Median", "Max", "Min"). Same cell type out; cells whose centre is outside
-    the source extent are NoData. Releases the GIL."""
 
 # key_index.rs — GeoTrellis key indexes (geotrellis_format.md §3). Indexes travel as their ``keyIndex`` JSON
 # text; keys are ``(col, row)`` or ``(col, row, instant_ms)``. Bad methods, parameters, JSON or keys a
@@ -166,34 +87,113 @@ def key_index_ranges(
 ) -> list[tuple[int, int]]:
     """Sorted, merged, inclusive ``(start, end)`` index ranges covering every key of the box
     ``min_key``..``max_key`` (instants inclusive). Releases the GIL."""
-def key_index_file_name(index_json: str, space_time: bool, key: tuple[int, ...]) -> str:
-    """The tile file name of ``key``: its index zero-padded to the width of ``key_index_file_width``."""
 def key_index_file_width(index_json: str, space_time: bool) -> int:
     """Width of tile file names: decimal digits of the index of the bounds' max key (names are zero-padded
     to it)."""
+def key_index_file_name(index_json: str, space_time: bool, key: tuple[int, ...]) -> str:
+    """The tile file name of ``key``: its index zero-padded to the width of ``key_index_file_width``."""
 
-# warp.rs
-def warp_raster(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
-                src_extent: tuple[float, float, float, float], src_crs: str, dst_cols: int, dst_rows: int,
-                dst_extent: tuple[float, float, float, float], dst_crs: str, method: str,
-                error_threshold: float = 0.125) -> bytes:
-    """A raster's bands warped onto another grid in another CRS (error threshold in source cells)."""
-def suggested_grids(src_crs: str, dst_crs: str, extents: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """GDAL's suggested warp grid per raster: n×4 extents + n×2 (cols, rows) → n×6."""
-def reproject_rasters(batch: pa.RecordBatch, dst_crs: str, method: str,
-                      error_threshold: float = 0.125) -> pa.RecordBatch:
-    """Each raster (xmin..ymax, crs, tile columns) reprojected onto its own grid."""
-def warp_pieces(batch: pa.RecordBatch, src_crs: str, dst_crs: str,
-                layout: tuple[float, float, float, float, int, int, int, int], method: str) -> pa.RecordBatch:
-    """Per raster and layout key it reaches, the window of source cells the key reads."""
-def warp_runs(batch: pa.RecordBatch, key_columns: list[str], src_crs: str, dst_crs: str,
-              layout: tuple[float, float, float, float, int, int, int, int], method: str,
-              last_run_complete: bool, error_threshold: float = 0.125) -> tuple[pa.RecordBatch, int]:
-    """Runs of equal keys of warp_pieces rows mosaicked and warped into their key's tile."""
+# cell_type.rs
+def cell_type_info(name: str) -> tuple[str, Optional[float], str]:
+    """``(canonical name, NoData value or None, numpy dtype name)``."""
+def cell_type_with_no_data(name: str, no_data: Optional[float]) -> str: ...
+def cell_type_union(names: list[str]) -> str: ...
+
+# layout.rs — layout math (rust/engine/src/layout.rs). ``layout`` arguments here and in every other binding
+# are a LayoutDefinition ``(extent, tileLayout)`` or ``(xmin, ymin, xmax, ymax, layout_cols, layout_rows,
+# tile_cols, tile_rows)`` (tuple or list); a layout with no tiles or an empty extent raises ValueError.
+def layout_cell_size(layout: _Layout) -> tuple[float, float]:
+    """``(cell width, cell height)`` of the layout's pixel grid."""
+def layout_point_to_key(layout: _Layout, x: float, y: float) -> tuple[int, int]:
+    """``(col, row)`` of the key holding a point (GeoTrellis pointToKey; not clamped to the layout).
+    ValueError for a point that is not finite."""
+def layout_points_to_keys(layout: _Layout, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The keys of points (float64 arrays of one length) as int32 ``cols``, ``rows`` and a bool ``found``
+    array (False, key 0, 0, for a point that is not finite or whose key does not fit in int32)."""
+def layout_key_bounds(layout: _Layout, extent: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """``(col_min, row_min, col_max, row_max)`` of the keys an extent covers (GeoTrellis mapTransform: north
+    and west edges inclusive, east and south exclusive; not clamped). ValueError for an extent that is not
+    finite."""
+def layout_key_extents(layout: _Layout, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """n×4 float64 extents (xmin, ymin, xmax, ymax) of the keys (int64 arrays of one length)."""
+def layout_floating(
+    extent: tuple[float, float, float, float], cell_width: float, cell_height: float, tile_cols: int, tile_rows: int
+) -> tuple[tuple[float, float, float, float], tuple[int, int, int, int]]:
+    """GeoTrellis' FloatingLayoutScheme: ``((xmin, ymin, xmax, ymax), (layout_cols, layout_rows, tile_cols,
+    tile_rows))``, anchored at the extent's upper-left corner and padded right and down. ValueError for a
+    cell size that is not positive or an extent that gives no tiles."""
+
+# plan.rs
+def run_plan(batch: pa.RecordBatch, plan_json: str, layout: Optional[_Layout] = None) -> pa.RecordBatch:
+    """Run a JSON list of per-tile steps over every tile, in one pass. ``layout`` (the layer's) is needed
+    only by steps that use their tile's key, extent or cell size."""
+def plan_output_cell_type(plan_json: str, input_cell_types: list[str]) -> str: ...
+
+# shuffle.rs
+def cut_to_layout(batch: pa.RecordBatch, layout: _Layout) -> pa.RecordBatch:
+    """Cut rasters (extent columns + tiles) into the tiles of a layout, nearest neighbour."""
+def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
+    """Combine runs of equal keys ("fill", "sum", "mean", "min", "max", "variance", "standard_deviation");
+    returns the combined rows and where the unfinished last run starts."""
+def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
+def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
+
+# geotiff.rs — GeoTIFF reading.
+def geotiff_info(uri: str, options: Optional[dict[str, str]] = None) -> dict:
+    """Header facts of a GeoTIFF: ``width``, ``height``, ``bands``, ``cell_type`` (GeoTrellis name with
+    NoData, e.g. ``"uint8ud255"``), ``no_data_value`` (float or None), ``extent`` ``(xmin, ymin, xmax,
+    ymax)``, ``geotransform`` (GDAL order), ``crs`` (``"EPSG:<n>"``, a proj4 string or None),
+    ``pixel_is_point``, ``tiled``, ``segment_cols``, ``segment_rows``, ``planar``, ``compression``
+    (``none``/``deflate``/``lzw``/``packbits``/``zstd``/``jpeg``), ``predictor``, ``photometric``,
+    ``color_map`` (0xRRGGBBAA ints or None), ``bigtiff``, ``overviews`` (list of ``(cols, rows)``),
+    ``tags`` (GDAL metadata names) and ``band_tags`` (one dict per band). OSError if the file cannot be
+    read, ValueError if it is not a readable GeoTIFF."""
+def read_geotiff_windows(
+    uri: str,
+    windows: list[tuple[int, int, int, int]],
+    options: Optional[dict[str, str]] = None,
+    overview: int = 0,
+) -> pa.RecordBatch:
+    """Pixel windows ``(col_off, row_off, cols, rows)`` of image ``overview`` (0: full resolution, k: the
+    k-th internal overview) as tile-contract rows (``cell_type``, ``bands``, ``rows``, ``cols``,
+    ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
+    ValueError for a window outside the image or a corrupt file (the message names the file)."""
+
+# geotiff_write.rs — GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip,
+# tile_cols, tile_rows, compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
+# predictor (bool), interleave ('band'|'pixel'), color_space (int), color_map (list of 0xRRGGBBAA),
+# head_tags (dict), band_tags (list of dicts), decimations (list of int), resample_method (str), cog (bool).
+def write_geotiff(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                  extent: tuple[float, float, float, float], crs: Optional[str],
+                  options: Optional[dict] = None) -> bytes: ...
+def write_geotiff_file(path: str, cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                       extent: tuple[float, float, float, float], crs: Optional[str],
+                       options: Optional[dict] = None) -> None: ...
+
+# resample.rs
+def resample_tile(
+    cells: bytes,
+    cell_type: str,
+    bands: int,
+    rows: int,
+    cols: int,
+    src_extent: tuple[float, float, float, float],
+    dst_cols: int,
+    dst_rows: int,
+    dst_extent: tuple[float, float, float, float],
+    method: str,
+) -> bytes:
+    """Resample every band of a raster (band-sequential little-endian cells covering ``src_extent``,
+    ``(xmin, ymin, xmax, ymax)``) onto ``dst_cols × dst_rows`` cells covering ``dst_extent``, with a
+    GeoPySpark ResampleMethod name ("NearestNeighbor", "Bilinear", "CubicConvolution", "CubicSpline",
+    "Lanczos", "Average", "Mode", "Median", "Max", "Min"). Same cell type out; cells whose centre is outside
+    the source extent are NoData. Releases the GIL."""
+
+# pyramid.rs
 def pyramid_up(
     batch: pa.RecordBatch,
-    src: tuple[float, float, float, float, int, int, int, int],
-    dst: tuple[float, float, float, float, int, int, int, int],
+    src: _Layout,
+    dst: _Layout,
     method: str,
     quadrants: bool,
 ) -> pa.RecordBatch:
@@ -208,7 +208,7 @@ def assemble_quadrants(
     batch (tile contract) and the row where the held-back last run starts."""
 def sample_points(
     batch: pa.RecordBatch,
-    layout: tuple[float, float, float, float, int, int, int, int],
+    layout: _Layout,
     cols: list[int],
     rows: list[int],
     xs: list[float],
@@ -218,3 +218,41 @@ def sample_points(
     """Values at points (their keys and coordinates) sampled in the tile of their key with ``method``
     (NearestNeighbor, Bilinear, CubicConvolution, CubicSpline): columns ``point``, optional ``instant``,
     ``values`` (list of float64, NaN for NoData)."""
+
+# storage.rs — paths, file:// and object store URIs (s3://, s3a://, s3n://, gs://, az://, abfs(s)://, http(s)://).
+# `options` are object_store config keys (aws_access_key_id, aws_endpoint, aws_allow_http, aws_region, ...)
+# applied over the environment. Missing or unreadable objects raise OSError naming the URI; malformed URIs and
+# unknown options ValueError.
+def list_files(uri: str, options: Optional[dict[str, str]] = None) -> list[str]:
+    """The file itself, every file under a directory or prefix, or glob matches (``*``, ``?``, ``[...]``,
+    ``**``); sorted, in the form ``uri`` was given; ``[]`` when nothing matches."""
+def read_bytes(uri: str, options: Optional[dict[str, str]] = None, start: Optional[int] = None,
+               end: Optional[int] = None) -> bytes:
+    """The whole file, or bytes ``start..end`` (``end`` defaults to the size)."""
+def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> None:
+    """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
+def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...
+def file_exists(uri: str, options: Optional[dict[str, str]] = None) -> bool: ...
+def read_bytes_if_exists(uri: str, options: Optional[dict[str, str]] = None) -> Optional[bytes]:
+    """The bytes of uri, or None when it does not exist (one request)."""
+def delete_file(uri: str, options: Optional[dict[str, str]] = None) -> None:
+    """Deletes a file or object; deleting what does not exist is not an error."""
+
+# warp.rs
+def warp_raster(cells: bytes, cell_type: str, bands: int, rows: int, cols: int,
+                src_extent: tuple[float, float, float, float], src_crs: str, dst_cols: int, dst_rows: int,
+                dst_extent: tuple[float, float, float, float], dst_crs: str, method: str,
+                error_threshold: float = 0.125) -> bytes:
+    """A raster's bands warped onto another grid in another CRS (error threshold in source cells)."""
+def suggested_grids(src_crs: str, dst_crs: str, extents: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """GDAL's suggested warp grid per raster: n×4 extents + n×2 (cols, rows) → n×6."""
+def reproject_rasters(batch: pa.RecordBatch, dst_crs: str, method: str,
+                      error_threshold: float = 0.125) -> pa.RecordBatch:
+    """Each raster (xmin..ymax, crs, tile columns) reprojected onto its own grid."""
+def warp_pieces(batch: pa.RecordBatch, src_crs: str, dst_crs: str,
+                layout: _Layout, method: str) -> pa.RecordBatch:
+    """Per raster and layout key it reaches, the window of source cells the key reads."""
+def warp_runs(batch: pa.RecordBatch, key_columns: list[str], src_crs: str, dst_crs: str,
+              layout: _Layout, method: str,
+              last_run_complete: bool, error_threshold: float = 0.125) -> tuple[pa.RecordBatch, int]:
+    """Runs of equal keys of warp_pieces rows mosaicked and warped into their key's tile."""

@@ -3,12 +3,11 @@ the driver with our own layout math (no JVM, no pyproj)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, SpaceTimeKey, SpatialKey, TileLayout
-from .layout import LATLNG_WORLD, WEB_MERCATOR_WORLD, floating_layout, key_bounds, point_to_key, zoomed_layout
+from .layout import (LATLNG_WORLD, WEB_MERCATOR_WORLD, floating_layout, key_bounds, key_extents, point_to_key,
+                     zoomed_layout)
 
 __all__ = ["KeyTransform"]
 
@@ -75,9 +74,6 @@ class KeyTransform:
         else:
             raise TypeError(f"layout must be a GlobalLayout, LocalLayout or LayoutDefinition, got "
                             f"{type(layout).__name__}")
-        e, tl = self.layout.extent, self.layout.tileLayout
-        self._tile_width = (e.xmax - e.xmin) / tl.layoutCols
-        self._tile_height = (e.ymax - e.ymin) / tl.layoutRows
 
     def __repr__(self):
         return f"KeyTransform({self.layout!r})"
@@ -93,9 +89,7 @@ class KeyTransform:
             col, row = key, args[0]
         else:
             raise ValueError("Please supply either gps.SpatialKey, gps.SpaceTimeKey, (int, int), or two ints")
-        e = self.layout.extent
-        return Extent(e.xmin + col * self._tile_width, e.ymax - (row + 1) * self._tile_height,
-                      e.xmin + (col + 1) * self._tile_width, e.ymax - row * self._tile_height)
+        return Extent(*(float(v) for v in key_extents(self.layout, [col], [row])[0]))
 
     def extent_to_keys(self, extent):
         """A generator of the SpatialKeys an extent covers (GeoTrellis' mapTransform: north and west edges
@@ -109,26 +103,22 @@ class KeyTransform:
         import shapely
 
         tl = self.layout.tileLayout
-        e = self.layout.extent
         if geom.is_empty:
             return []
         if geom.geom_type == "Point":
             col, row = point_to_key(self.layout, geom.x, geom.y)
             inside = 0 <= col < tl.layoutCols and 0 <= row < tl.layoutRows
             return [SpatialKey(col, row)] if inside else []
-        xmin, ymin, xmax, ymax = geom.bounds
-        # Candidate keys: the tiles under the bounding box plus one around (a tile touching the geometry only
+        # Candidate keys: the keys of the bounding box plus one around (a tile touching the geometry only
         # along a shared edge intersects it too), within the layout.
-        c0 = max(0, math.floor((xmin - e.xmin) / self._tile_width) - 1)
-        c1 = min(tl.layoutCols - 1, math.floor((xmax - e.xmin) / self._tile_width) + 1)
-        r0 = max(0, math.floor((e.ymax - ymax) / self._tile_height) - 1)
-        r1 = min(tl.layoutRows - 1, math.floor((e.ymax - ymin) / self._tile_height) + 1)
+        c0, r0, c1, r1 = key_bounds(self.layout, Extent(*geom.bounds))
+        c0, r0 = max(0, c0 - 1), max(0, r0 - 1)
+        c1, r1 = min(tl.layoutCols - 1, c1 + 1), min(tl.layoutRows - 1, r1 + 1)
         if c0 > c1 or r0 > r1:
             return []
         cols, rows = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1), indexing="ij")
         cols, rows = cols.ravel(), rows.ravel()
-        boxes = shapely.box(e.xmin + cols * self._tile_width, e.ymax - (rows + 1) * self._tile_height,
-                            e.xmin + (cols + 1) * self._tile_width, e.ymax - rows * self._tile_height)
+        boxes = shapely.box(*key_extents(self.layout, cols, rows).T)
         shapely.prepare(geom)
         hit = shapely.intersects(boxes, geom)
         return [SpatialKey(int(c), int(r)) for c, r in zip(cols[hit], rows[hit])]

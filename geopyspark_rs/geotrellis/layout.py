@@ -1,5 +1,6 @@
 """Layout math on the driver (format reference §5): floating, zoomed (power-of-two) and local-pyramid layouts,
-zoom selection and map ↔ key transforms. No Spark here."""
+zoom selection and map ↔ key transforms. The key transforms and the floating layout are the engine's
+(``_native.layout_*``, rust/engine/src/layout.rs). No Spark here."""
 
 from __future__ import annotations
 
@@ -16,51 +17,37 @@ WEB_MERCATOR_PROJ4 = crs_to_proj4(3857)
 
 def floating_layout(extent: Extent, cell_width: float, cell_height: float, tile_cols: int, tile_rows: int):
     """GeoTrellis' FloatingLayoutScheme: native resolution, anchored at the top-left, padded right/down."""
-    layout_cols = math.ceil(((extent.xmax - extent.xmin) / cell_width) / tile_cols)
-    layout_rows = math.ceil(((extent.ymax - extent.ymin) / cell_height) / tile_rows)
-    layout_extent = Extent(
-        extent.xmin,
-        extent.ymax - layout_rows * tile_rows * cell_height,
-        extent.xmin + layout_cols * tile_cols * cell_width,
-        extent.ymax,
-    )
-    return LayoutDefinition(layout_extent, TileLayout(layout_cols, layout_rows, tile_cols, tile_rows))
+    (xmin, ymin, xmax, ymax), tile_layout = _native.layout_floating(
+        tuple(extent), cell_width, cell_height, tile_cols, tile_rows)
+    return LayoutDefinition(Extent(xmin, ymin, xmax, ymax), TileLayout(*tile_layout))
 
 
 def cell_size(layout: LayoutDefinition):
     """``(cell width, cell height)`` of a layout's pixel grid."""
-    e, tl = layout.extent, layout.tileLayout
-    return (e.xmax - e.xmin) / (tl.layoutCols * tl.tileCols), (e.ymax - e.ymin) / (tl.layoutRows * tl.tileRows)
+    return _native.layout_cell_size(layout)
 
 
 def point_to_key(layout: LayoutDefinition, x: float, y: float):
-    e, tl = layout.extent, layout.tileLayout
-    col = math.floor(((x - e.xmin) / (e.xmax - e.xmin)) * tl.layoutCols)
-    row = math.floor(((e.ymax - y) / (e.ymax - e.ymin)) * tl.layoutRows)
-    return col, row
+    """``(col, row)`` of the key holding a point (GeoTrellis mapTransform; not clamped to the layout)."""
+    return _native.layout_point_to_key(layout, x, y)
+
+
+def points_to_keys(layout: LayoutDefinition, xs, ys):
+    """``(cols, rows, found)`` int32 keys of points (GeoTrellis mapTransform); ``found`` is False for a point
+    that is not finite or whose key does not fit the int32 key columns."""
+    return _native.layout_points_to_keys(layout, np.ascontiguousarray(xs, dtype=np.float64),
+                                         np.ascontiguousarray(ys, dtype=np.float64))
 
 
 def key_bounds(layout: LayoutDefinition, extent: Extent):
     """``(col_min, row_min, col_max, row_max)`` of the keys an extent covers (GeoTrellis mapTransform:
     north/west edges inclusive, east/south exclusive)."""
-    e, tl = layout.extent, layout.tileLayout
-    tile_width = (e.xmax - e.xmin) / tl.layoutCols
-    tile_height = (e.ymax - e.ymin) / tl.layoutRows
-    col_min, row_min = point_to_key(layout, extent.xmin, extent.ymax)
-
-    def upper(d, low):
-        return int(d) - 1 if d == int(d) and int(d) != low else math.trunc(d)
-
-    col_max = upper((extent.xmax - e.xmin) / tile_width, col_min)
-    row_max = upper((e.ymax - extent.ymin) / tile_height, row_min)
-    return col_min, row_min, col_max, row_max
+    return _native.layout_key_bounds(layout, tuple(extent))
 
 
-def layout_tuple(layout: LayoutDefinition):
-    """The layout as the engine takes it."""
-    e, tl = layout.extent, layout.tileLayout
-    return (float(e.xmin), float(e.ymin), float(e.xmax), float(e.ymax),
-            int(tl.layoutCols), int(tl.layoutRows), int(tl.tileCols), int(tl.tileRows))
+def key_extents(layout: LayoutDefinition, cols, rows) -> np.ndarray:
+    """``(n, 4)`` extents (xmin, ymin, xmax, ymax) of the keys ``cols``, ``rows`` (GeoTrellis mapTransform)."""
+    return _native.layout_key_extents(layout, np.asarray(cols, dtype=np.int64), np.asarray(rows, dtype=np.int64))
 
 
 # --- Zoomed (power-of-two) layouts, GeoTrellis' ZoomedLayoutScheme (format reference §5.3) ---------------

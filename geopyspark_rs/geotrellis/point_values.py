@@ -22,7 +22,7 @@ from shapely.geometry import Point
 from .. import _native
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
-from .layout import layout_tuple
+from .layout import points_to_keys
 
 _ALLOWED = (ResampleMethod.NEAREST_NEIGHBOR, ResampleMethod.BILINEAR, ResampleMethod.CUBIC_CONVOLUTION,
             ResampleMethod.CUBIC_SPLINE)
@@ -39,14 +39,6 @@ def _method(resample_method) -> str:
         raise ValueError(f"{method} cannot be used to resample point values; use one of "
                          + ", ".join(m.name for m in _ALLOWED))
     return method.value
-
-
-def point_keys(layout, xs: np.ndarray, ys: np.ndarray):
-    """``(cols, rows)`` of the keys holding the points (same operation order as GeoTrellis)."""
-    e, tl = layout.extent, layout.tileLayout
-    cols = np.floor(((xs - e.xmin) / (e.xmax - e.xmin)) * tl.layoutCols)
-    rows = np.floor(((e.ymax - ys) / (e.ymax - e.ymin)) * tl.layoutRows)
-    return cols, rows
 
 
 def get_point_values(layer, points, resample_method=None):
@@ -80,21 +72,19 @@ def _sample(layer, pts, method, spacetime):
     layout = layer.layer_metadata.layout_definition
     xs = np.array([p.x for p in pts], dtype=np.float64)
     ys = np.array([p.y for p in pts], dtype=np.float64)
-    cols, rows = point_keys(layout, xs, ys)
-    ok = np.isfinite(cols) & np.isfinite(rows) & (np.abs(cols) < 2 ** 31) & (np.abs(rows) < 2 ** 31)
-    if not ok.any():
+    cols, rows, found = points_to_keys(layout, xs, ys)
+    if not found.any():
         return {}
-    idx = np.nonzero(ok)[0]
-    cols_i, rows_i = cols[idx].astype(np.int32), rows[idx].astype(np.int32)
+    idx = np.nonzero(found)[0]
+    cols_i, rows_i = cols[idx], rows[idx]
     # A superset filter on the key columns (runs before the layer's pending steps); Rust matches exactly.
     cond = F.col("col").isin(sorted({int(c) for c in cols_i})) & F.col("row").isin(sorted({int(r) for r in rows_i}))
     found_layer = layer._where(cond)
-    lt = layout_tuple(layout)
     args = (cols_i.tolist(), rows_i.tolist(), xs[idx].tolist(), ys[idx].tolist())
 
     def sample(batches):
         for batch in batches:
-            yield _native.sample_points(batch, lt, *args, method)
+            yield _native.sample_points(batch, layout, *args, method)
 
     schema = "point int, instant long, values array<double>" if spacetime else "point int, values array<double>"
     table = found_layer._map_batches(sample, schema).toArrow()

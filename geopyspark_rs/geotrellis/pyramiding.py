@@ -36,7 +36,7 @@ from .. import _native
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Bounds, Extent, LayoutDefinition, Metadata, SpaceTimeKey, SpatialKey, TileLayout
-from .layout import layout_tuple, local_base_zoom, local_zoom_out
+from .layout import local_base_zoom, local_zoom_out
 
 # Whether aligned levels shuffle half tiles with offsets (True) or full tiles merged by "fill" (benchmarks).
 _QUADRANTS = True
@@ -126,13 +126,12 @@ def up(layer, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMeth
 
     layer_type = layer.layer_type
     keys = tc.key_columns(True, layer_type)
-    src_t, dst_t, name = layout_tuple(src), layout_tuple(dst), method.value
+    name = method.value
     s, d = src.tileLayout, dst.tileLayout
     quadrants = _QUADRANTS and (s.layoutCols == 2 * d.layoutCols and s.layoutRows == 2 * d.layoutRows
                                 and tuple(src.extent) == tuple(dst.extent))
 
-    def down(batch):
-        return _native.pyramid_up(batch, src_t, dst_t, name, quadrants)
+    name = method.value
 
     if quadrants:
         tile_cols, tile_rows = d.tileCols, d.tileRows

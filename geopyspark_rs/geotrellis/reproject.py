@@ -18,7 +18,7 @@ from .. import _native
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, crs_to_proj4
-from .layout import cell_size, key_bounds, layout_for, layout_tuple
+from .layout import cell_size, key_bounds, layout_for
 from .plan import Head, pass_function
 
 
@@ -161,7 +161,7 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     else:
         raise TypeError("Could not retile from the given layout")
 
-    lt = layout_tuple(metadata.layout_definition)
+    lt = metadata.layout_definition
     keys = tc.key_columns(True, layer.layer_type)
 
     to_rasters = layer._to_raster_batch()

@@ -11,7 +11,7 @@ from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import (Bounds, Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, SpaceTimeKey,
                          SpatialKey, crs_to_proj4)
-from .layout import cell_size, key_bounds, layout_for, layout_tuple
+from .layout import cell_size, key_bounds, layout_for
 from .. import _native
 
 
@@ -64,7 +64,7 @@ class Retiling:
         metadata = self._target_metadata(layout)
         if isinstance(layout, GlobalLayout):
             zoom = self._global_zoom(layout, metadata)
-        lt = layout_tuple(metadata.layout_definition)
+        lt = metadata.layout_definition
         keys = tc.key_columns(True, self.layer_type)
         to_rasters = self._to_raster_batch()
 
@@ -146,22 +146,17 @@ class RasterRetiling(Retiling):
 
 def raster_batch_of(metadata, layer_type):
     """``batch → batch`` giving a tiled batch its tiles' extents and CRS in place of col and row."""
-    import numpy as np
     import pyarrow as pa
 
-    e, tl = metadata.layout_definition.extent, metadata.tile_layout
-    tw = (e.xmax - e.xmin) / tl.layoutCols
-    th = (e.ymax - e.ymin) / tl.layoutRows
-    crs = metadata.crs
+    from .layout import key_extents
+
+    layout, crs = metadata.layout_definition, metadata.crs
     schema = tc.arrow_schema(False, layer_type)
     extra = tc.key_columns(True, layer_type)[2:]
 
     def convert(batch):
-        col = batch.column("col").to_numpy().astype(np.float64)
-        row = batch.column("row").to_numpy().astype(np.float64)
-        arrays = [pa.array(e.xmin + col * tw), pa.array(e.ymax - (row + 1) * th),
-                  pa.array(e.xmin + (col + 1) * tw), pa.array(e.ymax - row * th),
-                  pa.array([crs] * batch.num_rows, pa.string())]
+        extents = key_extents(layout, batch.column("col"), batch.column("row"))
+        arrays = [pa.array(extents[:, i]) for i in range(4)] + [pa.array([crs] * batch.num_rows, pa.string())]
         arrays += [batch.column(c) for c in extra + tc.TILE_COLUMNS]
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 

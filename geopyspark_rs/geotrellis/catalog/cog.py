@@ -124,7 +124,7 @@ def cog_plan(layer, key_box, geom, is_point, num_partitions) -> dict:
         "crs": cog.crs,
         "tile_size": cog.tile_size,
         "key_box": None if key_box is None else list(key_box[:4]),
-        "layout": [e.xmin, e.ymin, e.xmax, e.ymax, tl.layoutCols, tl.layoutRows],
+        "layout": [e.xmin, e.ymin, e.xmax, e.ymax, tl.layoutCols, tl.layoutRows, tl.tileCols, tl.tileRows],
         "geometry": None if geom is None or is_point else geom.wkb_hex,
         "intervals": None,
         "parts": parts,

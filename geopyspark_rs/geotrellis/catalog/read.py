@@ -11,7 +11,7 @@ import pyarrow as pa
 from ... import _native
 from .. import tile_contract as tc
 from ..data_model import Extent
-from ..layout import key_bounds
+from ..layout import key_bounds, key_extents
 from .attributes import AttributeStore
 from .layers import StoredLayer
 
@@ -192,19 +192,11 @@ def make_plan(layer: StoredLayer, key_box, geom, is_point, intervals, num_partit
         "schema": layer.schema_json,
         "space_time": layer.space_time,
         "key_box": key_box,
-        "layout": [e.xmin, e.ymin, e.xmax, e.ymax, tl.layoutCols, tl.layoutRows],
+        "layout": [e.xmin, e.ymin, e.xmax, e.ymax, tl.layoutCols, tl.layoutRows, tl.tileCols, tl.tileRows],
         "geometry": None if geom is None or is_point else geom.wkb_hex,
         "intervals": intervals,
         "parts": parts,
     }
-
-
-def _key_extents(batch: pa.RecordBatch, layout):
-    xmin, ymin, xmax, ymax, layout_cols, layout_rows = layout
-    w, h = (xmax - xmin) / layout_cols, (ymax - ymin) / layout_rows
-    col = batch.column("col").to_numpy().astype(np.float64)
-    row = batch.column("row").to_numpy().astype(np.float64)
-    return xmin + col * w, ymax - (row + 1) * h, xmin + (col + 1) * w, ymax - row * h
 
 
 def filter_batch(batch: pa.RecordBatch, plan: dict) -> pa.RecordBatch:
@@ -217,7 +209,7 @@ def filter_batch(batch: pa.RecordBatch, plan: dict) -> pa.RecordBatch:
         import shapely
 
         geom = shapely.from_wkb(bytes.fromhex(plan["geometry"]))
-        boxes = shapely.box(*_key_extents(batch, plan["layout"]))
+        boxes = shapely.box(*key_extents(plan["layout"], batch.column("col"), batch.column("row")).T)
         keep &= shapely.intersects(geom, boxes) & ~shapely.touches(geom, boxes)
     if plan.get("intervals"):
         t = batch.column("instant").to_numpy()

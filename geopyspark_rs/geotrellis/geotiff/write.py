@@ -10,6 +10,7 @@ from ... import _native
 from .. import tile_contract as tc
 from ..constants import ColorSpace, Compression, LayerType, ResampleMethod, StorageMethod
 from ..data_model import Extent
+from ..layout import key_extents
 
 GEOTIFF_COLUMN = "geotiff"
 
@@ -66,18 +67,6 @@ def geotiff_options(storage_method=StorageMethod.TILED, rows_per_strip=None, til
     return options
 
 
-def _key_extents(batch: pa.RecordBatch, layout) -> np.ndarray:
-    """``(n, 4)`` extents of a tiled batch's keys in the layout (GeoTrellis mapTransform)."""
-    e, tl = layout.extent, layout.tileLayout
-    tw = (e.xmax - e.xmin) / tl.layoutCols
-    th = (e.ymax - e.ymin) / tl.layoutRows
-    col = batch.column("col").to_numpy().astype(np.float64)
-    row = batch.column("row").to_numpy().astype(np.float64)
-    x0 = e.xmin + col * tw
-    y1 = e.ymax - row * th
-    return np.stack([x0, y1 - th, x0 + tw, y1], axis=1)
-
-
 def encode_geotiffs(layer, tiled: bool, layer_type: LayerType, options: dict, metadata=None):
     """The layer's keys with one GeoTIFF per tile in a ``geotiff`` binary column, encoded in the layer's pass."""
     key_names = tc.key_columns(tiled, layer_type)
@@ -89,7 +78,7 @@ def encode_geotiffs(layer, tiled: bool, layer_type: LayerType, options: dict, me
     def encode(batches):
         for batch in batches:
             if tiled:
-                extents = _key_extents(batch, layout)
+                extents = key_extents(layout, batch.column("col"), batch.column("row"))
                 crs = [crs_of_layer] * batch.num_rows
             else:
                 extents = np.stack([batch.column(c).to_numpy() for c in ("xmin", "ymin", "xmax", "ymax")], axis=1)
@@ -131,11 +120,9 @@ def crop_window(extent: Extent, rows: int, cols: int, crop: Extent):
 
 def stitched_extent(layout, bounds) -> Extent:
     """The extent of the key bounds ``(min_col, min_row, max_col, max_row)`` in the layout."""
-    e, tl = layout.extent, layout.tileLayout
-    tw = (e.xmax - e.xmin) / tl.layoutCols
-    th = (e.ymax - e.ymin) / tl.layoutRows
     c0, r0, c1, r1 = bounds
-    return Extent(e.xmin + c0 * tw, e.ymax - (r1 + 1) * th, e.xmin + (c1 + 1) * tw, e.ymax - r0 * th)
+    (xmin, ymin, _, _), (_, _, xmax, ymax) = key_extents(layout, [c0, c1], [r1, r0])
+    return Extent(float(xmin), float(ymin), float(xmax), float(ymax))
 
 
 class GeoTiffOutput:

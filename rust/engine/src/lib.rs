@@ -8,6 +8,7 @@ pub mod error;
 pub mod geotiff;
 pub mod histogram;
 pub mod io;
+pub mod layout;
 pub mod merge;
 pub mod plan;
 pub mod point_values;

@@ -14,8 +14,8 @@ use arrow_schema::{DataType as ArrowType, Field, Schema};
 
 use crate::batch::{primitive_column, CellTypeCache, TileColumns};
 use crate::error::{EngineError, Result};
+use crate::layout::Layout;
 use crate::resample::{PointMethod, PointSampler, SourceBand};
-use crate::retile::Layout;
 
 /// Points to sample: their keys (computed on the driver with the same layout math) and coordinates.
 pub struct Points<'a> {

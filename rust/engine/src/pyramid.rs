@@ -31,7 +31,8 @@ use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
 use crate::merge::run_starts;
 use crate::resample::{resample_grid, ResampleMethod};
-use crate::retile::{empty_cell, place, Extent, Layout};
+use crate::layout::{Extent, Layout};
+use crate::retile::{empty_cell, place};
 
 
 /// The methods `Pyramid.up` accepts (GeoTrellis rejects the cubic methods and Lanczos).

@@ -1,6 +1,6 @@
 //! Cutting rasters to a tile layout (GeoTrellis `tileToLayout` = `CutTiles` with `NearestNeighbor`).
 //!
-//! Layout math follows `MapKeyTransform` (format reference §5.2). For every raster, each layout key in
+//! Layout math is `crate::layout` (`MapKeyTransform`, format reference §5.2). For every raster, each layout key in
 //! `mapTransform(extent)` (clamped to the layout) gets one full tile of the raster's cell type, started from
 //! the cell type's empty tile (NoData, or 0 for raw types) and filled by `merge(keyExtent, rasterExtent,
 //! raster, NearestNeighbor)`:
@@ -21,136 +21,9 @@ use arrow_schema::{DataType as ArrowType, Field};
 
 use crate::batch::{keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns, TileRef};
 use crate::cell_type::{CellType, DataType, NoData};
-use crate::error::{EngineError, Result};
+use crate::error::Result;
+use crate::layout::{Extent, Layout};
 use crate::resample::floor_with_tolerance;
-
-
-/// An axis-aligned extent in map units.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Extent {
-    pub xmin: f64,
-    pub ymin: f64,
-    pub xmax: f64,
-    pub ymax: f64,
-}
-
-impl Extent {
-    /// Whether the interiors intersect (touching edges do not count).
-    pub fn overlaps(&self, o: &Extent) -> bool {
-        self.xmin < o.xmax && o.xmin < self.xmax && self.ymin < o.ymax && o.ymin < self.ymax
-    }
-}
-
-/// A GeoTrellis `LayoutDefinition`: the layout extent and its `TileLayout`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Layout {
-    pub xmin: f64,
-    pub ymin: f64,
-    pub xmax: f64,
-    pub ymax: f64,
-    pub layout_cols: usize,
-    pub layout_rows: usize,
-    pub tile_cols: usize,
-    pub tile_rows: usize,
-}
-
-/// Inclusive key bounds `(col_min, row_min, col_max, row_max)`; empty when a min exceeds its max.
-pub type KeyBounds = (i64, i64, i64, i64);
-
-impl Layout {
-    pub fn validate(&self) -> Result<()> {
-        let sizes = [
-            self.layout_cols,
-            self.layout_rows,
-            self.tile_cols,
-            self.tile_rows,
-        ];
-        if sizes.iter().any(|s| *s == 0 || *s > i32::MAX as usize) {
-            return Err(EngineError::Value(format!(
-                "layout sizes must be in 1..2^31, got {sizes:?}"
-            )));
-        }
-        let finite = [self.xmin, self.ymin, self.xmax, self.ymax]
-            .iter()
-            .all(|v| v.is_finite());
-        if !finite || self.xmax <= self.xmin || self.ymax <= self.ymin {
-            return Err(EngineError::Value(format!(
-                "layout extent ({}, {}, {}, {}) is empty or not finite",
-                self.xmin, self.ymin, self.xmax, self.ymax
-            )));
-        }
-        Ok(())
-    }
-
-    pub fn extent(&self) -> Extent {
-        Extent {
-            xmin: self.xmin,
-            ymin: self.ymin,
-            xmax: self.xmax,
-            ymax: self.ymax,
-        }
-    }
-
-    /// Width of one layout tile in map units (`MapKeyTransform.tileWidth`).
-    pub fn tile_width(&self) -> f64 {
-        (self.xmax - self.xmin) / self.layout_cols as f64
-    }
-
-    pub fn tile_height(&self) -> f64 {
-        (self.ymax - self.ymin) / self.layout_rows as f64
-    }
-
-    /// `MapKeyTransform.keyToExtent`: row 0 is the northernmost row.
-    pub fn key_extent(&self, col: i64, row: i64) -> Extent {
-        let (tw, th) = (self.tile_width(), self.tile_height());
-        Extent {
-            xmin: self.xmin + col as f64 * tw,
-            ymin: self.ymax - (row + 1) as f64 * th,
-            xmax: self.xmin + (col + 1) as f64 * tw,
-            ymax: self.ymax - row as f64 * th,
-        }
-    }
-
-    /// `MapKeyTransform.pointToKey`. Points on the east/south edge of the layout map one past the end.
-    pub fn point_to_key(&self, x: f64, y: f64) -> (i64, i64) {
-        let tcol = ((x - self.xmin) / (self.xmax - self.xmin)) * self.layout_cols as f64;
-        let trow = ((self.ymax - y) / (self.ymax - self.ymin)) * self.layout_rows as f64;
-        (tcol.floor() as i64, trow.floor() as i64)
-    }
-
-    /// `MapKeyTransform.apply(extent)`: the keys an extent touches, north/west edges inclusive and east/south
-    /// edges exclusive (zero-width extents stay inclusive). Not clamped to the layout.
-    pub fn key_bounds(&self, e: &Extent) -> KeyBounds {
-        let (col_min, row_min) = self.point_to_key(e.xmin, e.ymax);
-        let last = |d: f64, min: i64| -> i64 {
-            // Scala's `d.toInt` truncates toward zero.
-            if d == d.floor() && d != min as f64 {
-                d as i64 - 1
-            } else {
-                d as i64
-            }
-        };
-        let col_max = last((e.xmax - self.xmin) / self.tile_width(), col_min);
-        let row_max = last((self.ymax - e.ymin) / self.tile_height(), row_min);
-        (col_min, row_min, col_max, row_max)
-    }
-
-    /// `key_bounds` clamped to the keys of the layout (`0..layout_cols`, `0..layout_rows`); None unless the
-    /// extent overlaps the interior of the layout extent (GeoTrellis' truncation would otherwise give key 0
-    /// to extents entirely west or north of the layout).
-    pub fn key_bounds_in_layout(&self, e: &Extent) -> Option<KeyBounds> {
-        if !self.extent().overlaps(e) {
-            return None;
-        }
-        let (c0, r0, c1, r1) = self.key_bounds(e);
-        let (c0, r0) = (c0.max(0), r0.max(0));
-        let (c1, r1) = (
-            c1.min(self.layout_cols as i64 - 1),
-            r1.min(self.layout_rows as i64 - 1),
-        );
-        (c0 <= c1 && r0 <= r1).then_some((c0, r0, c1, r1))
-    }
-}
 
 /// For each of `n` target pixels along one axis, the source pixel its centre falls in (None outside).
 /// `centre(i)` gives the target centre; `to_grid(x)` the fractional source index; `inside(x)` the
@@ -462,30 +335,6 @@ pub(crate) mod tests {
             xmax,
             ymax,
         }
-    }
-
-    #[test]
-    fn key_math() {
-        let l = layout(4, 3, 2, 2);
-        assert_eq!(l.key_extent(0, 0), ext(0.0, 20.0, 10.0, 30.0));
-        assert_eq!(l.key_extent(3, 2), ext(30.0, 0.0, 40.0, 10.0));
-        // Edges: north/west inclusive, east/south exclusive.
-        assert_eq!(l.key_bounds(&ext(10.0, 10.0, 20.0, 20.0)), (1, 1, 1, 1));
-        assert_eq!(l.key_bounds(&ext(5.0, 5.0, 25.0, 25.0)), (0, 0, 2, 2));
-        assert_eq!(l.key_bounds(&ext(0.0, 0.0, 40.0, 30.0)), (0, 0, 3, 2));
-        // Degenerate extents stay inclusive.
-        assert_eq!(l.key_bounds(&ext(10.0, 10.0, 10.0, 10.0)), (1, 2, 1, 2));
-        // Outside the layout: GeoTrellis truncates toward zero (`d.toInt`), so col_max is 0 here; the
-        // layout-clamped bounds drop such extents.
-        assert_eq!(l.key_bounds(&ext(-15.0, 0.0, -5.0, 10.0)), (-2, 2, 0, 2));
-        assert_eq!(l.key_bounds_in_layout(&ext(-15.0, 0.0, -5.0, 10.0)), None);
-        assert_eq!(
-            l.key_bounds_in_layout(&ext(-15.0, -5.0, 15.0, 10.0)),
-            Some((0, 2, 1, 2))
-        );
-        assert_eq!(l.point_to_key(40.0, 0.0), (4, 3));
-        assert_eq!(floor_with_tolerance(2.99999999), 3.0);
-        assert_eq!(floor_with_tolerance(2.9999), 2.0);
     }
 
     #[test]

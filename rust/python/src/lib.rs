@@ -4,17 +4,19 @@
 use pyo3::prelude::*;
 
 mod catalog;
+mod cell_type;
 mod crs;
 mod error;
 mod geotiff;
 mod geotiff_write;
 mod histogram;
 mod key_index;
+mod layout;
+mod plan;
 mod pyramid;
 mod resample;
 mod shuffle;
 mod storage;
-mod tiles;
 mod warp;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
@@ -27,7 +29,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crs::register(m)?;
     histogram::register(m)?;
     key_index::register(m)?;
-    tiles::register(m)?;
+    cell_type::register(m)?;
+    layout::register(m)?;
+    plan::register(m)?;
     shuffle::register(m)?;
     geotiff::register(m)?;
     geotiff_write::register(m)?;

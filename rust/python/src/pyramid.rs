@@ -3,42 +3,26 @@
 use gps_engine::point_values::{self, Points};
 use gps_engine::pyramid;
 use gps_engine::resample::{PointMethod, ResampleMethod};
-use gps_engine::retile::Layout;
 use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;
 
 use crate::error::Error;
+use crate::layout::LayoutArg;
 
-type LayoutTuple = (f64, f64, f64, f64, usize, usize, usize, usize);
-
-fn layout(t: LayoutTuple) -> Layout {
-    let (xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows) = t;
-    Layout {
-        xmin,
-        ymin,
-        xmax,
-        ymax,
-        layout_cols,
-        layout_rows,
-        tile_cols,
-        tile_rows,
-    }
-}
-
-/// Downsample tiles keyed in `src` to half size and place them into `dst` (layout tuples as
-/// `cut_to_layout` takes them). `quadrants=True` emits half tiles with their offsets (`x_off`, `y_off`) for
-/// `assemble_quadrants`; else full tiles of `dst` for the "fill" merge.
+/// Downsample tiles keyed in `src` to half size and place them into `dst`. `quadrants=True` emits half
+/// tiles with their offsets (`x_off`, `y_off`) for `assemble_quadrants`; else full tiles of `dst` for the
+/// "fill" merge.
 #[pyfunction]
 fn pyramid_up<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
-    src: LayoutTuple,
-    dst: LayoutTuple,
+    src: LayoutArg,
+    dst: LayoutArg,
     method: &str,
     quadrants: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let method = ResampleMethod::parse(method).map_err(Error::from)?;
-    let (src, dst) = (layout(src), layout(dst));
+    let (src, dst) = (src.0, dst.0);
     let batch = batch.into_inner();
     let out = py
         .detach(|| {
@@ -77,7 +61,7 @@ fn assemble_quadrants<'py>(
 fn sample_points<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
-    layout_t: LayoutTuple,
+    layout: LayoutArg,
     cols: Vec<i32>,
     rows: Vec<i32>,
     xs: Vec<f64>,
@@ -95,8 +79,7 @@ fn sample_points<'py>(
             )))
         }
     };
-    let layout = layout(layout_t);
-    let batch = batch.into_inner();
+    let (batch, layout) = (batch.into_inner(), layout.0);
     let out = py
         .detach(|| {
             let pts = Points {

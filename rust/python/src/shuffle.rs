@@ -2,34 +2,23 @@
 //! keys (merge, aggregate_by_cell), stitching, min/max.
 
 use gps_engine::merge::{self, RunOp};
-use gps_engine::retile::{self, Layout};
+use gps_engine::retile;
 use gps_engine::{stats, stitch as stitch_mod};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::PyRecordBatch;
 
 use crate::error::Error;
+use crate::layout::LayoutArg;
 
-/// Cut rasters (rows with xmin, ymin, xmax, ymax + tile columns, optional instant) to the tiles of a layout
-/// `(xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows)`.
+/// Cut rasters (rows with xmin, ymin, xmax, ymax + tile columns, optional instant) to the tiles of a layout.
 #[pyfunction]
 fn cut_to_layout<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
-    layout: (f64, f64, f64, f64, usize, usize, usize, usize),
+    layout: LayoutArg,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows) = layout;
-    let layout = Layout {
-        xmin,
-        ymin,
-        xmax,
-        ymax,
-        layout_cols,
-        layout_rows,
-        tile_cols,
-        tile_rows,
-    };
-    let batch = batch.into_inner();
+    let (batch, layout) = (batch.into_inner(), layout.0);
     let out = py
         .detach(|| retile::cut_to_layout(&batch, &layout))
         .map_err(Error::from)?;

@@ -3,7 +3,6 @@
 
 use gps_engine::crs::Transformer;
 use gps_engine::resample::ResampleMethod;
-use gps_engine::retile::Layout;
 use gps_engine::warp::{self, layer, Grid};
 use gps_engine::CellType;
 use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -13,14 +12,9 @@ use pyo3::types::PyBytes;
 use pyo3_arrow::PyRecordBatch;
 
 use crate::error::Error;
+use crate::layout::LayoutArg;
 
-type LayoutTuple = (f64, f64, f64, f64, usize, usize, usize, usize);
 type ExtentTuple = (f64, f64, f64, f64);
-
-fn layout(t: LayoutTuple) -> Layout {
-    let (xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows) = t;
-    Layout { xmin, ymin, xmax, ymax, layout_cols, layout_rows, tile_cols, tile_rows }
-}
 
 fn transformer(src: &str, dst: &str) -> PyResult<Transformer> {
     Transformer::new(src, dst).map_err(|e| PyValueError::new_err(e.to_string()))
@@ -115,11 +109,11 @@ fn warp_pieces<'py>(
     batch: PyRecordBatch,
     src_crs: &str,
     dst_crs: &str,
-    layout_tuple: LayoutTuple,
+    layout: LayoutArg,
     method: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let method = ResampleMethod::parse(method).map_err(Error::from)?;
-    let (batch, layout) = (batch.into_inner(), layout(layout_tuple));
+    let (batch, layout) = (batch.into_inner(), layout.0);
     let out = py
         .detach(|| layer::warp_pieces(&batch, src_crs, dst_crs, &layout, method))
         .map_err(Error::from)?;
@@ -130,20 +124,20 @@ fn warp_pieces<'py>(
 /// where the held-back last run starts (`num_rows` when `last_run_complete`).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (batch, key_columns, src_crs, dst_crs, layout_tuple, method, last_run_complete, error_threshold=warp::DEFAULT_ERROR_THRESHOLD))]
+#[pyo3(signature = (batch, key_columns, src_crs, dst_crs, layout, method, last_run_complete, error_threshold=warp::DEFAULT_ERROR_THRESHOLD))]
 fn warp_runs<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
     key_columns: Vec<String>,
     src_crs: &str,
     dst_crs: &str,
-    layout_tuple: LayoutTuple,
+    layout: LayoutArg,
     method: &str,
     last_run_complete: bool,
     error_threshold: f64,
 ) -> PyResult<(Bound<'py, PyAny>, usize)> {
     let method = ResampleMethod::parse(method).map_err(Error::from)?;
-    let (batch, layout) = (batch.into_inner(), layout(layout_tuple));
+    let (batch, layout) = (batch.into_inner(), layout.0);
     let keys: Vec<&str> = key_columns.iter().map(String::as_str).collect();
     let (out, next) = py
         .detach(|| {

@@ -1,13 +1,16 @@
 //! A plan is the list of per-tile steps a layer has recorded but not yet run (DESIGN §4). It arrives as
 //! JSON from Python, is compiled once per distinct input cell type, and then runs over every tile in chunks
-//! of working values, so that a chain of N steps reads and writes each tile once.
+//! of working values, so that a chain of N steps reads and writes each tile once. `execute` runs it over a
+//! batch in the tile contract.
 
+pub mod execute;
 mod pointwise;
 
 use serde::Deserialize;
 
 use crate::cell_type::{CellType, DataType, NoData};
 use crate::error::{EngineError, Result};
+pub use execute::{run_plan, TileContext, TileContexts};
 pub use pointwise::{BinaryOp, ReclassifyStrategy};
 
 /// One recorded step. `combine` may only come first: it reads several joined tiles (inputs `0..n`).
@@ -106,6 +109,29 @@ pub fn parse_plan(json: &str) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
+impl Step {
+    /// Whether the step needs its tile's [`TileContext`] (key, extent, cell size), so that the executor
+    /// reads the key columns and the layout for it. None of today's steps does; masking, terrain and
+    /// rendering steps will.
+    pub fn needs_tile_context(&self) -> bool {
+        match self {
+            Step::Combine { .. }
+            | Step::Scalar { .. }
+            | Step::Unary { .. }
+            | Step::Convert { .. }
+            | Step::Interpret { .. }
+            | Step::Bands { .. }
+            | Step::Reclassify(_)
+            | Step::Normalize { .. } => false,
+        }
+    }
+}
+
+/// Whether any step of a plan needs its tile's [`TileContext`].
+pub fn needs_tile_context(steps: &[Step]) -> bool {
+    steps.iter().any(Step::needs_tile_context)
+}
+
 /// How many tiles a plan reads per row (1 unless it starts with `combine`).
 pub fn input_count(steps: &[Step]) -> usize {
     match steps.first() {
@@ -194,9 +220,10 @@ impl Compiled {
         }
     }
 
-    /// Run the pointwise steps over a chunk of working values.
+    /// Run the pointwise steps over a chunk of working values. `_tile` is the tile's context when the plan
+    /// has a step that needs it (`needs_tile_context`); no pointwise step reads it yet.
     #[inline]
-    pub fn apply_pointwise(&self, values: &mut [f64]) -> Result<()> {
+    pub fn apply_pointwise(&self, values: &mut [f64], _tile: Option<&TileContext>) -> Result<()> {
         for ts in &self.pointwise {
             pointwise::apply(&ts.step, values, &ts.input, &ts.out)?;
             ts.out.normalize(values);

@@ -23,7 +23,8 @@ use crate::crs::{crs_to_proj4, Transformer};
 use crate::error::{EngineError, Result};
 use crate::merge::run_starts;
 use crate::resample::ResampleMethod;
-use crate::retile::{empty_cell, Layout};
+use crate::layout::{Extent, Layout};
+use crate::retile::empty_cell;
 
 const EXTENT_COLUMNS: [&str; 4] = ["xmin", "ymin", "xmax", "ymax"];
 
@@ -159,7 +160,7 @@ fn reachable_keys(forward: &Transformer, src: &Grid, layout: &Layout, method: Re
     let [xmin, ymin, xmax, ymax] = transformed_extent(forward, src)?;
     let cells = (kernel_radius(method) + 2) as f64;
     let (gx, gy) = (cells * (xmax - xmin) / src.cols as f64, cells * (ymax - ymin) / src.rows as f64);
-    layout.key_bounds_in_layout(&crate::retile::Extent {
+    layout.key_bounds_in_layout(&Extent {
         xmin: xmin - gx,
         ymin: ymin - gy,
         xmax: xmax + gx,

@@ -6,7 +6,7 @@ use arrow_schema::{DataType as ArrowType, Field, Schema};
 use super::layer::{reproject_rasters, warp_pieces, warp_runs};
 use super::*;
 use crate::batch::{CellTypeCache, TileBuilder, TileColumns};
-use crate::retile::Layout;
+use crate::layout::Layout;
 
 fn f32_cells(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
