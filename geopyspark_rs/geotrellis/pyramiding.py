@@ -118,12 +118,13 @@ def _piece_schema(layer_type):
     return StructType(fields + s.fields[n:])
 
 
-def _assemble(sorted_df, tile_cols, tile_rows, schema):
+def _assemble(sorted_df, keys, tile_cols, tile_rows, schema):
     """Runs of equal keys of quadrant pieces through the Rust assembler."""
     from .shuffle import stream_runs
 
-    return stream_runs(sorted_df, schema,
-                       lambda batch, complete: _native.assemble_quadrants(batch, tile_cols, tile_rows, complete))
+    keys = list(keys)
+    return stream_runs(sorted_df, schema, lambda batch, complete: _native.assemble_quadrants(
+        batch, keys, tile_cols, tile_rows, complete))
 
 
 def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,
@@ -146,7 +147,7 @@ def up(df, layer_type, src: LayoutDefinition, dst: LayoutDefinition, method: Res
     pieces = df.mapInArrow(down, _piece_schema(layer_type) if quadrants else schema)
     shuffled, strategy = shuffle_by_key(pieces, keys, layer_type, partition_strategy, partitions)
     if quadrants:
-        return _assemble(shuffled, d.tileCols, d.tileRows, schema), strategy
+        return _assemble(shuffled, keys, d.tileCols, d.tileRows, schema), strategy
     return combine_runs(shuffled, keys, "fill", schema), strategy
 
 

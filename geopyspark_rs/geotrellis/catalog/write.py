@@ -6,7 +6,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pyarrow as pa
 from pyspark.sql.types import LongType, StructField, StructType
 
 from ... import _native
@@ -90,7 +89,7 @@ def _index_column(df, index_json: str, space_time: bool):
 
 def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options) -> tuple:
     """Shuffle the tiles by index and write one file per index from the executors: (files, bytes)."""
-    from ..shuffle import _concat, input_partitions
+    from ..shuffle import input_partitions, stream_runs
 
     space_time = layer.layer_type == LayerType.SPACETIME
     width = _native.key_index_file_width(index_json, space_time)
@@ -98,23 +97,11 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
     n = input_partitions(df)
     df = (df.repartition(n, "index") if n else df.repartition("index")).sortWithinPartitions("index")
 
-    def write_runs(batches):
-        carry = None
-        files = size = 0
-        for batch in batches:
-            if carry is not None:
-                batch = _concat(carry, batch)
-            f, b, start = _native.catalog_write_runs(batch, "index", directory, width, multiband, False,
-                                                     existing_schema, options)
-            files, size, carry = files + f, size + b, batch.slice(start)
-        if carry is not None and carry.num_rows:
-            f, b, _ = _native.catalog_write_runs(carry, "index", directory, width, multiband, True,
-                                                 existing_schema, options)
-            files, size = files + f, size + b
-        yield pa.RecordBatch.from_pydict({"files": [files], "bytes": [size]},
-                                         schema=pa.schema([("files", pa.int64()), ("bytes", pa.int64())]))
+    def write_runs(batch, last_run_complete):
+        return _native.catalog_write_runs(batch, ["index"], directory, width, multiband, last_run_complete,
+                                          existing_schema, options)
 
-    totals = df.mapInArrow(write_runs, _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
+    totals = stream_runs(df, _STATS_SCHEMA, write_runs).groupBy().sum("files", "bytes").collect()[0]
     return int(totals[0] or 0), int(totals[1] or 0)
 
 

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod buffer;
 mod catalog;
 mod crs;
 mod error;
@@ -35,5 +36,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pyramid::register(m)?;
     storage::register(m)?;
     warp::register(m)?;
+    buffer::register(m)?;
     Ok(())
 }
