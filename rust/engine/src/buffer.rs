@@ -601,7 +601,7 @@ mod tests {
             bands: 2,
             rows: 2,
             cols: 3,
-            cells: (0..24).collect(),
+            cells: (0..48).collect(),
         };
         let layer = to_batch(std::slice::from_ref(&t), false);
         let pieces = buffer_pieces(&layer, 0, None).unwrap();
