@@ -22,10 +22,11 @@ def catalog_read_tiles(paths: list[str], schema_json: str, space_time: bool,
 def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant: Optional[int] = None,
                        options: Optional[dict[str, str]] = None) -> Optional[tuple[str, int, int, int, bytes]]:
     """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
-def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str, width: int, multiband: bool,
-                       last: bool, existing_schema: Optional[str] = None,
-                       options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
-    """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
+def catalog_write_runs(batch: pa.RecordBatch, key_columns: list[str], directory: str, width: int, multiband: bool,
+                       last_run_complete: bool, existing_schema: Optional[str] = None,
+                       options: Optional[dict[str, str]] = None) -> tuple[pa.RecordBatch, int]:
+    """One file per run of equal index values of a batch sorted by its one key column (the int64 index);
+    returns a one-row batch ``files``, ``bytes`` and where the held-back last run starts."""
 def catalog_schema(space_time: bool, multiband: bool) -> str:
     """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
 
@@ -202,7 +203,7 @@ def pyramid_up(
     ``quadrants`` (``dst`` has half the tiles per axis over the same extent): half tiles with their pixel
     offsets ``x_off``, ``y_off`` for ``assemble_quadrants``; else full ``dst`` tiles for the "fill" merge."""
 def assemble_quadrants(
-    batch: pa.RecordBatch, tile_cols: int, tile_rows: int, last_run_complete: bool
+    batch: pa.RecordBatch, key_columns: list[str], tile_cols: int, tile_rows: int, last_run_complete: bool
 ) -> tuple[pa.RecordBatch, int]:
     """Assemble runs of equal keys of ``pyramid_up(..., quadrants=True)`` pieces into full tiles; returns the
     batch (tile contract) and the row where the held-back last run starts."""
@@ -256,3 +257,17 @@ def warp_runs(batch: pa.RecordBatch, key_columns: list[str], src_crs: str, dst_c
               layout: _Layout, method: str,
               last_run_complete: bool, error_threshold: float = 0.125) -> tuple[pa.RecordBatch, int]:
     """Runs of equal keys of warp_pieces rows mosaicked and warped into their key's tile."""
+
+# buffer.rs — the neighbour-buffer exchange (focal operations): map side, shuffle on the key columns, reduce side.
+def buffer_pieces(batch: pa.RecordBatch, width: int,
+                  key_bounds: Optional[tuple[int, int, int, int]] = None) -> pa.RecordBatch:
+    """Every tile (``col``, ``row``[, ``instant``] + tile columns) as the pieces it sends: itself (``dx = dy =
+    0``) and the ``width``-cell border strips its up to 8 neighbours read, each keyed by the receiving tile with
+    ``dx``, ``dy`` (-1..1, ``dy = -1`` north) placing it relative to the receiver. ``key_bounds = (min_col,
+    min_row, max_col, max_row)`` (inclusive) leaves out strips for keys outside them. Raises ValueError when
+    ``width`` exceeds a tile's side."""
+def buffer_runs(batch: pa.RecordBatch, key_columns: list[str], width: int,
+                last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
+    """Runs of equal keys of sorted ``buffer_pieces`` rows assembled into tiles of ``(rows + 2*width) × (cols +
+    2*width)`` cells (tile contract, NoData where no neighbour exists, no row for a key without its own tile);
+    returns the batch and the row where the held-back last run starts."""

@@ -102,7 +102,7 @@ def runs(kernel) -> Head:
     return Head(stream_runs(kernel), row_aligned=False)
 
 
-def _buffer_piece_schema(layer_type):
+def buffer_piece_schema(layer_type):
     from pyspark.sql.types import IntegerType, StructField, StructType
 
     from . import tile_contract as tc
@@ -132,4 +132,4 @@ def buffered(layer, width: int, partition_strategy=None) -> Exchanged:
     def kernel(batch, complete):
         return _native.buffer_runs(batch, keys, width, complete)
 
-    return keyed_exchange(layer, emit, _buffer_piece_schema(layer.layer_type), keys, kernel, partition_strategy)
+    return keyed_exchange(layer, emit, buffer_piece_schema(layer.layer_type), keys, kernel, partition_strategy)

@@ -131,13 +131,14 @@ def up(layer, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMeth
     quadrants = _QUADRANTS and (s.layoutCols == 2 * d.layoutCols and s.layoutRows == 2 * d.layoutRows
                                 and tuple(src.extent) == tuple(dst.extent))
 
-    name = method.value
+    def down(batch):
+        return _native.pyramid_up(batch, src, dst, name, quadrants)
 
     if quadrants:
         tile_cols, tile_rows = d.tileCols, d.tileRows
 
         def kernel(batch, complete):
-            return _native.assemble_quadrants(batch, tile_cols, tile_rows, complete)
+            return _native.assemble_quadrants(batch, keys, tile_cols, tile_rows, complete)
 
         return keyed_exchange(layer, down, _piece_schema(layer_type), keys, kernel, partition_strategy, partitions)
     return keyed_exchange(layer, down, tc.schema(True, layer_type), keys, combine(keys, "fill"), partition_strategy,

@@ -25,7 +25,6 @@ _UNIT_MS = {
 }
 _KEY_CLASS = {LayerType.SPATIAL: "geotrellis.layer.SpatialKey", LayerType.SPACETIME: "geotrellis.layer.SpaceTimeKey"}
 _STATS_SCHEMA = StructType([StructField("files", LongType(), False), StructField("bytes", LongType(), False)])
-_STATS_ARROW = pa.schema([pa.field("files", pa.int64(), nullable=False), pa.field("bytes", pa.int64(), nullable=False)])
 
 
 def _bounds_keys(bounds: Bounds, space_time: bool):
@@ -96,9 +95,8 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
     df, _, _ = shuffle_by_key(pieces, ["index"], layer.layer_type, None, layer._partitions)
 
     def write_run(batch, complete):
-        files, size, start = _native.catalog_write_runs(batch, "index", directory, width, multiband, complete,
-                                                        existing_schema, options)
-        return pa.RecordBatch.from_pydict({"files": [files], "bytes": [size]}, schema=_STATS_ARROW), start
+        return _native.catalog_write_runs(batch, ["index"], directory, width, multiband, complete, existing_schema,
+                                          options)
 
     totals = df.mapInArrow(stream_runs(write_run), _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
     return int(totals[0] or 0), int(totals[1] or 0)

@@ -218,6 +218,24 @@ impl<'a> TileColumns<'a> {
     }
 }
 
+/// Appends the cells of the window `[c0, c1) × [r0, r1)` of a tile to `out`, band by band. The window must
+/// lie inside the tile.
+pub fn copy_window(
+    tile: &TileRef,
+    ct: &CellType,
+    (c0, r0, c1, r1): (usize, usize, usize, usize),
+    out: &mut Vec<u8>,
+) {
+    let bpc = ct.bytes_per_cell();
+    let band_bytes = tile.cells_per_band() * bpc;
+    for b in 0..tile.bands {
+        for r in r0..r1 {
+            let start = b * band_bytes + (r * tile.cols + c0) * bpc;
+            out.extend_from_slice(&tile.cells[start..start + (c1 - c0) * bpc]);
+        }
+    }
+}
+
 /// Parses each distinct cell type name once per batch.
 #[derive(Default)]
 pub struct CellTypeCache(HashMap<String, CellType>);

@@ -1,10 +1,12 @@
 //! The geopyspark_rs raster engine: pure Rust, no Python and no Spark.
 
 pub mod batch;
+pub mod buffer;
 pub mod catalog;
 pub mod cell_type;
 pub mod crs;
 pub mod error;
+pub mod exchange;
 pub mod geotiff;
 pub mod histogram;
 pub mod io;

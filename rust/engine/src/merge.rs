@@ -15,16 +15,14 @@
 //!   its square root (truncated for integer types).
 //! * Result cell type: `CellType::union` of the run's types (GeoTrellis uses the union for all of these).
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, PrimitiveArray, RecordBatch};
-use arrow_schema::DataType as ArrowType;
+use std::ops::Range;
 
-use crate::batch::{
-    check_same_shape, with_tiles, CellTypeCache, TileBuilder, TileColumns, TileRef,
-};
+use arrow_array::{Array, RecordBatch};
+
+use crate::batch::{check_same_shape, CellTypeCache, TileColumns, TileRef};
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
+use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::plan::{pointwise_binary, BinaryOp};
 
 /// Cells processed at a time (working values stay in L1/L2 cache).
@@ -61,118 +59,56 @@ impl RunOp {
     }
 }
 
-/// A key column, compared row to row.
-enum KeyColumn<'a> {
-    I32(&'a PrimitiveArray<Int32Type>),
-    I64(&'a PrimitiveArray<Int64Type>),
-    F64(&'a PrimitiveArray<Float64Type>),
-    Utf8(&'a arrow_array::StringArray),
-    LargeUtf8(&'a arrow_array::LargeStringArray),
-    Utf8View(&'a arrow_array::StringViewArray),
-}
-
-impl<'a> KeyColumn<'a> {
-    fn new(batch: &'a RecordBatch, name: &str) -> Result<KeyColumn<'a>> {
-        let a = batch
-            .column_by_name(name)
-            .ok_or_else(|| EngineError::Contract(format!("missing key column {name:?}")))?;
-        Ok(match a.data_type() {
-            ArrowType::Int32 => KeyColumn::I32(a.as_primitive()),
-            ArrowType::Int64 => KeyColumn::I64(a.as_primitive()),
-            ArrowType::Float64 => KeyColumn::F64(a.as_primitive()),
-            ArrowType::Utf8 => KeyColumn::Utf8(a.as_string()),
-            ArrowType::LargeUtf8 => KeyColumn::LargeUtf8(a.as_string()),
-            ArrowType::Utf8View => KeyColumn::Utf8View(a.as_string_view()),
-            other => {
-                return Err(EngineError::Contract(format!(
-                    "key column {name:?} has type {other}; expected int32, int64, float64 or utf8"
-                )))
-            }
-        })
-    }
-
-    /// Whether rows `i` and `j` hold the same key (nulls equal nulls, NaN equals NaN).
-    fn same(&self, i: usize, j: usize) -> bool {
-        fn eq<A: Array, T: PartialEq>(a: &A, i: usize, j: usize, v: impl Fn(usize) -> T) -> bool {
-            match (a.is_valid(i), a.is_valid(j)) {
-                (true, true) => v(i) == v(j),
-                (vi, vj) => vi == vj,
-            }
-        }
-        match self {
-            KeyColumn::I32(a) => eq(*a, i, j, |k| a.value(k)),
-            KeyColumn::I64(a) => eq(*a, i, j, |k| a.value(k)),
-            KeyColumn::F64(a) => eq(*a, i, j, |k| {
-                let v = a.value(k);
-                if v.is_nan() {
-                    u64::MAX
-                } else {
-                    (v + 0.0).to_bits()
-                }
-            }),
-            KeyColumn::Utf8(a) => eq(*a, i, j, |k| a.value(k)),
-            KeyColumn::LargeUtf8(a) => eq(*a, i, j, |k| a.value(k)),
-            KeyColumn::Utf8View(a) => eq(*a, i, j, |k| a.value(k)),
-        }
-    }
-}
-
-/// The first row of each run of consecutive rows with equal keys, and the end of the runs to combine now:
-/// when `last_run_complete` is false the last run is held back (the end is its first row).
-pub fn run_starts(
-    batch: &RecordBatch,
-    key_columns: &[&str],
-    last_run_complete: bool,
-) -> Result<(Vec<usize>, usize)> {
-    let keys: Vec<KeyColumn> = key_columns
-        .iter()
-        .map(|k| KeyColumn::new(batch, k))
-        .collect::<Result<_>>()?;
-    let n = batch.num_rows();
-    let mut starts: Vec<usize> = Vec::new();
-    for i in 0..n {
-        if i == 0 || !keys.iter().all(|k| k.same(i - 1, i)) {
-            starts.push(i);
-        }
-    }
-    let mut end = n;
-    if !last_run_complete {
-        if let Some(last) = starts.pop() {
-            end = last;
-        }
-    }
-    Ok((starts, end))
-}
-
 /// Combine each run of consecutive rows with equal keys into one row (keys and other columns of the run's
 /// first row). When `last_run_complete` is false the last run is held back and its first row index is
 /// returned (the caller prepends those rows to the next batch); otherwise `batch.num_rows()` is returned.
+///
+/// # Errors
+///
+/// A batch outside the tile contract, a missing key column, or tiles of one key with different shapes.
 pub fn combine_runs(
     batch: &RecordBatch,
     key_columns: &[&str],
     op: RunOp,
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
-    let (starts, end) = run_starts(batch, key_columns, last_run_complete)?;
-    let tiles = TileColumns::new(batch, 0)?;
-    let mut types = CellTypeCache::default();
     let bytes = batch
         .column_by_name("cells")
         .map_or(0, |c| c.get_buffer_memory_size());
-    let mut out = TileBuilder::with_capacity(starts.len(), bytes.min(1 << 30));
-    let mut scratch = Scratch::default();
-    for (r, &s) in starts.iter().enumerate() {
-        let e = starts.get(r + 1).copied().unwrap_or(end);
-        let run: Vec<(TileRef, CellType)> = (s..e)
+    let kernel = Combine {
+        tiles: TileColumns::new(batch, 0)?,
+        types: CellTypeCache::default(),
+        op,
+        out: KeyedTiles::new(batch, bytes.min(1 << 30), &[]),
+        scratch: Scratch::default(),
+    };
+    reduce_runs(batch, key_columns, last_run_complete, kernel)
+}
+
+/// The run kernel of [`combine_runs`].
+struct Combine<'a> {
+    tiles: TileColumns<'a>,
+    types: CellTypeCache,
+    op: RunOp,
+    out: KeyedTiles<'a>,
+    scratch: Scratch,
+}
+
+impl RunKernel for Combine<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let first = rows.start;
+        let run: Vec<(TileRef, CellType)> = rows
             .map(|i| {
-                let ct = types.get(tiles.cell_type_name(i))?;
-                Ok((tiles.tile(i, &ct)?, ct))
+                let ct = self.types.get(self.tiles.cell_type_name(i))?;
+                Ok((self.tiles.tile(i, &ct)?, ct))
             })
             .collect::<Result<_>>()?;
-        combine_run(&run, op, &mut out, &mut scratch)?;
+        combine_run(&run, self.op, first, &mut self.out, &mut self.scratch)
     }
-    let keep: Vec<u32> = starts.iter().map(|s| *s as u32).collect();
-    Ok((with_tiles(batch, out, Some(&keep))?, end))
+
+    fn finish(self) -> Result<RecordBatch> {
+        self.out.finish()
+    }
 }
 
 #[derive(Default)]
@@ -204,7 +140,8 @@ fn load(t: &(TileRef, CellType), out: &CellType, b: usize, start: usize, into: &
 fn combine_run(
     run: &[(TileRef, CellType)],
     op: RunOp,
-    out: &mut TileBuilder,
+    first: usize,
+    out: &mut KeyedTiles,
     s: &mut Scratch,
 ) -> Result<()> {
     let (t0, _) = run[0];
@@ -215,7 +152,7 @@ fn combine_run(
         .fold(run[0].1, |acc, (_, t)| acc.union(t));
     let single_copy = run.len() == 1 && !matches!(op, RunOp::Variance | RunOp::StandardDeviation);
     if single_copy && run[0].1 == ct {
-        out.push_tile(&ct, t0.bands, t0.rows, t0.cols, t0.cells);
+        out.push_tile(first, &ct, t0.bands, t0.rows, t0.cols, t0.cells);
         return Ok(());
     }
     let int_out = !ct.data_type.is_float();
@@ -335,13 +272,14 @@ fn combine_run(
             start += len;
         }
     }
-    out.finish_tile(&ct, t0.bands, t0.rows, t0.cols);
+    out.finish_tile(first, &ct, t0.bands, t0.rows, t0.cols);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::cast::AsArray;
     use crate::retile::tests::{as_f32, f32s, tile_batch};
     use arrow_array::{ArrayRef, Int32Array, StringArray};
     use std::sync::Arc;

@@ -18,6 +18,7 @@
 //! floored with tolerance), Average the mean of the block's data cells (integer types truncate), Max/Min/
 //! Median/Mode over the block's data cells, Bilinear the rounded mean of the four.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::types::{Int32Type, Int64Type};
@@ -25,11 +26,11 @@ use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field};
 
 use crate::batch::{
-    keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, TileBuilder, TileColumns, TileRef,
+    keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns, TileRef,
 };
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
-use crate::merge::run_starts;
+use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::resample::{resample_grid, ResampleMethod};
 use crate::layout::{Extent, Layout};
 use crate::retile::{empty_cell, place};
@@ -268,33 +269,55 @@ fn empty_bytes_test(ct: &CellType) -> impl Fn(&[u8]) -> bool {
     }
 }
 
-/// Assemble runs of rows with equal keys (`col`, `row`, optional `instant`) from
+/// Assemble runs of rows with equal keys (`key_columns`: `col`, `row`, optional `instant`) from
 /// [`downsample_quadrants`] pieces into `tile_cols × tile_rows` tiles: every piece is copied at its offset
 /// into cells that are still empty (the "fill" merge; the first piece of a key wins where pieces overlap).
 /// Returns the batch in the tile contract and the row where the held-back last run starts (`num_rows` when
-/// `last_run_complete`), as `merge::combine_runs` does.
+/// `last_run_complete`), as [`crate::exchange::reduce_runs`] does.
+///
+/// # Errors
+///
+/// A batch outside the piece schema, or pieces of one key that do not fit one tile.
 pub fn assemble_runs(
     batch: &RecordBatch,
+    key_columns: &[&str],
     tile_cols: usize,
     tile_rows: usize,
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
-    let keys = Keys::new(batch)?;
-    let xo = primitive_column::<Int32Type>(batch, "x_off")?;
-    let yo = primitive_column::<Int32Type>(batch, "y_off")?;
-    let tiles = TileColumns::new(batch, 0)?;
-    let key_names: &[&str] = if keys.instant.is_some() { &["col", "row", "instant"] } else { &["col", "row"] };
-    let (starts, end) = run_starts(batch, key_names, last_run_complete)?;
-    let mut types = CellTypeCache::default();
-    let mut out = TileBuilder::with_capacity(starts.len(), 0);
-    for (k, &s) in starts.iter().enumerate() {
-        let e = starts.get(k + 1).copied().unwrap_or(end);
-        let ct = types.get(tiles.cell_type_name(s))?;
-        let bands = tiles.tile(s, &ct)?.bands;
+    let kernel = Assemble {
+        xo: primitive_column::<Int32Type>(batch, "x_off")?,
+        yo: primitive_column::<Int32Type>(batch, "y_off")?,
+        tiles: TileColumns::new(batch, 0)?,
+        types: CellTypeCache::default(),
+        tile_cols,
+        tile_rows,
+        out: KeyedTiles::new(batch, 0, &["x_off", "y_off"]),
+    };
+    reduce_runs(batch, key_columns, last_run_complete, kernel)
+}
+
+/// The run kernel of [`assemble_runs`].
+struct Assemble<'a> {
+    xo: &'a Int32Array,
+    yo: &'a Int32Array,
+    tiles: TileColumns<'a>,
+    types: CellTypeCache,
+    tile_cols: usize,
+    tile_rows: usize,
+    out: KeyedTiles<'a>,
+}
+
+impl RunKernel for Assemble<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let (tile_cols, tile_rows) = (self.tile_cols, self.tile_rows);
+        let s = rows.start;
+        let ct = self.types.get(self.tiles.cell_type_name(s))?;
+        let bands = self.tiles.tile(s, &ct)?.bands;
         let bpc = ct.bytes_per_cell();
         let empty = empty_cell(&ct);
         let is_empty = empty_bytes_test(&ct);
-        let values = out.values_mut();
+        let values = self.out.values_mut();
         let base = values.len();
         let band_bytes = tile_cols * tile_rows * bpc;
         values.reserve(bands * band_bytes);
@@ -302,8 +325,8 @@ pub fn assemble_runs(
             values.extend_from_slice(&empty);
         }
         let dst = &mut values[base..];
-        for i in s..e {
-            let pct = types.get(tiles.cell_type_name(i))?;
+        for i in rows {
+            let pct = self.types.get(self.tiles.cell_type_name(i))?;
             if pct != ct {
                 return Err(EngineError::Mismatch(format!(
                     "pieces of one key have cell types {} and {}",
@@ -311,8 +334,8 @@ pub fn assemble_runs(
                     pct.name()
                 )));
             }
-            let p = tiles.tile(i, &ct)?;
-            let (x0, y0) = (xo.value(i).max(0) as usize, yo.value(i).max(0) as usize);
+            let p = self.tiles.tile(i, &ct)?;
+            let (x0, y0) = (self.xo.value(i).max(0) as usize, self.yo.value(i).max(0) as usize);
             if p.bands != bands || x0 + p.cols > tile_cols || y0 + p.rows > tile_rows {
                 return Err(EngineError::Mismatch(format!(
                     "a {}-band {}×{} piece at ({x0}, {y0}) does not fit a {bands}-band {tile_cols}×{tile_rows} tile",
@@ -338,16 +361,13 @@ pub fn assemble_runs(
                 }
             }
         }
-        out.finish_tile(&ct, bands, tile_rows, tile_cols);
+        self.out.finish_tile(s, &ct, bands, tile_rows, tile_cols);
+        Ok(())
     }
-    let keep: Vec<u32> = starts.iter().map(|s| *s as u32).collect();
-    let assembled = with_tiles(batch, out, Some(&keep))?;
-    // Drop the offsets: the result follows the tile contract.
-    let schema = assembled.schema();
-    let idx: Vec<usize> = (0..schema.fields().len())
-        .filter(|&j| !matches!(schema.field(j).name().as_str(), "x_off" | "y_off"))
-        .collect();
-    Ok((assembled.project(&idx)?, end))
+
+    fn finish(self) -> Result<RecordBatch> {
+        self.out.finish()
+    }
 }
 
 #[cfg(test)]
@@ -402,7 +422,7 @@ mod tests {
         assert!(c[0].is_nan() && c[8..].iter().all(|v| v.is_nan()));
 
         let q = downsample_quadrants(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
-        let (a, next) = assemble_runs(&q, 4, 4, true).unwrap();
+        let (a, next) = assemble_runs(&q, &["col", "row"], 4, 4, true).unwrap();
         assert_eq!(next, 4);
         assert_eq!(a.num_rows(), 1);
         assert_eq!(a.schema().fields().len(), 7);

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use gps_engine::catalog::avro::{geotrellis_schema, Key, KeyKind, Schema};
 use gps_engine::catalog::files::{self, FileTarget, KeyBox};
 use gps_engine::io::StoreOptions;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::PyRecordBatch;
@@ -66,29 +67,37 @@ fn catalog_read_value<'py>(
     Ok(tile.map(|t| (t.cell_type.name(), t.bands, t.rows, t.cols, PyBytes::new(py, &t.cells))))
 }
 
-/// Write one tile file per run of equal `index_column` values of a batch sorted by it, into
-/// `directory` with names zero-padded to `width`. With `existing_schema` (updating a layer) pairs
-/// already in a file are kept unless replaced. Unless `last`, the final run is held back.
-/// Returns `(files, bytes, start of the held-back run)`.
+/// Write one tile file per run of equal index values of a batch sorted by its one key column (the
+/// int64 index), into `directory` with names zero-padded to `width`. With `existing_schema` (updating a
+/// layer) pairs already in a file are kept unless replaced. Unless `last_run_complete`, the final run is
+/// held back. Returns a one-row batch `(files, bytes)` and the start of the held-back run.
 #[pyfunction]
-#[pyo3(signature = (batch, index_column, directory, width, multiband, last, existing_schema=None, options=None))]
+#[pyo3(signature = (batch, key_columns, directory, width, multiband, last_run_complete, existing_schema=None, options=None))]
 #[allow(clippy::too_many_arguments)]
-fn catalog_write_runs(
-    py: Python<'_>,
+fn catalog_write_runs<'py>(
+    py: Python<'py>,
     batch: PyRecordBatch,
-    index_column: &str,
+    key_columns: Vec<String>,
     directory: &str,
     width: usize,
     multiband: bool,
-    last: bool,
+    last_run_complete: bool,
     existing_schema: Option<&str>,
     options: Options,
-) -> PyResult<(usize, usize, usize)> {
+) -> PyResult<(Bound<'py, PyAny>, usize)> {
+    let [index_column] = key_columns.as_slice() else {
+        return Err(PyValueError::new_err(format!(
+            "tile files are written by one key column (the index), got {key_columns:?}"
+        )));
+    };
     let existing = existing_schema.map(schema).transpose()?;
     let options: StoreOptions = options.unwrap_or_default();
     let batch = batch.into_inner();
     let target = FileTarget { directory, width, multiband, existing: existing.as_ref(), options: &options };
-    Ok(py.detach(|| files::write_runs(&batch, index_column, &target, last)).map_err(Error::from)?)
+    let (out, start) = py
+        .detach(|| files::write_runs(&batch, index_column, &target, last_run_complete))
+        .map_err(Error::from)?;
+    Ok((PyRecordBatch::new(out).into_pyarrow(py)?, start))
 }
 
 /// The writer schema GeoTrellis 3.x stores for a layer, byte for byte.

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod buffer;
 mod catalog;
 mod cell_type;
 mod crs;
@@ -39,5 +40,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pyramid::register(m)?;
     storage::register(m)?;
     warp::register(m)?;
+    buffer::register(m)?;
     Ok(())
 }

@@ -42,13 +42,15 @@ fn pyramid_up<'py>(
 fn assemble_quadrants<'py>(
     py: Python<'py>,
     batch: PyRecordBatch,
+    key_columns: Vec<String>,
     tile_cols: usize,
     tile_rows: usize,
     last_run_complete: bool,
 ) -> PyResult<(Bound<'py, PyAny>, usize)> {
     let batch = batch.into_inner();
+    let keys: Vec<&str> = key_columns.iter().map(String::as_str).collect();
     let (out, next) = py
-        .detach(|| pyramid::assemble_runs(&batch, tile_cols, tile_rows, last_run_complete))
+        .detach(|| pyramid::assemble_runs(&batch, &keys, tile_cols, tile_rows, last_run_complete))
         .map_err(Error::from)?;
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }

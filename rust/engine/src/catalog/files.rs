@@ -2,6 +2,7 @@
 //! the `io` module reaches: local paths, `file://`, S3 and the other object stores.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::types::{Int32Type, Int64Type};
@@ -12,6 +13,7 @@ use super::index::encode_index;
 use super::avro::{decode_record, encode_record, Key, Schema, Tile, TileView};
 use crate::batch::{primitive_column, CellTypeCache, TileBuilder, TileColumns};
 use crate::error::Result;
+use crate::exchange::{reduce_runs, RunKernel};
 use crate::io::{self, StoreOptions};
 
 /// An inclusive box of keys; instants are compared only when both bounds have one.
@@ -127,42 +129,79 @@ pub struct FileTarget<'a> {
     pub options: &'a StoreOptions,
 }
 
-/// Write one file per run of equal `index` values in a batch sorted by index (keys in `col`, `row`,
-/// optional `instant`, tiles in the contract's columns). Unless `last`, the final run is held back
-/// because it may continue in the next batch. Returns (files written, bytes written, start of the
-/// held-back run).
-pub fn write_runs(batch: &RecordBatch, index_column: &str, target: &FileTarget, last: bool) -> Result<(usize, usize, usize)> {
-    let index = primitive_column::<Int64Type>(batch, index_column)?;
-    let cols = primitive_column::<Int32Type>(batch, "col")?;
-    let rows = primitive_column::<Int32Type>(batch, "row")?;
-    let instants = match batch.column_by_name("instant") {
-        Some(_) => Some(primitive_column::<Int64Type>(batch, "instant")?),
-        None => None,
+/// Write one file per run of equal `index_column` values in a batch sorted by index (keys in `col`,
+/// `row`, optional `instant`, tiles in the contract's columns). Unless `last_run_complete`, the final run
+/// is held back because it may continue in the next batch. Returns a one-row batch of what was written
+/// (`files`, `bytes`, both int64) and the start of the held-back run, as
+/// [`crate::exchange::reduce_runs`] does.
+///
+/// # Errors
+///
+/// A batch outside the tile contract, an index column that is not int64, and storage errors.
+pub fn write_runs(
+    batch: &RecordBatch,
+    index_column: &str,
+    target: &FileTarget,
+    last_run_complete: bool,
+) -> Result<(RecordBatch, usize)> {
+    let kernel = WriteFiles {
+        index: primitive_column::<Int64Type>(batch, index_column)?,
+        cols: primitive_column::<Int32Type>(batch, "col")?,
+        rows: primitive_column::<Int32Type>(batch, "row")?,
+        instants: match batch.column_by_name("instant") {
+            Some(_) => Some(primitive_column::<Int64Type>(batch, "instant")?),
+            None => None,
+        },
+        tiles: TileColumns::new(batch, 0)?,
+        cell_types: CellTypeCache::default(),
+        target,
+        files: 0,
+        bytes: 0,
     };
-    let tiles = TileColumns::new(batch, 0)?;
-    let mut cell_types = CellTypeCache::default();
-    let n = batch.num_rows();
-    let (mut files, mut bytes, mut start) = (0, 0, 0);
-    while start < n {
-        let value = index.value(start);
-        let mut end = start + 1;
-        while end < n && index.value(end) == value {
-            end += 1;
-        }
-        if end == n && !last {
-            break;
-        }
-        let mut pairs = Vec::with_capacity(end - start);
-        for i in start..end {
-            let ct = cell_types.get(tiles.cell_type_name(i))?;
-            let t = tiles.tile(i, &ct)?;
-            let key = Key { col: cols.value(i), row: rows.value(i), instant: instants.map(|a| a.value(i)) };
+    reduce_runs(batch, &[index_column], last_run_complete, kernel)
+}
+
+/// The run kernel of [`write_runs`]: one file per index value.
+struct WriteFiles<'a> {
+    index: &'a Int64Array,
+    cols: &'a Int32Array,
+    rows: &'a Int32Array,
+    instants: Option<&'a Int64Array>,
+    tiles: TileColumns<'a>,
+    cell_types: CellTypeCache,
+    target: &'a FileTarget<'a>,
+    files: i64,
+    bytes: i64,
+}
+
+impl RunKernel for WriteFiles<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let value = self.index.value(rows.start);
+        let mut pairs = Vec::with_capacity(rows.len());
+        for i in rows {
+            let ct = self.cell_types.get(self.tiles.cell_type_name(i))?;
+            let t = self.tiles.tile(i, &ct)?;
+            let key = Key {
+                col: self.cols.value(i),
+                row: self.rows.value(i),
+                instant: self.instants.map(|a| a.value(i)),
+            };
             pairs.push((key, TileView { cell_type: ct, bands: t.bands, rows: t.rows, cols: t.cols, cells: t.cells }));
         }
+        let target = self.target;
         let path = format!("{}/{}", target.directory.trim_end_matches('/'), encode_index(value, target.width));
-        bytes += write_tiles(&path, &pairs, target.multiband, target.existing, target.options)?;
-        files += 1;
-        start = end;
+        self.bytes += write_tiles(&path, &pairs, target.multiband, target.existing, target.options)? as i64;
+        self.files += 1;
+        Ok(())
     }
-    Ok((files, bytes, start))
+
+    fn finish(self) -> Result<RecordBatch> {
+        let schema = ArrowSchema::new(vec![
+            Field::new("files", ArrowType::Int64, false),
+            Field::new("bytes", ArrowType::Int64, false),
+        ]);
+        let columns: Vec<ArrayRef> =
+            vec![Arc::new(Int64Array::from(vec![self.files])), Arc::new(Int64Array::from(vec![self.bytes]))];
+        Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+    }
 }

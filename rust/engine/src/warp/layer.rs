@@ -10,6 +10,7 @@
 //!   grown by the resample method's reach); after the shuffle by key, [`warp_runs`] mosaics the windows
 //!   of each key (windows on one source grid become one raster) and warps the mosaic onto the key's tile.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::types::{Float64Type, Int64Type};
@@ -17,11 +18,11 @@ use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, String
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 
 use super::{kernel_radius, suggested_grid, transformed_extent, warp, Grid};
-use crate::batch::{keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, Text, TileBuilder, TileColumns, TileRef};
+use crate::batch::{copy_window, keyed_tiles, primitive_column, uses_large_types, with_tiles, CellTypeCache, Text, TileBuilder, TileColumns, TileRef};
 use crate::cell_type::{CellType, NoData};
 use crate::crs::{crs_to_proj4, Transformer};
 use crate::error::{EngineError, Result};
-use crate::merge::run_starts;
+use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::resample::ResampleMethod;
 use crate::layout::{Extent, Layout};
 use crate::retile::empty_cell;
@@ -234,18 +235,6 @@ pub fn warp_pieces(
     keyed_tiles(cols, rows, extra, out, uses_large_types(batch))
 }
 
-/// Appends the window's cells, band by band.
-fn copy_window(tile: &TileRef, ct: &CellType, (c0, r0, c1, r1): (usize, usize, usize, usize), out: &mut Vec<u8>) {
-    let bpc = ct.bytes_per_cell();
-    let band_bytes = tile.cells_per_band() * bpc;
-    for b in 0..tile.bands {
-        for r in r0..r1 {
-            let start = b * band_bytes + (r * tile.cols + c0) * bpc;
-            out.extend_from_slice(&tile.cells[start..start + (c1 - c0) * bpc]);
-        }
-    }
-}
-
 /// Windows of one source grid (same cell type, bands, cell size and alignment), mosaicked into one raster.
 struct Mosaic {
     ct: CellType,
@@ -273,7 +262,11 @@ impl Mosaic {
 /// Each run of rows with equal keys (from [`warp_pieces`], sorted by key) warped into the tile of its
 /// key: the windows are mosaicked per source grid, each mosaic is warped onto the key's tile, and when
 /// several source grids meet the later ones fill the cells the earlier left empty. Output: the key columns
-/// and the tile columns (the window extents are dropped). Runs as in [`crate::merge::combine_runs`].
+/// and the tile columns (the window extents are dropped). Runs as in [`crate::exchange::reduce_runs`].
+///
+/// # Errors
+///
+/// An invalid layout or CRS, a batch outside the piece schema, or pieces of one key that cannot meet.
 #[allow(clippy::too_many_arguments)]
 pub fn warp_runs(
     batch: &RecordBatch,
@@ -286,25 +279,46 @@ pub fn warp_runs(
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
     layout.validate()?;
-    let inverse = Transformer::new(dst_crs, src_crs).map_err(crs_error)?;
-    let (starts, end) = run_starts(batch, key_columns, last_run_complete)?;
-    let extents = Extents::new(batch)?;
-    let (key_cols, key_rows) = (
-        primitive_column::<arrow_array::types::Int32Type>(batch, "col")?,
-        primitive_column::<arrow_array::types::Int32Type>(batch, "row")?,
-    );
-    let tiles = TileColumns::new(batch, 0)?;
-    let mut types = CellTypeCache::default();
-    let mut out = TileBuilder::with_capacity(starts.len(), 0);
-    for (k, &s) in starts.iter().enumerate() {
-        let e = starts.get(k + 1).copied().unwrap_or(end);
-        let ke = layout.key_extent(key_cols.value(s) as i64, key_rows.value(s) as i64);
+    let kernel = Warp {
+        inverse: Transformer::new(dst_crs, src_crs).map_err(crs_error)?,
+        layout,
+        method,
+        error_threshold,
+        extents: Extents::new(batch)?,
+        key_cols: primitive_column::<arrow_array::types::Int32Type>(batch, "col")?,
+        key_rows: primitive_column::<arrow_array::types::Int32Type>(batch, "row")?,
+        tiles: TileColumns::new(batch, 0)?,
+        types: CellTypeCache::default(),
+        out: KeyedTiles::new(batch, 0, &EXTENT_COLUMNS),
+    };
+    reduce_runs(batch, key_columns, last_run_complete, kernel)
+}
+
+/// The run kernel of [`warp_runs`].
+struct Warp<'a> {
+    inverse: Transformer,
+    layout: &'a Layout,
+    method: ResampleMethod,
+    error_threshold: f64,
+    extents: Extents<'a>,
+    key_cols: &'a arrow_array::Int32Array,
+    key_rows: &'a arrow_array::Int32Array,
+    tiles: TileColumns<'a>,
+    types: CellTypeCache,
+    out: KeyedTiles<'a>,
+}
+
+impl RunKernel for Warp<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let s = rows.start;
+        let (layout, extents) = (self.layout, &self.extents);
+        let ke = layout.key_extent(self.key_cols.value(s) as i64, self.key_rows.value(s) as i64);
         let key_grid = Grid::new([ke.xmin, ke.ymin, ke.xmax, ke.ymax], layout.tile_cols, layout.tile_rows)?;
         let mut mosaics: Vec<Mosaic> = Vec::new();
-        let mut run: Vec<(TileRef, CellType)> = Vec::with_capacity(e - s);
-        for i in s..e {
-            let ct = types.get(tiles.cell_type_name(i))?;
-            let tile = tiles.tile(i, &ct)?;
+        let mut run: Vec<(TileRef, CellType)> = Vec::with_capacity(rows.len());
+        for i in rows {
+            let ct = self.types.get(self.tiles.cell_type_name(i))?;
+            let tile = self.tiles.tile(i, &ct)?;
             let ext = extents.get(i);
             let j = i - s;
             match mosaics.iter_mut().find(|m| m.accepts(&ct, tile.bands, &ext, tile.cols, tile.rows)) {
@@ -326,23 +340,17 @@ pub fn warp_runs(
         let mut warped: Vec<(CellType, usize, Vec<u8>)> = Vec::with_capacity(mosaics.len());
         for m in &mosaics {
             let (grid, cells) = assemble(m, &run, |j| extents.get(s + j))?;
-            let cells = warp(&cells, &m.ct, m.bands, &grid, &key_grid, &inverse, method, error_threshold)?;
+            let cells = warp(&cells, &m.ct, m.bands, &grid, &key_grid, &self.inverse, self.method, self.error_threshold)?;
             warped.push((m.ct, m.bands, cells));
         }
         let (ct, bands, cells) = fill_merge(warped, key_grid.cols * key_grid.rows)?;
-        out.push_tile(&ct, bands, key_grid.rows, key_grid.cols, &cells);
+        self.out.push_tile(s, &ct, bands, key_grid.rows, key_grid.cols, &cells);
+        Ok(())
     }
-    let keep: Vec<u32> = starts.iter().map(|s| *s as u32).collect();
-    let combined = with_tiles(batch, out, Some(&keep))?;
-    let keep_columns: Vec<usize> = combined
-        .schema()
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| !EXTENT_COLUMNS.contains(&f.name().as_str()))
-        .map(|(i, _)| i)
-        .collect();
-    Ok((combined.project(&keep_columns)?, end))
+
+    fn finish(self) -> Result<RecordBatch> {
+        self.out.finish()
+    }
 }
 
 /// The mosaic's raster: its grid and band-sequential cells, empty (NoData, 0 for raw types) where no
