@@ -24,7 +24,8 @@ use crate::batch::{
 };
 use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
-use crate::retile::{empty_cell, KeyBounds};
+use crate::layout::KeyBounds;
+use crate::retile::empty_cell;
 
 /// The columns placing a piece relative to the tile that receives it.
 pub const PIECE_COLUMNS: [&str; 2] = ["dx", "dy"];
