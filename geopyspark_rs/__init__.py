@@ -3,6 +3,7 @@
 ``import geopyspark_rs as gps`` gives the names of ``import geopyspark as gps``.
 """
 
+from . import errors  # noqa: F401  (gps.errors: the exception classes)
 from .geotrellis import *  # noqa: F401,F403
 from .geotrellis import __all__ as _geotrellis_all
 from .geotrellis import crs_to_proj4  # noqa: F401  (not in __all__, as in GeoPySpark's geotrellis namespace)

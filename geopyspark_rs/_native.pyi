@@ -1,6 +1,8 @@
 """Type stubs of the Rust extension (rust/python/src). Batches are pyarrow RecordBatches in the tile
-contract (DESIGN §3); every function raises ValueError for bad values and TypeError for batches that
-break the contract."""
+contract (DESIGN §3). Errors are classes of ``geopyspark_rs.errors`` (mapped in rust/python/src/error.rs):
+InvalidArgumentError (a ValueError) for bad values, TileContractError (a TypeError) for batches that break the
+contract, NotFoundError (a FileNotFoundError) for missing files and objects, StorageError (an OSError) for other
+I/O failures, CorruptDataError (a ValueError) for files that cannot be decoded."""
 
 from typing import Optional, Union
 
@@ -147,8 +149,9 @@ def geotiff_info(uri: str, options: Optional[dict[str, str]] = None) -> dict:
     ``pixel_is_point``, ``tiled``, ``segment_cols``, ``segment_rows``, ``planar``, ``compression``
     (``none``/``deflate``/``lzw``/``packbits``/``zstd``/``jpeg``), ``predictor``, ``photometric``,
     ``color_map`` (0xRRGGBBAA ints or None), ``bigtiff``, ``overviews`` (list of ``(cols, rows)``),
-    ``tags`` (GDAL metadata names) and ``band_tags`` (one dict per band). OSError if the file cannot be
-    read, ValueError if it is not a readable GeoTIFF."""
+    ``tags`` (GDAL metadata names) and ``band_tags`` (one dict per band). NotFoundError or StorageError (OSErrors)
+    if the file cannot be read, CorruptDataError (a ValueError) if it is not a readable GeoTIFF,
+    UnsupportedError (a NotImplementedError) for a sample type the reader does not support."""
 def read_geotiff_windows(
     uri: str,
     windows: list[tuple[int, int, int, int]],
@@ -158,7 +161,8 @@ def read_geotiff_windows(
     """Pixel windows ``(col_off, row_off, cols, rows)`` of image ``overview`` (0: full resolution, k: the
     k-th internal overview) as tile-contract rows (``cell_type``, ``bands``, ``rows``, ``cols``,
     ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
-    ValueError for a window outside the image or a corrupt file (the message names the file)."""
+    InvalidArgumentError for a window outside the image, CorruptDataError for a corrupt file (both ValueErrors;
+    the message names the file)."""
 
 # geotiff_write.rs — GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip,
 # tile_cols, tile_rows, compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,
@@ -222,8 +226,8 @@ def sample_points(
 
 # storage.rs — paths, file:// and object store URIs (s3://, s3a://, s3n://, gs://, az://, abfs(s)://, http(s)://).
 # `options` are object_store config keys (aws_access_key_id, aws_endpoint, aws_allow_http, aws_region, ...)
-# applied over the environment. Missing or unreadable objects raise OSError naming the URI; malformed URIs and
-# unknown options ValueError.
+# applied over the environment. Missing objects raise NotFoundError (a FileNotFoundError), unreadable ones
+# StorageError (an OSError), both naming the URI; malformed URIs and unknown options InvalidArgumentError.
 def list_files(uri: str, options: Optional[dict[str, str]] = None) -> list[str]:
     """The file itself, every file under a directory or prefix, or glob matches (``*``, ``?``, ``[...]``,
     ``**``); sorted, in the form ``uri`` was given; ``[]`` when nothing matches."""

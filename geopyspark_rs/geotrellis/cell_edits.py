@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import steps
 from .constants import CellType, ClassificationStrategy
 from .plan import PythonStep
 
@@ -21,12 +22,7 @@ class CellEdits:
             band = list(band)
         if isinstance(band, bool) or not isinstance(band, (int, tuple, list)):
             raise TypeError(f"band must be an int, tuple, list or range, got {type(band).__name__}")
-        indices = [band] if isinstance(band, int) else list(band)
-        if not indices or not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
-            raise TypeError(f"band indices must be ints, got {band!r}")
-        if any(i < 0 for i in indices):
-            raise IndexError(f"band indices must not be negative, got {band!r}")
-        return self._with_step({"op": "bands", "indices": indices})
+        return self._with_step(steps.bands([band] if isinstance(band, int) else band))
 
     def map_cells(self, func):
         """Apply ``func(cells, no_data_value) -> cells`` to every tile (numpy, per tile); cell type kept."""
@@ -49,13 +45,13 @@ class CellEdits:
             if "raw" in name:
                 raise ValueError("Cannot add user defined NoData values to Raw CellTypes")
             name = CellType.create_user_defined_celltype(name, no_data_value)
-        return self._with_step({"op": "convert", "cell_type": name})
+        return self._with_step(steps.convert(name))
 
     def with_no_data(self, no_data_value):
         """Reinterpret the cells with another NoData value (cells are not changed; bool stays bool)."""
         if isinstance(no_data_value, bool) or not isinstance(no_data_value, (int, float)):
             raise TypeError(f"no_data_value must be a number, got {no_data_value!r}")
-        return self._with_step({"op": "interpret", "no_data": float(no_data_value)})
+        return self._with_step(steps.interpret(no_data_value))
 
     def reclassify(self, value_map, data_type, classification_strategy=ClassificationStrategy.LESS_THAN_OR_EQUAL_TO,
                    replace_nodata_with=None, fallback_value=None, strict=False):
@@ -78,16 +74,9 @@ class CellEdits:
                     f"{type(key).__name__} was found"
                 )
         ordered = sorted(breaks.items())
-        return self._with_step({
-            "op": "reclassify",
-            "strategy": strategy.value,
-            "breaks": [float(k) for k, _ in ordered],
-            "values": [float(v) for _, v in ordered],
-            "int_keys": data_type is int,
-            "replace_nodata_with": None if replace_nodata_with is None else float(replace_nodata_with),
-            "fallback": None if fallback_value is None else float(fallback_value),
-            "strict": bool(strict),
-        })
+        return self._with_step(steps.reclassify(
+            strategy.value, [k for k, _ in ordered], [v for _, v in ordered], int_keys=data_type is int,
+            replace_nodata_with=replace_nodata_with, fallback=fallback_value, strict=strict))
 
     def normalize(self, new_min, new_max, old_min=None, old_max=None):
         """Rescale cells linearly from ``[old_min, old_max]`` (the layer's min/max when not given)."""
@@ -95,7 +84,4 @@ class CellEdits:
             lo, hi = self.get_min_max()
             old_min = lo if old_min is None else old_min
             old_max = hi if old_max is None else old_max
-        return self._with_step({
-            "op": "normalize", "old_min": float(old_min), "old_max": float(old_max),
-            "new_min": float(new_min), "new_max": float(new_max),
-        })
+        return self._with_step(steps.normalize(old_min, old_max, new_min, new_max))

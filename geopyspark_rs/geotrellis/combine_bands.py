@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import steps
 from .union import check_layers
 
 
@@ -13,7 +14,7 @@ def combine_bands(layers):
 
     check_layers(layers, "combine_bands")
     first = layers[0]
-    step = {"op": "combine", "fn": "concat_bands", "inputs": len(layers)}
+    step = steps.combine("concat_bands", len(layers))
     if isinstance(first, TiledRasterLayer):
         from .layer import with_cell_type
 

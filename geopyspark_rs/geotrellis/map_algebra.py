@@ -8,6 +8,7 @@ import numbers
 
 from pyspark.sql import functions as F
 
+from . import steps
 from . import tile_contract as tc
 
 
@@ -37,14 +38,14 @@ class MapAlgebra:
 
         layers = [self, *others]
         check_layers(layers, "local operation")
-        step = {"op": "combine", "fn": fn, "inputs": len(layers)}
+        step = steps.combine(fn, len(layers))
         cell_type = output_cell_type([step], [lay.layer_metadata.cell_type for lay in layers])
         return self._derive(df=joined_dataframe(layers), steps=(step,),
                             layer_metadata=with_cell_type(self.layer_metadata, cell_type))
 
     def _local(self, value, op, reverse=False, list_ok=False):
         if _is_number(value):
-            return self._with_step({"op": "scalar", "fn": op, "value": float(value), "reverse": reverse})
+            return self._with_step(steps.scalar(op, value, reverse))
         # A layer on the left always handles layer-layer operations, so `reverse` is only ever scalar.
         if isinstance(value, type(self)):
             others = [value]
@@ -52,7 +53,7 @@ class MapAlgebra:
             others = value
         else:
             raise TypeError(f"Local operation cannot be performed with {type(value).__name__} ({value!r})")
-        return self._combine_layers(others, {"fold": op})
+        return self._combine_layers(others, op)
 
     def __add__(self, value):
         return self._local(value, "add", list_ok=True)
@@ -85,10 +86,10 @@ class MapAlgebra:
         return self._local(value, "pow", reverse=True)
 
     def __abs__(self):
-        return self._with_step({"op": "unary", "fn": "abs"})
+        return self._with_step(steps.unary("abs"))
 
     def __neg__(self):
-        return self._with_step({"op": "unary", "fn": "neg"})
+        return self._with_step(steps.unary("neg"))
 
     # Comparisons give a bool layer (1 where true; NoData compares false).
     def __lt__(self, value):

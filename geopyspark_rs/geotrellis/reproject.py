@@ -15,6 +15,7 @@ import numpy as np
 from pyspark.sql.types import DoubleType, StructField, StructType
 
 from .. import _native
+from . import steps
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, crs_to_proj4
@@ -176,4 +177,4 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     out = tiled_from_exchange(layer.layer_type, ex, metadata, zoom)
     if layer._cell_type() == metadata.cell_type:
         return out
-    return out._with_step({"op": "convert", "cell_type": metadata.cell_type})
+    return out._with_step(steps.convert(metadata.cell_type))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
+from . import steps
 from . import tile_contract as tc
 from .constants import LayerType, ResampleMethod
 from .data_model import (Bounds, Extent, GlobalLayout, LayoutDefinition, LocalLayout, Metadata, SpaceTimeKey,
@@ -77,7 +78,7 @@ class Retiling:
         if self._cell_type() == metadata.cell_type:
             return out
         # Cells take the metadata's cell type, as GeoTrellis cuts into tiles of that type.
-        return out._with_step({"op": "convert", "cell_type": metadata.cell_type})
+        return out._with_step(steps.convert(metadata.cell_type))
 
     def _global_zoom(self, layout, metadata):
         """The zoom of a GlobalLayout's layout (its own zoom, or the number of tiles across: 2^zoom)."""

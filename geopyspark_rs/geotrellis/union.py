@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import reduce
 
+from . import steps
 from .data_model import Bounds, Metadata
 
 
@@ -57,5 +58,5 @@ def union(layers):
     out = first._derive(df=df, layer_metadata=metadata)
     if any(lay.layer_metadata.cell_type != cell_type for lay in layers):
         # A tiled layer has one cell type: convert every tile to the union type.
-        out = out._with_step({"op": "convert", "cell_type": cell_type})
+        out = out._with_step(steps.convert(cell_type))
     return out

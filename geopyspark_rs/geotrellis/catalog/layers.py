@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from ...errors import LayerNotFoundError
 from ..constants import LayerType
 from ..data_model import Metadata
 from .store import check_name, check_zoom, read_json
@@ -51,7 +52,7 @@ class StoredLayer:
 
     @classmethod
     def open(cls, store, name, zoom):
-        """The layer's description; ValueError when the catalog has no such layer."""
+        """The layer's description; LayerNotFoundError (a ValueError) when the catalog has no such layer."""
         name, zoom = check_name("layer name", name), check_zoom(zoom)
         path = store.location.attribute_path(name, zoom, "metadata")
         doc = read_json(path, store.options)
@@ -64,4 +65,4 @@ class StoredLayer:
             value = doc[1]
             if isinstance(value, dict) and value.get("header", {}).get("layerType") == "COGLayerType":
                 return cls(store, name, zoom, value, base)
-        raise ValueError(f"layer {name!r} at zoom {zoom} does not exist in the catalog {store.uri}")
+        raise LayerNotFoundError(f"layer {name!r} at zoom {zoom} does not exist in the catalog {store.uri}")

@@ -9,6 +9,7 @@ import math
 import re
 
 from ... import _native
+from ...errors import CorruptDataError
 
 # Layer and attribute names become file and object names: keep them to GeoTrellis' slug characters so
 # that nothing can escape the catalog root.
@@ -156,17 +157,17 @@ class RawJson:
 
 
 def read_json(path: str, options: dict):
-    """A stored attribute as ``[LayerId, value]``, or None when there is none; ValueError naming the file
-    when it is not JSON."""
+    """A stored attribute as ``[LayerId, value]``, or None when there is none; CorruptDataError (a ValueError)
+    naming the file when it is not one."""
     data = _native.read_bytes_if_exists(path, options)
     if data is None:
         return None
     try:
         doc = json.loads(data)
     except ValueError as e:
-        raise ValueError(f"{path}: not a GeoTrellis attribute (invalid JSON: {e})") from None
+        raise CorruptDataError(f"{path}: not a GeoTrellis attribute (invalid JSON: {e})") from None
     if not (isinstance(doc, list) and len(doc) == 2 and isinstance(doc[0], dict)):
-        raise ValueError(f"{path}: not a GeoTrellis attribute (expected [LayerId, value])")
+        raise CorruptDataError(f"{path}: not a GeoTrellis attribute (expected [LayerId, value])")
     return doc
 
 

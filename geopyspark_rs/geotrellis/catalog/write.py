@@ -9,6 +9,7 @@ import pyarrow as pa
 from pyspark.sql.types import LongType, StructField, StructType
 
 from ... import _native
+from ...errors import LayerExistsError, UnsupportedError
 from .. import tile_contract as tc
 from ..constants import IndexingMethod, LayerType, TimeUnit
 from ..data_model import Bounds, Extent, Metadata
@@ -132,14 +133,16 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
         use_cogs (bool): GeoTrellis COG layers can be read but not written yet.
 
     Raises:
-        ValueError: the layer exists, is empty, or the arguments do not fit the layer.
+        LayerExistsError: the layer exists (a ``FileExistsError`` and a ``ValueError``).
+        ValueError: the layer is empty, or the arguments do not fit the layer.
+        UnsupportedError: ``use_cogs=True`` (a ``NotImplementedError``).
     """
     from ..layer import TiledRasterLayer
 
     if not isinstance(tiled_raster_layer, TiledRasterLayer):
         raise TypeError(f"write takes a TiledRasterLayer, got {type(tiled_raster_layer).__name__}")
     if use_cogs:
-        raise NotImplementedError("writing GeoTrellis COG layers is not supported; use_cogs=False writes Avro")
+        raise UnsupportedError("writing GeoTrellis COG layers is not supported; use_cogs=False writes Avro")
     name = check_name("layer name", layer_name)
     zoom = tiled_raster_layer.zoom_level
     if zoom is None:
@@ -156,7 +159,7 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
     if md.bounds is None:
         raise ValueError(f"cannot write layer {name!r}: it is empty")
     if store.contains(name, zoom):
-        raise ValueError(f"layer {name!r} at zoom {zoom} already exists in {store.uri}; "
+        raise LayerExistsError(f"layer {name!r} at zoom {zoom} already exists in {store.uri}; "
                          "use update_layer to change it")
 
     index_json = _native.key_index_create(index_strategy.value, *_bounds_keys(md.bounds, space_time), temporal)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ... import _native
+from ...errors import NotFoundError
 from ..constants import LayerType
 from .time_format import parse_instant_ms
 
@@ -46,7 +47,7 @@ class ReadUnit:
 def list_sources(uris, store_options, delimiter=None) -> list[str]:
     """Every GeoTIFF named by ``uris`` (a path/URI or a list): files as given, directories and prefixes
     searched recursively (only their direct children with a ``delimiter``) for .tif/.tiff files, glob
-    patterns expanded. FileNotFoundError names a URI that matches nothing."""
+    patterns expanded. NotFoundError (a FileNotFoundError) names a URI that matches nothing."""
     found = []
     for uri in [uris] if isinstance(uris, str) else list(uris):
         if not isinstance(uri, str):
@@ -58,7 +59,7 @@ def list_sources(uris, store_options, delimiter=None) -> list[str]:
                 prefix = uri.rstrip("/") + "/"
                 files = [f for f in files if delimiter not in f[len(prefix):]]
         if not files:
-            raise FileNotFoundError(f"no GeoTIFF found at {uri!r}")
+            raise NotFoundError(f"no GeoTIFF found at {uri!r}")
         found.extend(files)
     return found
 

@@ -4,6 +4,7 @@ assemble bands of several files."""
 
 from __future__ import annotations
 
+from ...errors import UnsupportedError
 from ..constants import LayerType, ReadMethod, ResampleMethod
 from ..data_model import GlobalLayout, LocalLayout, SourceInfo
 
@@ -11,7 +12,7 @@ from ..data_model import GlobalLayout, LocalLayout, SourceInfo
 def _check(layer_type, read_method, resample_method):
     layer_type = LayerType(layer_type)
     if layer_type == LayerType.SPACETIME:
-        raise NotImplementedError("read() of SPACETIME layers is not supported; use geotiff.get with a time_tag")
+        raise UnsupportedError("read() of SPACETIME layers is not supported; use geotiff.get with a time_tag")
     ReadMethod(read_method)  # both methods read through the Rust reader here
     ResampleMethod(resample_method)
     return layer_type

@@ -1,4 +1,5 @@
-//! One error type for the engine; the binding maps each variant to a Python exception in one place.
+//! One error type for the engine; the binding (`rust/python/src/error.rs`) maps each variant to a class of
+//! `geopyspark_rs.errors` in one place. Messages stand alone: they name the file, key or value and what was expected.
 
 use thiserror::Error;
 
@@ -25,12 +26,21 @@ pub enum EngineError {
     KeyIndex(String),
     #[error("{0}")]
     Histogram(#[from] crate::histogram::HistogramError),
-    /// A file or object that cannot be opened, listed, read or written.
+    /// A file or object that does not exist.
+    #[error("{path}: not found")]
+    NotFound { path: String },
+    /// A file or object that cannot be opened, listed, read or written (other than a missing one).
     #[error("{path}: {message}")]
     Io { path: String, message: String },
-    /// A GeoTIFF that cannot be decoded (corrupt, truncated, unsupported) or written.
+    /// A file whose bytes cannot be decoded: a corrupt or truncated GeoTIFF or GeoTrellis Avro tile file.
     #[error("{path}: {message}")]
-    GeoTiff { path: String, message: String },
+    Corrupt { path: String, message: String },
+    /// A valid input this engine does not support (a GeoTIFF sample layout, a file too large to encode).
+    #[error("{path}: {message}")]
+    Unsupported { path: String, message: String },
+    /// A failure no input should cause (a poisoned lock, a cache that lost a block): a bug.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("json error: {0}")]
@@ -45,8 +55,18 @@ impl EngineError {
         EngineError::Io { path: path.to_string(), message: e.to_string() }
     }
 
-    /// A GeoTIFF decoding or encoding error on `path`.
+    /// A GeoTIFF on `path` that cannot be decoded: corrupt or truncated.
     pub fn geotiff(path: &str, e: impl std::fmt::Display) -> EngineError {
-        EngineError::GeoTiff { path: path.to_string(), message: e.to_string() }
+        EngineError::Corrupt { path: path.to_string(), message: e.to_string() }
+    }
+
+    /// A missing file or object.
+    pub fn not_found(path: &str) -> EngineError {
+        EngineError::NotFound { path: path.to_string() }
+    }
+
+    /// Something in `path` (or `"<encoder>"`) this engine does not support.
+    pub fn unsupported(path: &str, e: impl std::fmt::Display) -> EngineError {
+        EngineError::Unsupported { path: path.to_string(), message: e.to_string() }
     }
 }

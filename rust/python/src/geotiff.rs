@@ -80,7 +80,7 @@ fn read_geotiff_windows<'py>(
         match (conv(x), conv(y), conv(w), conv(h)) {
             (Some(x), Some(y), Some(w), Some(h)) => wins.push((x, y, w, h)),
             _ => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                return Err(crate::error::invalid_argument(format!(
                     "window {:?} has a negative offset or size; expected (col_off, row_off, cols, rows) >= 0",
                     (x, y, w, h)
                 )))

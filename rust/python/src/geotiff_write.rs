@@ -3,15 +3,16 @@
 
 use gps_engine::geotiff::write::{self, Compression, Interleave, Raster, Storage, WriteOptions};
 use gps_engine::CellType;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+
+use crate::error::invalid_argument;
 
 const KEYS: &str = "storage, rows_per_strip, tile_cols, tile_rows, compression, compression_level, predictor, \
 interleave, color_space, color_map, head_tags, band_tags, decimations, resample_method, cog";
 
 fn key_error(key: &str, what: impl std::fmt::Display) -> PyErr {
-    PyValueError::new_err(format!("options[{key:?}]: {what}"))
+    invalid_argument(format!("options[{key:?}]: {what}"))
 }
 
 fn extract<'py, T: FromPyObjectOwned<'py>>(key: &str, v: &Bound<'py, PyAny>, expected: &str) -> PyResult<T> {
@@ -49,7 +50,7 @@ fn parse_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<WriteOptions> 
     let (mut storage, mut rows_per_strip, mut tile_cols, mut tile_rows) = (None, None, 256, 256);
     let (mut compression, mut level): (Option<String>, Option<i64>) = (None, None);
     for (k, v) in options.iter() {
-        let key: String = k.extract().map_err(|_| PyValueError::new_err(format!("option names must be str, got {}", type_name(&k))))?;
+        let key: String = k.extract().map_err(|_| invalid_argument(format!("option names must be str, got {}", type_name(&k))))?;
         let key = key.as_str();
         match key {
             "storage" => {
@@ -126,7 +127,7 @@ fn parse_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<WriteOptions> 
                 o.resample_method = m;
             }
             "cog" => o.cog = extract(key, &v, "a bool")?,
-            other => return Err(PyValueError::new_err(format!("unknown option {other:?}; accepted: {KEYS}"))),
+            other => return Err(invalid_argument(format!("unknown option {other:?}; accepted: {KEYS}"))),
         }
     }
     let tiled = storage.unwrap_or(true);
@@ -180,7 +181,7 @@ type Extent = (f64, f64, f64, f64);
 /// The raster of the binding's arguments, checked: positive shape, known cell type.
 fn raster<'a>(cells: &'a [u8], cell_type: &str, bands: i64, rows: i64, cols: i64) -> PyResult<Raster<'a>> {
     let conv = |name: &str, v: i64| {
-        usize::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| PyValueError::new_err(format!("{name} must be positive, got {v}")))
+        usize::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| invalid_argument(format!("{name} must be positive, got {v}")))
     };
     let cell_type = CellType::parse(cell_type).map_err(crate::error::Error::from)?;
     Ok(Raster { cells, cell_type, bands: conv("bands", bands)?, rows: conv("rows", rows)?, cols: conv("cols", cols)? })

@@ -4,9 +4,11 @@
 //! `float` for a double (streaming) one, as GeoPySpark's did.
 
 use gps_engine::histogram::{Histogram, HistogramError};
+use gps_engine::EngineError;
 use numpy::PyReadonlyArray1;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+use crate::error::{invalid_argument, Error};
 
 /// A number of a histogram: `int` for integer histograms, `float` for double ones.
 #[derive(IntoPyObject)]
@@ -16,11 +18,11 @@ enum Number {
 }
 
 fn value_error(e: HistogramError) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    Error(EngineError::Histogram(e)).into()
 }
 
 fn empty_error(what: &str) -> PyErr {
-    PyValueError::new_err(format!("cannot compute the {what} of an empty histogram"))
+    invalid_argument(format!("cannot compute the {what} of an empty histogram"))
 }
 
 /// A GeoTrellis histogram: `StreamingHistogram` (doubles) or `FastMapHistogram` (exact integer counts).
@@ -47,7 +49,7 @@ impl PyHistogram {
         max_bucket_count: i64,
     ) -> PyResult<Self> {
         if max_bucket_count < 1 || max_bucket_count > u32::MAX as i64 {
-            return Err(PyValueError::new_err(format!(
+            return Err(invalid_argument(format!(
                 "max_bucket_count must be a positive integer, got {max_bucket_count}"
             )));
         }
@@ -193,7 +195,7 @@ impl PyHistogram {
 
     fn quantile_breaks(&self, num_breaks: i64) -> PyResult<Vec<Number>> {
         if num_breaks < 1 || num_breaks > u32::MAX as i64 {
-            return Err(PyValueError::new_err(format!(
+            return Err(invalid_argument(format!(
                 "num_breaks must be a positive integer, got {num_breaks}"
             )));
         }

@@ -76,7 +76,7 @@ fn sample_points<'py>(
         "CubicConvolution" => PointMethod::CubicConvolution,
         "CubicSpline" => PointMethod::CubicSpline,
         other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            return Err(crate::error::invalid_argument(format!(
                 "{other} cannot be used to sample point values; use NearestNeighbor, Bilinear, CubicConvolution or CubicSpline"
             )))
         }

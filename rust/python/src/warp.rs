@@ -6,18 +6,17 @@ use gps_engine::resample::ResampleMethod;
 use gps_engine::warp::{self, layer, Grid};
 use gps_engine::CellType;
 use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::PyRecordBatch;
 
-use crate::error::Error;
+use crate::error::{internal, invalid_argument, Error};
 use crate::layout::LayoutArg;
 
 type ExtentTuple = (f64, f64, f64, f64);
 
 fn transformer(src: &str, dst: &str) -> PyResult<Transformer> {
-    Transformer::new(src, dst).map_err(|e| PyValueError::new_err(e.to_string()))
+    Transformer::new(src, dst).map_err(|e| invalid_argument(e.to_string()))
 }
 
 fn grid(e: ExtentTuple, cols: usize, rows: usize) -> PyResult<Grid> {
@@ -68,7 +67,7 @@ fn suggested_grids<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let n = extents.shape()[0];
     if extents.shape()[1] != 4 || sizes.shape() != [n, 2] {
-        return Err(PyValueError::new_err("extents must be n×4 and sizes n×2"));
+        return Err(invalid_argument("extents must be n×4 and sizes n×2"));
     }
     let forward = transformer(src_crs, dst_crs)?;
     let (e, s) = (extents.as_array(), sizes.as_array());
@@ -79,7 +78,7 @@ fn suggested_grids<'py>(
         out.extend(g.extent);
         out.extend([g.cols as f64, g.rows as f64]);
     }
-    let array = numpy::ndarray::Array2::from_shape_vec((n, 6), out).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let array = numpy::ndarray::Array2::from_shape_vec((n, 6), out).map_err(internal)?;
     Ok(PyArray2::from_owned_array(py, array))
 }
 

@@ -131,7 +131,7 @@ impl CachedSource {
         let mut blocks = self
             .blocks
             .lock()
-            .map_err(|_| EngineError::geotiff(self.name(), "cache lock poisoned"))?;
+            .map_err(|_| EngineError::Internal(format!("{}: GeoTIFF cache lock poisoned", self.name())))?;
         // Fetch the missing blocks of the span with one request covering them all.
         let missing: Vec<u64> = (first..=last).filter(|b| !blocks.contains_key(b)).collect();
         if let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) {
@@ -152,7 +152,7 @@ impl CachedSource {
         for b in first..=last {
             let block = blocks
                 .get(&b)
-                .ok_or_else(|| EngineError::geotiff(self.name(), "block cache miss"))?;
+                .ok_or_else(|| EngineError::Internal(format!("{}: GeoTIFF block cache miss", self.name())))?;
             let bstart = b * bs;
             let s = (offset.max(bstart) - bstart) as usize;
             let e = (end.min(bstart + bs) - bstart) as usize;
@@ -184,15 +184,12 @@ impl CachedSource {
             self.source.read_ranges(&wanted)?
         };
         if fetched.len() != wanted.len() {
-            return Err(EngineError::geotiff(
-                self.name(),
-                "storage returned fewer ranges than asked",
-            ));
+            return Err(EngineError::io(self.name(), "storage returned fewer ranges than asked"));
         }
         let mut pre = self
             .prefetched
             .lock()
-            .map_err(|_| EngineError::geotiff(self.name(), "cache lock poisoned"))?;
+            .map_err(|_| EngineError::Internal(format!("{}: GeoTIFF cache lock poisoned", self.name())))?;
         pre.clear();
         for (r, data) in wanted.into_iter().zip(fetched) {
             if data.len() as u64 != r.end - r.start {

@@ -175,17 +175,19 @@ impl ImageLayout {
                 None => Ok(default),
                 Some(v) if v.is_empty() => Ok(default),
                 Some(v) if v.iter().all(|&x| x == v[0]) => Ok(v[0].min(u16::MAX as u64) as u16),
-                Some(v) => Err(bad(format!(
-                    "bands with different sample types are not supported (tag {tag}: {v:?})"
-                ))),
+                Some(v) => Err(EngineError::unsupported(
+                    path,
+                    format!("bands with different sample types are not supported (tag {tag}: {v:?})"),
+                )),
             }
         };
         let bits = all_same(BITS_PER_SAMPLE, 1)?;
         let format = all_same(SAMPLE_FORMAT, 1)?;
         let kind = SampleKind::from_tags(bits, format).ok_or_else(|| {
-            bad(format!(
-                "unsupported sample type: {bits} bits, SampleFormat {format}"
-            ))
+            EngineError::unsupported(
+                path,
+                format!("unsupported sample type: {bits} bits, SampleFormat {format}"),
+            )
         })?;
         let planar = ifd.u64(PLANAR_CONFIG).unwrap_or(1) == 2 && bands > 1;
         let tiled = ifd.get(TILE_OFFSETS).is_some();

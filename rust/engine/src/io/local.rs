@@ -59,7 +59,7 @@ impl RangeSource for LocalFile {
 /// "not found" for a missing file, the OS's message otherwise.
 pub(super) fn io_error(name: &str, e: std::io::Error) -> EngineError {
     match e.kind() {
-        ErrorKind::NotFound => super::not_found(name),
+        ErrorKind::NotFound => EngineError::not_found(name),
         _ => EngineError::io(name, e),
     }
 }
@@ -193,9 +193,7 @@ mod tests {
         assert!(!exists(&format!("{root}/a.tif"), "a").unwrap());
 
         match LocalFile::open_as(&format!("{root}/a.tif"), "gone") {
-            Err(EngineError::Io { path, message }) => {
-                assert_eq!((path.as_str(), message.as_str()), ("gone", "not found"))
-            }
+            Err(e @ EngineError::NotFound { .. }) => assert_eq!(e.to_string(), "gone: not found"),
             _ => panic!("expected not found"),
         }
         assert!(LocalFile::open_as(&root, "dir").is_err());

@@ -46,7 +46,7 @@ pub trait RangeSource: Send + Sync {
 }
 
 /// Opens a local path, `file://` URI or object store URI for range reads. A missing file or object is an
-/// [`EngineError::Io`](crate::EngineError::Io) naming `uri` with "not found"; a malformed URI an
+/// [`EngineError::NotFound`](crate::EngineError::NotFound) naming `uri`; a malformed URI an
 /// [`EngineError::Value`](crate::EngineError::Value). Opening an object makes no request.
 pub fn open(uri: &str, options: &StoreOptions) -> Result<Arc<dyn RangeSource>> {
     Ok(match uri::parse(uri)? {
@@ -79,19 +79,12 @@ pub fn read_all(uri: &str, options: &StoreOptions) -> Result<Vec<u8>> {
     open(uri, options)?.read_all()
 }
 
-const NOT_FOUND: &str = "not found";
-
-/// The error of a missing file or object.
-fn not_found(uri: &str) -> crate::EngineError {
-    crate::EngineError::Io { path: uri.to_string(), message: NOT_FOUND.into() }
-}
-
 /// The whole content of a file or object, or None when it does not exist (one request where
 /// `exists` + `read_all` would make two).
 pub fn read_if_exists(uri: &str, options: &StoreOptions) -> Result<Option<Vec<u8>>> {
     match read_all(uri, options) {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(crate::EngineError::Io { message, .. }) if message == NOT_FOUND => Ok(None),
+        Err(crate::EngineError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }

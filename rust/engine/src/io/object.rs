@@ -64,13 +64,13 @@ where
     }
     // Called from inside some tokio runtime, where blocking on another would panic: wait on a plain thread.
     std::thread::scope(|s| s.spawn(|| handle.block_on(fut)).join())
-        .map_err(|_| EngineError::io("object store runtime", "a storage task panicked"))
+        .map_err(|_| EngineError::Internal("a storage task panicked in the object store runtime".into()))
 }
 
 /// An object_store error on `uri`: "not found" for a missing object, the store's message otherwise.
 fn store_error(uri: &str, e: object_store::Error) -> EngineError {
     match e {
-        object_store::Error::NotFound { .. } => super::not_found(uri),
+        object_store::Error::NotFound { .. } => EngineError::not_found(uri),
         e => EngineError::io(uri, e),
     }
 }

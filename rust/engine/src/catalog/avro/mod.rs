@@ -42,7 +42,7 @@ pub struct TileView<'a> {
 }
 
 fn corrupt(path: &str, message: impl std::fmt::Display) -> EngineError {
-    EngineError::Io { path: path.to_string(), message: format!("not a readable GeoTrellis tile file: {message}") }
+    EngineError::Corrupt { path: path.to_string(), message: format!("not a readable GeoTrellis tile file: {message}") }
 }
 
 /// Inflate and decode a tile file's `KeyValueRecord` with the layer's writer schema. `path` names the

@@ -26,7 +26,7 @@ impl Compression {
     }
 
     pub fn encode(self, raw: Vec<u8>) -> Result<Vec<u8>> {
-        let fail = |e: &dyn std::fmt::Display| EngineError::geotiff("<encoder>", format!("{self:?}: {e}"));
+        let fail = |e: &dyn std::fmt::Display| EngineError::Internal(format!("GeoTIFF encoder {self:?}: {e}"));
         match self {
             Compression::None => Ok(raw),
             Compression::Deflate { level } => {

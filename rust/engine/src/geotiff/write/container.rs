@@ -189,7 +189,7 @@ fn layout(images: &[Image], order: Order, big: bool) -> (Vec<(u64, u64)>, u64) {
 
 fn write_out(images: &[Image], positions: &[(u64, u64)], total: u64, big: bool) -> Result<Vec<u8>> {
     let total = usize::try_from(total)
-        .map_err(|_| EngineError::geotiff("<encoder>", "the GeoTIFF is too large for this platform"))?;
+        .map_err(|_| EngineError::unsupported("<encoder>", "the GeoTIFF is too large for this platform"))?;
     let mut buf = vec![0u8; total];
     if big {
         buf[..16].copy_from_slice(&[b'I', b'I', 43, 0, 8, 0, 0, 0]);

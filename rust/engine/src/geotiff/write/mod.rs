@@ -151,7 +151,7 @@ pub fn write_geotiff_file(
     options: &WriteOptions,
 ) -> Result<()> {
     let local = crate::io::local_path(path).ok_or_else(|| {
-        EngineError::io(path, "only local paths and file:// URIs can be written so far")
+        EngineError::unsupported(path, "only local paths and file:// URIs can be written so far")
     })?;
     let bytes = write_geotiff(raster, extent, crs, options)?;
     write_atomically(Path::new(local), &bytes).map_err(|e| EngineError::io(path, e))
