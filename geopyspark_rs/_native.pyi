@@ -132,13 +132,19 @@ def run_plan(batch: pa.RecordBatch, plan_json: str, layout: Optional[_Layout] = 
     only by steps that use their tile's key, extent or cell size."""
 def plan_output_cell_type(plan_json: str, input_cell_types: list[str]) -> str: ...
 
-# shuffle.rs
+# retile.rs
 def cut_to_layout(batch: pa.RecordBatch, layout: _Layout) -> pa.RecordBatch:
     """Cut rasters (extent columns + tiles) into the tiles of a layout, nearest neighbour."""
+
+# merge.rs
 def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
     """Combine runs of equal keys ("fill", "sum", "mean", "min", "max", "variance", "standard_deviation");
     returns the combined rows and where the unfinished last run starts."""
+
+# stitch.rs
 def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
+
+# stats.rs
 def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
 
 # geotiff.rs — GeoTIFF reading.
@@ -211,6 +217,8 @@ def assemble_quadrants(
 ) -> tuple[pa.RecordBatch, int]:
     """Assemble runs of equal keys of ``pyramid_up(..., quadrants=True)`` pieces into full tiles; returns the
     batch (tile contract) and the row where the held-back last run starts."""
+
+# point_values.rs
 def sample_points(
     batch: pa.RecordBatch,
     layout: _Layout,

@@ -1,8 +1,7 @@
-//! Bindings for pyramiding (one level up per call) and point sampling: thin wrappers over Arrow batches.
+//! Pyramiding (engine `pyramid`): one level up per call, the map and reduce sides of a level's exchange.
 
-use gps_engine::point_values::{self, Points};
 use gps_engine::pyramid;
-use gps_engine::resample::{PointMethod, ResampleMethod};
+use gps_engine::resample::ResampleMethod;
 use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;
 
@@ -55,50 +54,8 @@ fn assemble_quadrants<'py>(
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }
 
-/// Sample the tiles of `batch` (keys in `layout`) at points given by their keys and coordinates with
-/// `method` (NearestNeighbor, Bilinear, CubicConvolution, CubicSpline). Returns a batch of `point`,
-/// optional `instant`, `values` (one float per band).
-#[pyfunction]
-#[allow(clippy::too_many_arguments)]
-fn sample_points<'py>(
-    py: Python<'py>,
-    batch: PyRecordBatch,
-    layout: LayoutArg,
-    cols: Vec<i32>,
-    rows: Vec<i32>,
-    xs: Vec<f64>,
-    ys: Vec<f64>,
-    method: &str,
-) -> PyResult<Bound<'py, PyAny>> {
-    let method = match method {
-        "NearestNeighbor" => PointMethod::NearestNeighbor,
-        "Bilinear" => PointMethod::Bilinear,
-        "CubicConvolution" => PointMethod::CubicConvolution,
-        "CubicSpline" => PointMethod::CubicSpline,
-        other => {
-            return Err(crate::error::invalid_argument(format!(
-                "{other} cannot be used to sample point values; use NearestNeighbor, Bilinear, CubicConvolution or CubicSpline"
-            )))
-        }
-    };
-    let (batch, layout) = (batch.into_inner(), layout.0);
-    let out = py
-        .detach(|| {
-            let pts = Points {
-                cols: &cols,
-                rows: &rows,
-                xs: &xs,
-                ys: &ys,
-            };
-            point_values::sample_points(&batch, &layout, &pts, method)
-        })
-        .map_err(Error::from)?;
-    PyRecordBatch::new(out).into_pyarrow(py)
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyramid_up, m)?)?;
     m.add_function(wrap_pyfunction!(assemble_quadrants, m)?)?;
-    m.add_function(wrap_pyfunction!(sample_points, m)?)?;
     Ok(())
 }
