@@ -145,7 +145,10 @@ def combine_runs(batch: pa.RecordBatch, key_columns: list[str], op: str, last_ru
 def stitch(batch: pa.RecordBatch) -> tuple[str, int, int, int, bytes, tuple[int, int, int, int]]: ...
 
 # stats.rs
-def min_max(batch: pa.RecordBatch) -> Optional[tuple[float, float]]: ...
+def min_max(batch: pa.RecordBatch, plan_json: Optional[str] = None,
+            layout: Optional[_Layout] = None) -> Optional[tuple[float, float]]:
+    """``(min, max)`` over all data cells (None when every cell is NoData); with ``plan_json``, of the tiles
+    the plan makes, folded tile by tile without building the stepped batch."""
 
 # geotiff.rs — GeoTIFF reading.
 def geotiff_info(uri: str, options: Optional[dict[str, str]] = None) -> dict:

@@ -45,6 +45,14 @@ def _segments(steps):
     return out
 
 
+def rust_plan(steps):
+    """The steps as one JSON plan when they are all Rust steps (and there is one), else None: a consumer
+    written in Rust can then run them itself, tile by tile, without building the stepped batch."""
+    if not steps or any(isinstance(step, PythonStep) for step in steps):
+        return None
+    return json.dumps(list(steps))
+
+
 def _apply_python(batch: pa.RecordBatch, step: PythonStep) -> pa.RecordBatch:
     """Run a Python step tile by tile (numpy per tile; never per cell)."""
     data = batch.select(TILE_COLUMNS).to_pydict()

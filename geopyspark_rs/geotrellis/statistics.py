@@ -21,14 +21,21 @@ def _merge_min_max(pairs):
 class Statistics:
     def get_min_max(self):
         """``(min, max)`` of all data cells over all bands, as floats (NaN when there is no data)."""
+        from . import plan as _plan
 
-        def run(batches):
-            lo, hi = _merge_min_max([_native.min_max(batch) for batch in batches])
+        def partials(batches, min_max):
+            lo, hi = _merge_min_max([min_max(batch) for batch in batches])
             if not math.isnan(lo):
                 yield pa.RecordBatch.from_pydict({"lo": [lo], "hi": [hi]})
 
-        rows = self._map_batches(run, "lo double, hi double").collect()
-        return _merge_min_max([(r.lo, r.hi) for r in rows])
+        schema = "lo double, hi double"
+        fused = _plan.rust_plan(self._steps)
+        if fused is None:
+            df = self._map_batches(lambda batches: partials(batches, _native.min_max), schema)
+        else:  # the steps run inside the reduction, tile by tile, with no stepped batch built
+            df = _plan.execute(self._df, self._head, (), schema,
+                               lambda batches: partials(batches, lambda b: _native.min_max(b, fused)))
+        return _merge_min_max([(r.lo, r.hi) for r in df.collect()])
 
     def _band_histograms(self, int_histogram: bool):
         """One merged native histogram per band."""

@@ -3,8 +3,11 @@
 use arrow_array::RecordBatch;
 
 use crate::batch::{CellTypeCache, TileColumns};
-use crate::cell_type::{DataType, NoData};
+use crate::cell_type::{CellType, DataType, NoData};
 use crate::error::Result;
+use crate::layout::Layout;
+use crate::plan::execute::{run_plan_into, PlanSink};
+use crate::plan::Step;
 
 const CHUNK: usize = 2048;
 
@@ -13,43 +16,106 @@ const CHUNK: usize = 2048;
 pub fn min_max(batch: &RecordBatch) -> Result<Option<(f64, f64)>> {
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
-    let mut values = vec![0.0f64; CHUNK];
-    // Independent lanes, so the compiler can keep them in vector registers (one running min/max would be a
-    // chain of dependent instructions).
-    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let mut acc = MinMax::default();
     for i in 0..batch.num_rows() {
         let ct = types.get(tiles.cell_type_name(i))?;
         let tile = tiles.tile(i, &ct)?;
-        let n = tile.bands * tile.cells_per_band();
+        acc.fold(
+            &ct,
+            &tile.cells[..tile.bands * tile.cells_per_band() * ct.data_type.bytes_per_cell()],
+        );
+    }
+    Ok(acc.result())
+}
+
+/// [`min_max`] of the tiles a plan makes of a batch, folded tile by tile as the plan produces them (no
+/// output batch is built: the reduction's pass sends back only the two numbers).
+pub fn min_max_after(
+    batch: &RecordBatch,
+    steps: &[Step],
+    layout: Option<&Layout>,
+) -> Result<Option<(f64, f64)>> {
+    let mut acc = MinMax::default();
+    run_plan_into(batch, steps, layout, &mut acc)?;
+    Ok(acc.result())
+}
+
+/// Running min/max in independent lanes, so the compiler can keep them in vector registers (one running
+/// min/max would be a chain of dependent instructions).
+struct MinMax {
+    lo: [f64; LANES],
+    hi: [f64; LANES],
+    values: Vec<f64>,
+    cells: Vec<u8>,
+}
+
+impl Default for MinMax {
+    fn default() -> Self {
+        MinMax {
+            lo: [f64::INFINITY; LANES],
+            hi: [f64::NEG_INFINITY; LANES],
+            values: vec![0.0; CHUNK],
+            cells: Vec::new(),
+        }
+    }
+}
+
+impl MinMax {
+    /// Fold stored cells of type `ct` (NoData skipped, as GeoTrellis' `findMinMaxDouble`).
+    fn fold(&mut self, ct: &CellType, cells: &[u8]) {
         if ct.data_type == DataType::Float32 && !matches!(ct.no_data, NoData::UserDefined(_)) {
             // NoData is NaN (or there is none): the stored floats need no conversion.
-            min_max_f32(&tile.cells[..n * 4], &mut lo, &mut hi);
-            continue;
+            min_max_f32(cells, &mut self.lo, &mut self.hi);
+            return;
         }
+        let n = cells.len() / ct.data_type.bytes_per_cell().max(1);
         let mut start = 0;
         while start < n {
             let len = CHUNK.min(n - start);
-            let v = &mut values[..len];
-            ct.load(tile.cells, start, v);
+            let v = &mut self.values[..len];
+            ct.load(cells, start, v);
             // f64::min/max ignore a NaN operand, so NoData needs no branch.
             let mut lanes = v.chunks_exact(LANES);
             for chunk in &mut lanes {
                 for k in 0..LANES {
-                    lo[k] = lo[k].min(chunk[k]);
-                    hi[k] = hi[k].max(chunk[k]);
+                    self.lo[k] = self.lo[k].min(chunk[k]);
+                    self.hi[k] = self.hi[k].max(chunk[k]);
                 }
             }
             for (k, x) in lanes.remainder().iter().enumerate() {
-                lo[k] = lo[k].min(*x);
-                hi[k] = hi[k].max(*x);
+                self.lo[k] = self.lo[k].min(*x);
+                self.hi[k] = self.hi[k].max(*x);
             }
             start += len;
         }
     }
-    let lo = lo.iter().fold(f64::INFINITY, |a, b| a.min(*b));
-    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, b| a.max(*b));
-    // No data cell leaves the starting values, the only way lo > hi.
-    Ok((lo <= hi).then_some((lo, hi)))
+
+    fn result(&self) -> Option<(f64, f64)> {
+        let lo = self.lo.iter().fold(f64::INFINITY, |a, b| a.min(*b));
+        let hi = self.hi.iter().fold(f64::NEG_INFINITY, |a, b| a.max(*b));
+        // No data cell leaves the starting values, the only way lo > hi.
+        (lo <= hi).then_some((lo, hi))
+    }
+}
+
+impl PlanSink for MinMax {
+    fn values(&mut self) -> &mut Vec<u8> {
+        &mut self.cells
+    }
+
+    fn tile_done(
+        &mut self,
+        ct: &CellType,
+        _bands: usize,
+        _rows: usize,
+        _cols: usize,
+    ) -> Result<()> {
+        let cells = std::mem::take(&mut self.cells);
+        self.fold(ct, &cells);
+        self.cells = cells;
+        self.cells.clear();
+        Ok(())
+    }
 }
 
 const LANES: usize = 8;
@@ -60,7 +126,12 @@ fn min_max_f32(cells: &[u8], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
     let mut lanes = cells.chunks_exact(4 * LANES);
     for chunk in &mut lanes {
         for k in 0..LANES {
-            let x = f32::from_le_bytes([chunk[4 * k], chunk[4 * k + 1], chunk[4 * k + 2], chunk[4 * k + 3]]);
+            let x = f32::from_le_bytes([
+                chunk[4 * k],
+                chunk[4 * k + 1],
+                chunk[4 * k + 2],
+                chunk[4 * k + 3],
+            ]);
             lo32[k] = lo32[k].min(x);
             hi32[k] = hi32[k].max(x);
         }
@@ -105,5 +176,43 @@ mod tests {
         assert_eq!(min_max(&b.slice(0, 0)).unwrap(), None);
         let b = tile_batch(vec![], &[("uint8raw", 1, 1, 2, vec![0, 9])]);
         assert_eq!(min_max(&b).unwrap(), Some((0.0, 9.0)));
+    }
+
+    #[test]
+    fn min_max_after_a_plan_equals_min_max_of_the_planned_batch() {
+        use crate::plan::{parse_plan, run_plan};
+
+        let cells: Vec<f32> = (0..37).map(|i| (i as f32 - 11.0) * 0.75).collect();
+        let b = tile_batch(
+            vec![],
+            &[
+                ("float32", 1, 1, 37, f32s(&cells)),
+                ("float32ud-3.0", 1, 1, 37, f32s(&cells)),
+                (
+                    "int16ud-9",
+                    1,
+                    1,
+                    2,
+                    [-9i16, 3].iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+            ],
+        );
+        for plan in [
+            r#"[{"op": "scalar", "fn": "add", "value": 1.5, "reverse": false}]"#,
+            r#"[{"op": "scalar", "fn": "mul", "value": -2.0, "reverse": false},
+                {"op": "scalar", "fn": "div", "value": 0.0, "reverse": true}]"#,
+            r#"[{"op": "convert", "cell_type": "int8"}]"#,
+        ] {
+            let steps = parse_plan(plan).unwrap();
+            for rows in [0..1, 1..2, 2..3] {
+                let part = b.slice(rows.start, rows.len());
+                let expected = min_max(&run_plan(&part, &steps, None).unwrap()).unwrap();
+                assert_eq!(
+                    min_max_after(&part, &steps, None).unwrap(),
+                    expected,
+                    "{plan} rows {rows:?}"
+                );
+            }
+        }
     }
 }

@@ -83,6 +83,42 @@ pub fn run_plan(
     steps: &[Step],
     layout: Option<&Layout>,
 ) -> Result<RecordBatch> {
+    let bytes: usize = (0..input_count(steps))
+        .filter_map(|i| batch.column_by_name(&input_column("cells", i)))
+        .map(|c| c.get_buffer_memory_size())
+        .max()
+        .unwrap_or(0);
+    let mut out = TileBuilder::with_capacity(batch.num_rows(), bytes);
+    run_plan_into(batch, steps, layout, &mut out)?;
+    with_tiles(batch, out, None)
+}
+
+/// Where a plan's output tiles go: each tile's cells are appended to `values()` (stored bytes of the
+/// output cell type, band after band), then `tile_done` is called. A reduction folds each tile and clears
+/// the buffer, so it never builds an output batch.
+pub trait PlanSink {
+    fn values(&mut self) -> &mut Vec<u8>;
+    fn tile_done(&mut self, ct: &CellType, bands: usize, rows: usize, cols: usize) -> Result<()>;
+}
+
+impl PlanSink for TileBuilder {
+    fn values(&mut self) -> &mut Vec<u8> {
+        self.values_mut()
+    }
+
+    fn tile_done(&mut self, ct: &CellType, bands: usize, rows: usize, cols: usize) -> Result<()> {
+        self.finish_tile(ct, bands, rows, cols);
+        Ok(())
+    }
+}
+
+/// [`run_plan`] into any [`PlanSink`].
+pub fn run_plan_into(
+    batch: &RecordBatch,
+    steps: &[Step],
+    layout: Option<&Layout>,
+    out: &mut impl PlanSink,
+) -> Result<()> {
     let n_inputs = input_count(steps);
     let contexts = if needs_tile_context(steps) {
         Some(TileContexts::new(batch, layout)?)
@@ -94,12 +130,6 @@ pub fn run_plan(
         .collect::<Result<_>>()?;
     let mut types = CellTypeCache::default();
     let mut compiled: HashMap<Vec<String>, Compiled> = HashMap::new();
-    let bytes: usize = (0..n_inputs)
-        .filter_map(|i| batch.column_by_name(&input_column("cells", i)))
-        .map(|c| c.get_buffer_memory_size())
-        .max()
-        .unwrap_or(0);
-    let mut out = TileBuilder::with_capacity(batch.num_rows(), bytes);
     let mut work = vec![0.0f64; CHUNK];
     let mut other = vec![0.0f64; CHUNK];
     let mut work32 = vec![0.0f32; CHUNK];
@@ -127,8 +157,8 @@ pub fn run_plan(
         let t0 = tiles[0];
         let n = t0.cells_per_band();
         if plan.f32_path {
-            run_f32(plan, &t0, &bands, &mut work32, out.values_mut());
-            out.finish_tile(&plan.out, bands.len(), t0.rows, t0.cols);
+            run_f32(plan, &t0, &bands, &mut work32, out.values());
+            out.tile_done(&plan.out, bands.len(), t0.rows, t0.cols)?;
             continue;
         }
         for &source in &bands {
@@ -138,13 +168,13 @@ pub fn run_plan(
                 let (w, o) = (&mut work[..len], &mut other[..len]);
                 load_virtual(plan, &tiles, &in_types, source, start, w, o);
                 plan.apply_pointwise(w, context.as_ref())?;
-                plan.out.store(w, out.values_mut());
+                plan.out.store(w, out.values());
                 start += len;
             }
         }
-        out.finish_tile(&plan.out, bands.len(), t0.rows, t0.cols);
+        out.tile_done(&plan.out, bands.len(), t0.rows, t0.cols)?;
     }
-    with_tiles(batch, out, None)
+    Ok(())
 }
 
 /// The float32 path of `run_plan` for one tile (single input, see `Compiled::f32_path`).
