@@ -89,8 +89,10 @@ def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant:
     """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
 def catalog_write_runs(batch: pa.RecordBatch, index_column: str, directory: str, width: int, multiband: bool,
                        last: bool, existing_schema: Optional[str] = None,
-                       options: Optional[dict[str, str]] = None) -> tuple[int, int, int]:
-    """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start)."""
+                       options: Optional[dict[str, str]] = None,
+                       compression_level: Optional[int] = None) -> tuple[int, int, int]:
+    """One file per run of equal index values of a batch sorted by index; (files, bytes, held-back start).
+    compression_level None: GeoTrellis' zlib level 6 bytes; 0-12: a faster libdeflate zlib stream."""
 def catalog_schema(space_time: bool, multiband: bool) -> str:
     """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
 # GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip, tile_cols, tile_rows,

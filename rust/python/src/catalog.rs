@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use gps_engine::catalog::avro::{geotrellis_schema, Key, KeyKind, Schema};
+use gps_engine::catalog::avro::{geotrellis_schema, Compression, Key, KeyKind, Schema};
 use gps_engine::catalog::files::{self, FileTarget, KeyBox};
 use gps_engine::io::StoreOptions;
 use pyo3::prelude::*;
@@ -69,9 +69,11 @@ fn catalog_read_value<'py>(
 /// Write one tile file per run of equal `index_column` values of a batch sorted by it, into
 /// `directory` with names zero-padded to `width`. With `existing_schema` (updating a layer) pairs
 /// already in a file are kept unless replaced. Unless `last`, the final run is held back.
+/// `compression_level` None writes GeoTrellis' bytes (zlib level 6); 0–12 a faster libdeflate zlib stream.
 /// Returns `(files, bytes, start of the held-back run)`.
 #[pyfunction]
-#[pyo3(signature = (batch, index_column, directory, width, multiband, last, existing_schema=None, options=None))]
+#[pyo3(signature = (batch, index_column, directory, width, multiband, last, existing_schema=None, options=None,
+                    compression_level=None))]
 #[allow(clippy::too_many_arguments)]
 fn catalog_write_runs(
     py: Python<'_>,
@@ -83,11 +85,14 @@ fn catalog_write_runs(
     last: bool,
     existing_schema: Option<&str>,
     options: Options,
+    compression_level: Option<u8>,
 ) -> PyResult<(usize, usize, usize)> {
     let existing = existing_schema.map(schema).transpose()?;
     let options: StoreOptions = options.unwrap_or_default();
     let batch = batch.into_inner();
-    let target = FileTarget { directory, width, multiband, existing: existing.as_ref(), options: &options };
+    let compression = compression_level.map_or(Compression::GeoTrellis, Compression::Fast);
+    let target =
+        FileTarget { directory, width, multiband, existing: existing.as_ref(), options: &options, compression };
     Ok(py.detach(|| files::write_runs(&batch, index_column, &target, last)).map_err(Error::from)?)
 }
 
