@@ -26,9 +26,11 @@ def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant:
     """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
 def catalog_write_runs(batch: pa.RecordBatch, key_columns: list[str], directory: str, width: int, multiband: bool,
                        last_run_complete: bool, existing_schema: Optional[str] = None,
-                       options: Optional[dict[str, str]] = None) -> tuple[pa.RecordBatch, int]:
+                       options: Optional[dict[str, str]] = None,
+                       compression_level: Optional[int] = None) -> tuple[pa.RecordBatch, int]:
     """One file per run of equal index values of a batch sorted by its one key column (the int64 index);
-    returns a one-row batch ``files``, ``bytes`` and where the held-back last run starts."""
+    returns a one-row batch ``files``, ``bytes`` and where the held-back last run starts.
+    compression_level None: GeoTrellis' zlib level 6 bytes; 0-12: a faster libdeflate zlib stream."""
 def catalog_schema(space_time: bool, multiband: bool) -> str:
     """The KeyValueRecord writer schema GeoTrellis 3.x stores, byte for byte."""
 

@@ -191,6 +191,47 @@ def test_writing_a_geotrellis_layer_back_gives_identical_files(spark, catalog_3x
     assert (tmp_path / "attributes" / name).read_text() == (root / "attributes" / name).read_text()
 
 
+
+def test_fast_compression_writes_files_geotrellis_reads_and_the_default_stays_identical(spark, catalog_3x, tmp_path):
+    """compression_level writes libdeflate zlib streams: other bytes than GeoTrellis' files, but each inflates
+    (with Python's zlib, as Java's Inflater would) to exactly the Avro datum GeoTrellis wrote, so GeoTrellis,
+    fastavro and gps.query read the same cells. The default still writes GeoTrellis' bytes."""
+    root, _ = catalog_3x
+    layer = gps.query(str(root), "multiband_uint8", 0)
+    gps.write(str(tmp_path / "default"), "multiband_uint8", layer)
+    theirs = sorted((root / "multiband_uint8" / "0").iterdir())
+    schema = read_attribute(str(root), "multiband_uint8", 0, "metadata")["schema"]
+    for level in (1, 6):
+        cat = tmp_path / f"level{level}"
+        gps.write(str(cat), "multiband_uint8", layer, compression_level=level)
+        ours = sorted((cat / "multiband_uint8" / "0").iterdir())
+        assert [f.name for f in ours] == [f.name for f in theirs]
+        assert any(a.read_bytes() != b.read_bytes() for a, b in zip(ours, theirs))
+        for a, b in zip(ours, theirs):
+            assert zlib.decompress(a.read_bytes()) == zlib.decompress(b.read_bytes()), a.name
+            assert fastavro_pairs(a, schema) == fastavro_pairs(b, schema)
+        assert read_attribute(str(cat), "multiband_uint8", 0, "metadata") == \
+            read_attribute(str(root), "multiband_uint8", 0, "metadata")
+        back = dict(gps.query(str(cat), "multiband_uint8", 0).to_numpy_tiles())
+        for k, t in layer.to_numpy_tiles():
+            np.testing.assert_array_equal(back[k].cells, t.cells)
+    for a, b in zip(sorted((tmp_path / "default" / "multiband_uint8" / "0").iterdir()), theirs):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_compression_levels_round_trip_and_bad_levels_are_refused(spark, tmp_path):
+    layer, tiles = _layer("float32", bands=2, size=64)
+    sizes = {}
+    for level in (0, 1, 12):
+        gps.write(str(tmp_path), f"l{level}", layer, compression_level=level)
+        _same_tiles(gps.query(str(tmp_path), f"l{level}", 3).to_numpy_tiles(), tiles)
+        sizes[level] = sum(f.stat().st_size for f in (tmp_path / f"l{level}" / "3").iterdir())
+    assert sizes[0] > sizes[1] >= sizes[12]
+    for bad, err in ((13, ValueError), (-1, ValueError), ("1", TypeError), (True, TypeError), (1.0, TypeError)):
+        with pytest.raises(err, match="compression_level"):
+            gps.write(str(tmp_path), "bad", layer, compression_level=bad)
+    assert not (tmp_path / "bad").exists()
+
 # --- round trips, on the file backend and on S3 ------------------------------------------------------
 
 @pytest.fixture(params=["file", "s3"])

@@ -83,8 +83,9 @@ class Pyramid:
         return self.histogram
 
     def write(self, uri, layer_name, index_strategy=IndexingMethod.ZORDER, time_unit=None, time_resolution=None,
-              store=None):
-        """Write every level to the catalog at ``uri`` as layer ``layer_name`` at its zoom.
+              store=None, compression_level=None):
+        """Write every level to the catalog at ``uri`` as layer ``layer_name`` at its zoom
+        (``compression_level`` as in :func:`geopyspark_rs.write`: None is GeoTrellis' bytes).
 
         Levels are written from the finest down, each kept in memory (or on disk) until the next coarser
         one is written: pyramid levels are built from the level below, so writing them uncached would
@@ -98,7 +99,7 @@ class Pyramid:
             if ours:
                 layer = self._from_finer(zoom, finer).persist(StorageLevel.MEMORY_AND_DISK)
             write(uri, layer_name, layer, index_strategy=index_strategy, time_unit=time_unit,
-                  time_resolution=time_resolution, store=store)
+                  time_resolution=time_resolution, store=store, compression_level=compression_level)
             if held is not None:
                 held.unpersist()
             held = layer if ours else None

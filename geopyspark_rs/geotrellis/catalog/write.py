@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pyarrow as pa
 from pyspark.sql.types import LongType, StructField, StructType
 
@@ -83,7 +84,20 @@ def _with_index(index_json: str, space_time: bool):
     return add
 
 
-def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options) -> tuple:
+def _compression_level(level):
+    """``write``'s compression_level checked on the driver: None, or an int 0-12."""
+    if level is None:
+        return None
+    if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+        raise TypeError(f"compression_level must be None or an int from 0 to 12, got {level!r}")
+    if not 0 <= level <= 12:
+        raise ValueError(f"compression_level must be None (GeoTrellis' zlib level 6, byte-identical) or 0 to 12, "
+                         f"got {level}")
+    return int(level)
+
+
+def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existing_schema, options,
+                 compression_level=None) -> tuple:
     """One keyed exchange on the tiles' index, then one file per index written from the executors:
     (files, bytes)."""
     from ..exchange import shuffle_by_key, stream_runs
@@ -97,7 +111,7 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
 
     def write_run(batch, complete):
         return _native.catalog_write_runs(batch, ["index"], directory, width, multiband, complete, existing_schema,
-                                          options)
+                                          options, compression_level)
 
     totals = df.mapInArrow(stream_runs(write_run), _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
     return int(totals[0] or 0), int(totals[1] or 0)
@@ -118,7 +132,7 @@ def _remove_leftovers(directory: str, options: dict) -> None:
 
 
 def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZORDER, time_unit=None,
-          time_resolution=None, store=None, use_cogs=False):
+          time_resolution=None, store=None, use_cogs=False, compression_level=None):
     """Write a TiledRasterLayer to a catalog as a GeoTrellis 3.x Avro layer at its ``zoom_level``.
 
     Args:
@@ -131,11 +145,18 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
             the time axis.
         store (AttributeStore or str, optional): the attribute store, by default the catalog's.
         use_cogs (bool): GeoTrellis COG layers can be read but not written yet.
+        compression_level (int, optional): how the tile files are deflated (not a GeoPySpark argument).
+            None (the default) is GeoTrellis' own zlib level 6: the files are byte-identical to what
+            GeoTrellis 3.x writes. An int from 0 to 12 compresses with libdeflate at that level instead
+            (1 fastest, 6 about zlib 6's size, 12 smallest; 0 stores uncompressed): still one zlib stream
+            per file, which GeoTrellis (and any zlib inflater) reads to the same cells, but not the same
+            bytes. Level 1 writes several times faster (docs/benchmarks.md).
 
     Raises:
         LayerExistsError: the layer exists (a ``FileExistsError`` and a ``ValueError``).
         ValueError: the layer is empty, or the arguments do not fit the layer.
         UnsupportedError: ``use_cogs=True`` (a ``NotImplementedError``).
+        TypeError: compression_level is not None or an int.
     """
     from ..layer import TiledRasterLayer
 
@@ -144,6 +165,7 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
     if use_cogs:
         raise UnsupportedError("writing GeoTrellis COG layers is not supported; use_cogs=False writes Avro")
     name = check_name("layer name", layer_name)
+    compression_level = _compression_level(compression_level)
     zoom = tiled_raster_layer.zoom_level
     if zoom is None:
         warnings.warn(f"layer {name!r} has no zoom_level; writing it at zoom 0", stacklevel=2)
@@ -166,7 +188,7 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
     header = store.location.header(name, zoom, _KEY_CLASS[layer_type], "geotrellis.raster.MultibandTile")
     directory = store.location.tile_dir(header)
     _remove_leftovers(directory, store.options)
-    _write_tiles(tiled_raster_layer, directory, index_json, True, None, store.options)
+    _write_tiles(tiled_raster_layer, directory, index_json, True, None, store.options, compression_level)
     value = {
         "header": header,
         "metadata": metadata_value(md),

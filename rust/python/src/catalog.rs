@@ -3,15 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use gps_engine::catalog::avro::{geotrellis_schema, Key, KeyKind, Schema};
+use gps_engine::catalog::avro::{geotrellis_schema, Compression, Key, KeyKind, Schema};
 use gps_engine::catalog::files::{self, FileTarget, KeyBox};
 use gps_engine::io::StoreOptions;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::PyRecordBatch;
 
-use crate::error::Error;
+use crate::error::{invalid_argument, Error};
 
 type Options = Option<BTreeMap<String, String>>;
 
@@ -70,9 +69,11 @@ fn catalog_read_value<'py>(
 /// Write one tile file per run of equal index values of a batch sorted by its one key column (the
 /// int64 index), into `directory` with names zero-padded to `width`. With `existing_schema` (updating a
 /// layer) pairs already in a file are kept unless replaced. Unless `last_run_complete`, the final run is
-/// held back. Returns a one-row batch `(files, bytes)` and the start of the held-back run.
+/// held back. `compression_level` None writes GeoTrellis' bytes (zlib level 6); 0–12 a faster libdeflate
+/// zlib stream. Returns a one-row batch `(files, bytes)` and the start of the held-back run.
 #[pyfunction]
-#[pyo3(signature = (batch, key_columns, directory, width, multiband, last_run_complete, existing_schema=None, options=None))]
+#[pyo3(signature = (batch, key_columns, directory, width, multiband, last_run_complete, existing_schema=None,
+                    options=None, compression_level=None))]
 #[allow(clippy::too_many_arguments)]
 fn catalog_write_runs<'py>(
     py: Python<'py>,
@@ -84,16 +85,19 @@ fn catalog_write_runs<'py>(
     last_run_complete: bool,
     existing_schema: Option<&str>,
     options: Options,
+    compression_level: Option<u8>,
 ) -> PyResult<(Bound<'py, PyAny>, usize)> {
     let [index_column] = key_columns.as_slice() else {
-        return Err(PyValueError::new_err(format!(
+        return Err(invalid_argument(format!(
             "tile files are written by one key column (the index), got {key_columns:?}"
         )));
     };
     let existing = existing_schema.map(schema).transpose()?;
     let options: StoreOptions = options.unwrap_or_default();
     let batch = batch.into_inner();
-    let target = FileTarget { directory, width, multiband, existing: existing.as_ref(), options: &options };
+    let compression = compression_level.map_or(Compression::GeoTrellis, Compression::Fast);
+    let target =
+        FileTarget { directory, width, multiband, existing: existing.as_ref(), options: &options, compression };
     let (out, start) = py
         .detach(|| files::write_runs(&batch, index_column, &target, last_run_complete))
         .map_err(Error::from)?;

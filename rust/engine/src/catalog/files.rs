@@ -10,7 +10,7 @@ use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema};
 
 use super::index::encode_index;
-use super::avro::{decode_record, encode_record, Key, Schema, Tile, TileView};
+use super::avro::{decode_record, encode_record_with, Compression, Key, Schema, Tile, TileView};
 use crate::batch::{primitive_column, CellTypeCache, TileBuilder, TileColumns};
 use crate::error::Result;
 use crate::exchange::{reduce_runs, RunKernel};
@@ -60,13 +60,15 @@ pub fn read_value(path: &str, schema: &Schema, key: &Key, options: &StoreOptions
 
 /// Write the pairs of one index value to `path` (atomically). With `existing` (the layer's stored
 /// writer schema), pairs already in the file are kept unless a new pair has the same key, as
-/// GeoTrellis' layer update does. Returns the bytes written.
+/// GeoTrellis' layer update does. `compression` chooses GeoTrellis' exact bytes or a faster zlib
+/// stream. Returns the bytes written.
 pub fn write_tiles(
     path: &str,
     pairs: &[(Key, TileView)],
     multiband: bool,
     existing: Option<&Schema>,
     options: &StoreOptions,
+    compression: Compression,
 ) -> Result<usize> {
     let old_bytes = match existing {
         Some(_) => io::read_if_exists(path, options)?,
@@ -86,9 +88,9 @@ pub fn write_tiles(
                 merged.insert(*k, *t);
             }
             let merged: Vec<(Key, TileView)> = merged.into_iter().collect();
-            encode_record(&merged, multiband)?
+            encode_record_with(&merged, multiband, compression)?
         }
-        _ => encode_record(pairs, multiband)?,
+        _ => encode_record_with(pairs, multiband, compression)?,
     };
     io::write(path, &bytes, options)?;
     Ok(bytes.len())
@@ -127,6 +129,8 @@ pub struct FileTarget<'a> {
     /// The stored writer schema when updating a layer (existing pairs are merged), else None.
     pub existing: Option<&'a Schema>,
     pub options: &'a StoreOptions,
+    /// GeoTrellis' zlib level 6 (byte-identical files, the default) or a faster zlib stream.
+    pub compression: Compression,
 }
 
 /// Write one file per run of equal `index_column` values in a batch sorted by index (keys in `col`,
@@ -190,7 +194,7 @@ impl RunKernel for WriteFiles<'_> {
         }
         let target = self.target;
         let path = format!("{}/{}", target.directory.trim_end_matches('/'), encode_index(value, target.width));
-        self.bytes += write_tiles(&path, &pairs, target.multiband, target.existing, target.options)? as i64;
+        self.bytes += write_tiles(&path, &pairs, target.multiband, target.existing, target.options, target.compression)? as i64;
         self.files += 1;
         Ok(())
     }

@@ -20,6 +20,7 @@ use crate::error::{EngineError, Result};
 use datum::{DecodeResult, Reader, Writer};
 
 pub use super::index::Key;
+pub use zlib::Compression;
 
 /// A decoded tile value: its bands, all of one cell type, band-sequential.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,7 +124,13 @@ fn join_bands(bands: Vec<Band>) -> DecodeResult<Tile> {
 /// A tile file's bytes as GeoTrellis 3.x writes them: the raw datum of the `KeyValueRecord` of `pairs`
 /// (multiband = `ArrayMultibandTile` values, else single `Tile`s), zlib level 6.
 pub fn encode_record(pairs: &[(Key, TileView)], multiband: bool) -> Result<Vec<u8>> {
-    zlib::compress(&encode_datum(pairs, multiband)?)
+    encode_record_with(pairs, multiband, Compression::GeoTrellis)
+}
+
+/// `encode_record` with a choice of compression: `Compression::GeoTrellis` gives GeoTrellis' bytes,
+/// `Compression::Fast(level)` a faster zlib stream GeoTrellis reads all the same.
+pub fn encode_record_with(pairs: &[(Key, TileView)], multiband: bool, compression: Compression) -> Result<Vec<u8>> {
+    zlib::compress(&encode_datum(pairs, multiband)?, compression)
 }
 
 /// The raw Avro datum of a `KeyValueRecord` (uncompressed).

@@ -258,3 +258,27 @@ fn real_geotrellis_2x_tile_decodes_and_re_encodes_byte_for_byte() {
     // Not assert_eq!: a mismatch would print two 130 KB vectors.
     assert!(encode_record(&[(*key, t)], false).unwrap() == file, "re-encoded tile differs from GeoTrellis'");
 }
+
+#[test]
+fn fast_compression_is_a_zlib_stream_of_the_same_datum() {
+    let schema = Schema::parse(&geotrellis_schema(KeyKind::Spatial, true)).unwrap();
+    let values: Vec<f32> = (0..64 * 64).map(|i| ((i % 97) as f32 * 0.25).sin() * 100.0).collect();
+    let cells = f32_cells(&values);
+    let pairs = [(KEY, view("float32", 1, 64, 64, &cells))];
+    let datum = encode_datum(&pairs, true).unwrap();
+    let geotrellis = encode_record(&pairs, true).unwrap();
+    assert_eq!(encode_record_with(&pairs, true, Compression::GeoTrellis).unwrap(), geotrellis);
+    for level in [0, 1, 6, 12] {
+        let file = encode_record_with(&pairs, true, Compression::Fast(level)).unwrap();
+        assert_eq!(&file[..1], &[0x78], "level {level}: a zlib header (deflate, 32 KiB window)");
+        let mut raw = Vec::new();
+        ZlibDecoder::new(&file[..]).read_to_end(&mut raw).unwrap();
+        assert_eq!(raw, datum, "level {level}");
+        let back = decode_record(&file, &schema, "t").unwrap();
+        assert_eq!(back[0].1.cells, cells, "level {level}");
+        if level > 0 {
+            assert_ne!(file, geotrellis, "level {level} is libdeflate's output, not zlib's");
+        }
+    }
+    assert!(encode_record_with(&pairs, true, Compression::Fast(13)).is_err());
+}

@@ -1,6 +1,9 @@
-//! zlib compression exactly as GeoTrellis does it (`java.util.zip.Deflater()`: level 6, 32 KiB window,
-//! memLevel 8, default strategy, zlib wrapper), through zlib itself: the Rust ports compress correctly
-//! but not to the same bytes, and GeoTrellis byte-identity is a goal.
+//! zlib compression of tile files. By default exactly as GeoTrellis does it (`java.util.zip.Deflater()`:
+//! level 6, 32 KiB window, memLevel 8, default strategy, zlib wrapper), through zlib itself: the Rust
+//! ports compress correctly but not to the same bytes, and GeoTrellis byte-identity is a goal. On
+//! request, libdeflate instead: any valid zlib stream is a file GeoTrellis reads (it inflates with
+//! `java.util.zip.Inflater`), and libdeflate compresses tile cells several times faster than zlib
+//! (measured by `examples/deflate_levels.rs`, docs/benchmarks.md).
 
 use std::ffi::{c_int, c_void};
 
@@ -25,8 +28,38 @@ fn failed(what: &str, status: c_int) -> EngineError {
     EngineError::Value(format!("zlib {what} failed (status {status})"))
 }
 
-/// `data` compressed as one zlib stream, level 6.
-pub fn compress(data: &[u8]) -> Result<Vec<u8>> {
+/// How tile files are compressed. Every choice is one zlib stream that GeoTrellis reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    /// zlib level 6 through zlib itself: the bytes GeoTrellis writes.
+    #[default]
+    GeoTrellis,
+    /// libdeflate at this level (0 stored, 1 fastest … 12 smallest): not GeoTrellis' bytes, the same cells.
+    Fast(u8),
+}
+
+/// `data` compressed as one zlib stream.
+pub fn compress(data: &[u8], compression: Compression) -> Result<Vec<u8>> {
+    match compression {
+        Compression::GeoTrellis => compress_like_java(data),
+        Compression::Fast(level) => compress_fast(data, level),
+    }
+}
+
+fn compress_fast(data: &[u8], level: u8) -> Result<Vec<u8>> {
+    let lvl = libdeflater::CompressionLvl::new(level.into())
+        .map_err(|_| EngineError::Value(format!("compression level must be 0 to 12, got {level}")))?;
+    let mut c = libdeflater::Compressor::new(lvl);
+    let mut out = vec![0u8; c.zlib_compress_bound(data.len())];
+    let n = c
+        .zlib_compress(data, &mut out)
+        .map_err(|e| EngineError::Value(format!("libdeflate zlib compression failed: {e:?}")))?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// `data` compressed as one zlib stream, level 6, as `java.util.zip.Deflater()` does.
+fn compress_like_java(data: &[u8]) -> Result<Vec<u8>> {
     let too_large = || EngineError::Value("tile record too large to compress in one zlib call".into());
     let avail_in = z::uInt::try_from(data.len()).map_err(|_| too_large())?;
     // SAFETY: a fresh z_stream with our allocators is what deflateInit2_ expects; every pointer
