@@ -1,6 +1,8 @@
 //! Which zlib-stream compressor is fastest at what ratio on tile cells (for the catalog writer's opt-in
 //! fast compression). `cargo run --release -p geopyspark-engine --example deflate_levels`
 //!
+//! zlib itself (GeoTrellis' bytes, level 6) is measured end to end by bench/bench_catalog.py.
+//!
 //! Data: 64 tiles of 256×256 each of float32 smooth data plus noise (bench_catalog's tiles), int16
 //! elevations, uint8 classes. Prints MB/s of input per core and the compressed size ratio.
 
@@ -55,18 +57,6 @@ fn main() {
     for kind in ["float32 smooth+noise", "int16 elevation", "uint8 classes"] {
         let data = tiles(kind);
         println!("{kind}:");
-        for level in [6, 1] {
-            measure(&format!("zlib level {level}"), &data, |d| {
-                // zlib itself (libz-sys, built from source), as catalog::avro::zlib uses for GeoTrellis' bytes
-                let mut n = unsafe { libz_sys::compressBound(d.len() as _) };
-                let mut out = vec![0u8; n as usize];
-                let status =
-                    unsafe { libz_sys::compress2(out.as_mut_ptr(), &mut n, d.as_ptr(), d.len() as _, level) };
-                assert_eq!(status, libz_sys::Z_OK);
-                out.truncate(n as usize);
-                out
-            });
-        }
         for level in [1u32, 6] {
             measure(&format!("zlib-rs level {level}"), &data, |d| {
                 let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
