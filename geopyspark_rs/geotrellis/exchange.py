@@ -102,15 +102,22 @@ def runs(kernel) -> Head:
     return Head(stream_runs(kernel), row_aligned=False)
 
 
-def buffer_piece_schema(layer_type):
-    from pyspark.sql.types import IntegerType, StructField, StructType
+def piece_schema(layer_type, extra):
+    """The Spark schema of an exchange's pieces: a tiled layer's key columns, then the ``extra`` fields
+    (``[(name, Spark type)]``) that place a piece, then the tile columns."""
+    from pyspark.sql.types import StructField, StructType
 
     from . import tile_contract as tc
 
     contract = tc.schema(True, layer_type)
     n = len(tc.key_columns(True, layer_type))
-    offsets = [StructField("dx", IntegerType(), False), StructField("dy", IntegerType(), False)]
-    return StructType(contract.fields[:n] + offsets + contract.fields[n:])
+    return StructType(contract.fields[:n] + [StructField(name, t, False) for name, t in extra] + contract.fields[n:])
+
+
+def buffer_piece_schema(layer_type):
+    from pyspark.sql.types import IntegerType
+
+    return piece_schema(layer_type, [("dx", IntegerType()), ("dy", IntegerType())])
 
 
 def buffered(layer, width: int, partition_strategy=None) -> Exchanged:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 
-from pyspark.sql.types import IntegerType, StructField, StructType
+from pyspark.sql.types import IntegerType
 
 from .. import _native
 from . import tile_contract as tc
@@ -112,10 +112,9 @@ def _next_bounds(m: Metadata, layer_type, dst: LayoutDefinition):
 
 
 def _piece_schema(layer_type):
-    s = tc.schema(True, layer_type)
-    n = len(tc.key_columns(True, layer_type))
-    fields = s.fields[:n] + [StructField("x_off", IntegerType(), False), StructField("y_off", IntegerType(), False)]
-    return StructType(fields + s.fields[n:])
+    from .exchange import piece_schema
+
+    return piece_schema(layer_type, [("x_off", IntegerType()), ("y_off", IntegerType())])
 
 
 def up(layer, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMethod, partition_strategy,

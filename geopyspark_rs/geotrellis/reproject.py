@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import numpy as np
-from pyspark.sql.types import DoubleType, StructField, StructType
+from pyspark.sql.types import DoubleType
 
 from .. import _native
 from . import steps
@@ -42,11 +42,9 @@ def reproject_rasters(layer, target_crs, resample_method):
 
 
 def _pieces_schema(layer_type):
-    fields = tc.schema(True, layer_type).fields
-    keys = [f for f in fields if f.name not in tc.TILE_COLUMNS]
-    tiles = [f for f in fields if f.name in tc.TILE_COLUMNS]
-    extent = [StructField(c, DoubleType(), False) for c in ("xmin", "ymin", "xmax", "ymax")]
-    return StructType(keys + extent + tiles)
+    from .exchange import piece_schema
+
+    return piece_schema(layer_type, [(c, DoubleType()) for c in ("xmin", "ymin", "xmax", "ymax")])
 
 
 def _raster_table(layer):
