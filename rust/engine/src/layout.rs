@@ -207,11 +207,12 @@ impl Layout {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::resample::floor_with_tolerance;
 
-    fn layout(lc: usize, lr: usize, tc: usize, tr: usize) -> Layout {
+    /// A layout of `lc × lr` tiles of `tc × tr` cells over (0, 0)–(10·lc, 10·lr).
+    pub(crate) fn layout(lc: usize, lr: usize, tc: usize, tr: usize) -> Layout {
         Layout {
             xmin: 0.0,
             ymin: 0.0,
@@ -224,7 +225,7 @@ mod tests {
         }
     }
 
-    fn ext(xmin: f64, ymin: f64, xmax: f64, ymax: f64) -> Extent {
+    pub(crate) fn ext(xmin: f64, ymin: f64, xmax: f64, ymax: f64) -> Extent {
         Extent {
             xmin,
             ymin,

@@ -315,27 +315,7 @@ pub(crate) mod tests {
         tile_batch(extra, tiles)
     }
 
-    fn layout(lc: usize, lr: usize, tc: usize, tr: usize) -> Layout {
-        Layout {
-            xmin: 0.0,
-            ymin: 0.0,
-            xmax: lc as f64 * 10.0,
-            ymax: lr as f64 * 10.0,
-            layout_cols: lc,
-            layout_rows: lr,
-            tile_cols: tc,
-            tile_rows: tr,
-        }
-    }
-
-    fn ext(xmin: f64, ymin: f64, xmax: f64, ymax: f64) -> Extent {
-        Extent {
-            xmin,
-            ymin,
-            xmax,
-            ymax,
-        }
-    }
+    use crate::layout::tests::{ext, layout};
 
     #[test]
     fn cut_aligned_raster() {
