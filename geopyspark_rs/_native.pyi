@@ -283,8 +283,21 @@ def buffer_pieces(batch: pa.RecordBatch, width: int,
     ``dx``, ``dy`` (-1..1, ``dy = -1`` north) placing it relative to the receiver. ``key_bounds = (min_col,
     min_row, max_col, max_row)`` (inclusive) leaves out strips for keys outside them. Raises ValueError when
     ``width`` exceeds a tile's side."""
+def border_strips(batch: pa.RecordBatch, width: int,
+                  key_bounds: Optional[tuple[int, int, int, int]] = None) -> pa.RecordBatch:
+    """``buffer_pieces`` without the tiles themselves (the ``dx = dy = 0`` rows): only the border strips."""
 def buffer_runs(batch: pa.RecordBatch, key_columns: list[str], width: int,
                 last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
     """Runs of equal keys of sorted ``buffer_pieces`` rows assembled into tiles of ``(rows + 2*width) × (cols +
     2*width)`` cells (tile contract, NoData where no neighbour exists, no row for a key without its own tile);
     returns the batch and the row where the held-back last run starts."""
+
+# focal.rs — focal and terrain operations, the reduce side of the neighbour-buffer exchange.
+def focal_output(spec_json: str, cell_type: str) -> tuple[int, str]:
+    """The neighbour buffer width the operation of ``spec_json`` needs and its result's cell type for
+    ``cell_type`` tiles. Raises ValueError for a bad spec."""
+def focal_runs(batch: pa.RecordBatch, key_columns: list[str], spec_json: str,
+               last_run_complete: bool) -> tuple[pa.RecordBatch, int]:
+    """Runs of equal keys of sorted ``buffer_pieces`` rows (buffered by the spec's width) turned into the
+    operation's result for each key's tile, every band; returns the batch and the row where the held-back
+    last run starts."""

@@ -12,6 +12,9 @@ from .histogram import Histogram  # noqa: F401
 from .key_conversion import KeyTransform  # noqa: F401
 from .layer import RasterLayer, TiledRasterLayer  # noqa: F401
 from .pyramid import Pyramid  # noqa: F401
+from .neighborhood import Annulus, Circle, Nesw, Square, Wedge  # noqa: F401
+from .focal import zfactor_calculator, zfactor_lat_lng_calculator  # noqa: F401
+from .hillshade import hillshade  # noqa: F401,E402  (the function shadows the submodule, as in GeoPySpark)
 from .partition import check_partition_strategy  # noqa: F401
 from .union import check_layers, union  # noqa: F401  (the function shadows the submodule, as in GeoPySpark)
 from .combine_bands import combine_bands  # noqa: F401,E402
@@ -27,4 +30,5 @@ __all__ = [
     "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
     "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "Credentials",
     "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
+    "Square", "Circle", "Wedge", "Nesw", "Annulus", "hillshade", "zfactor_calculator", "zfactor_lat_lng_calculator",
 ] + list(_constants_all)

@@ -120,10 +120,11 @@ def buffer_piece_schema(layer_type):
     return piece_schema(layer_type, [("dx", IntegerType()), ("dy", IntegerType())])
 
 
-def buffered(layer, width: int, partition_strategy=None) -> Exchanged:
+def buffered(layer, width: int, partition_strategy=None, kernel=None) -> Exchanged:
     """The exchange giving every tile of a tiled ``layer`` a border of ``width`` cells from its eight
     neighbours (only the strips they need are shuffled; cells without a neighbour are NoData): the
-    reduced tiles are ``(rows + 2w) × (cols + 2w)``. Focal operations run on them in the same pass."""
+    reduced tiles are ``(rows + 2w) × (cols + 2w)``. A ``kernel`` over the runs of pieces replaces that
+    assembly (focal operations compute their result from the pieces directly)."""
     width = int(width)
     tl = layer.layer_metadata.tile_layout
     if width < 0 or width > min(tl.tileCols, tl.tileRows):
@@ -133,10 +134,24 @@ def buffered(layer, width: int, partition_strategy=None) -> Exchanged:
     key_bounds = None if b is None else (b.minKey.col, b.minKey.row, b.maxKey.col, b.maxKey.row)
     keys = list(layer._key_columns)
 
-    def emit(batch):
-        return _native.buffer_pieces(batch, width, key_bounds)
+    schema = buffer_piece_schema(layer.layer_type)
 
-    def kernel(batch, complete):
+    def assemble(batch, complete):
         return _native.buffer_runs(batch, keys, width, complete)
 
-    return keyed_exchange(layer, emit, buffer_piece_schema(layer.layer_type), keys, kernel, partition_strategy)
+    if layer._head is not None or layer._steps:
+        def emit(batch):
+            return _native.buffer_pieces(batch, width, key_bounds)
+
+        return keyed_exchange(layer, emit, schema, keys, kernel or assemble, partition_strategy)
+    # The tiles are in the JVM as they are (a cached or plain layer): the pass reads them and returns only
+    # the strips, and the tiles join the shuffle straight from the DataFrame.
+    from pyspark.sql import functions as F
+
+    strips = layer._df.mapInArrow(
+        lambda batches: (_native.border_strips(batch, width, key_bounds) for batch in batches), schema)
+    tiles = layer._df.select(*[F.col(f.name) if f.name in layer._df.columns else F.lit(0).alias(f.name)
+                               for f in schema.fields])
+    df, strategy, n = shuffle_by_key(tiles.unionByName(strips), keys, layer.layer_type, partition_strategy,
+                                     layer._partitions)
+    return Exchanged(df, runs(kernel or assemble), strategy, n)

@@ -13,6 +13,7 @@ from . import tile_contract as tc
 from .cell_edits import CellEdits
 from .constants import LayerType, ReadMethod, ResampleMethod
 from .data_model import Bounds, Metadata, SpatialKey
+from .focal import Focal
 from .geotiff.write import GeoTiffOutput
 from .map_algebra import MapAlgebra
 from .partition import check_partition_strategy, repartition as _repartition
@@ -318,7 +319,7 @@ class RasterLayer(_Layer, RasterRetiling):
     __repr__ = __str__
 
 
-class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra):
+class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal):
     """Tiles keyed by ``SpatialKey``/``SpaceTimeKey`` in a layout, with ``layer_metadata`` and ``zoom_level``."""
 
     _tiled = True

@@ -62,3 +62,25 @@ def test_reprojection_and_pyramid_on_separate_executors(spark, shared_data):
         gps.ResampleMethod.AVERAGE)
     assert sorted(pyramid.levels) == list(range(9))
     assert pyramid.levels[0].count() == 1
+
+
+def test_focal_and_slope_on_separate_executors(spark):
+    """Border strips cross executor processes: tiled results equal those of the whole raster in one tile."""
+    rng = np.random.default_rng(3)
+    z = np.cumsum(rng.normal(0, 1, (1, 96, 96)), axis=2).astype(np.float32)
+    whole = gps.TiledRasterLayer.from_numpy_rdd(
+        gps.LayerType.SPATIAL, spark.sparkContext.parallelize([(gps.SpatialKey(0, 0), gps.Tile(z, "FLOAT", np.nan))]),
+        _metadata(96, 1))
+    tiles = [(gps.SpatialKey(c, r), gps.Tile(z[:, r * 24:(r + 1) * 24, c * 24:(c + 1) * 24].copy(), "FLOAT", np.nan))
+             for r in range(4) for c in range(4)]
+    split = gps.TiledRasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, spark.sparkContext.parallelize(tiles, 4),
+                                                _metadata(24, 4))
+    for run in (lambda l: l.focal(gps.Operation.MEDIAN, gps.Circle(2)), lambda l: l.slope(1.0)):
+        np.testing.assert_array_equal(run(split).repartition(3).stitch().cells, run(whole).stitch().cells)
+
+
+def _metadata(tile, n):
+    extent = gps.Extent(0.0, 0.0, 96.0, 96.0)
+    layout = gps.LayoutDefinition(extent, gps.TileLayout(n, n, tile, tile))
+    return gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(n - 1, n - 1)), "EPSG:3857", "float32",
+                        extent, layout)

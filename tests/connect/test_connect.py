@@ -90,3 +90,15 @@ def test_reprojection_over_connect(spark, shared_data):
     records = layer.reproject(3857).to_numpy_tiles()
     assert len(records) == layer.count()
     assert all(key.proj4.startswith("+proj=merc") for key, _ in records)
+
+
+def test_focal_and_terrain_over_connect(spark):
+    a = ramp((1, 8, 8))
+    layer = tiled({(0, 0): a, (1, 0): a + 64, (0, 1): a + 128, (1, 1): a + 192}, no_data=np.nan)
+    whole = layer.stitch().cells[0].astype(np.float64)
+    got = (layer.focal(gps.Operation.MAX, gps.Square(1)) + 0).stitch().cells[0]
+    padded = np.pad(whole, 1, constant_values=-np.inf)
+    expected = np.max([padded[dy:dy + 16, dx:dx + 16] for dy in range(3) for dx in range(3)], axis=0)
+    np.testing.assert_array_equal(got, expected)
+    assert gps.hillshade(layer, 1.0).layer_metadata.cell_type == "int16"
+    assert layer.slope(1.0).get_min_max()[1] > 0

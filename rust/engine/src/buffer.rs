@@ -20,8 +20,9 @@ use arrow_schema::{DataType as ArrowType, Field};
 
 use crate::batch::{
     copy_window, keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder,
-    TileColumns,
+    TileColumns, TileRef,
 };
+use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::layout::KeyBounds;
@@ -88,6 +89,30 @@ pub fn buffer_pieces(
     width: usize,
     key_bounds: Option<KeyBounds>,
 ) -> Result<RecordBatch> {
+    pieces(batch, width, key_bounds, true)
+}
+
+/// [`buffer_pieces`] without the tiles themselves: only the border strips. When the tiles are already in
+/// the JVM (a cached layer without pending steps), the exchange takes them from there and the Python pass
+/// returns only the strips, so the cells cross to Python and not back.
+///
+/// # Errors
+///
+/// As [`buffer_pieces`].
+pub fn border_strips(
+    batch: &RecordBatch,
+    width: usize,
+    key_bounds: Option<KeyBounds>,
+) -> Result<RecordBatch> {
+    pieces(batch, width, key_bounds, false)
+}
+
+fn pieces(
+    batch: &RecordBatch,
+    width: usize,
+    key_bounds: Option<KeyBounds>,
+    with_centre: bool,
+) -> Result<RecordBatch> {
     let cols = primitive_column::<Int32Type>(batch, "col")?;
     let rows = primitive_column::<Int32Type>(batch, "row")?;
     let instant = match batch.column_by_name("instant") {
@@ -101,6 +126,8 @@ pub fn buffer_pieces(
     let bytes = batch
         .column_by_name("cells")
         .map_or(0, |c| c.get_buffer_memory_size());
+    // A capacity hint: the tiles, or the strips alone (a few percent of them for narrow buffers).
+    let bytes = if with_centre { bytes } else { bytes / 16 };
     let mut out = TileBuilder::with_capacity(pieces, bytes.min(1 << 30));
     let (mut out_cols, mut out_rows) = (Vec::with_capacity(pieces), Vec::with_capacity(pieces));
     let (mut dxs, mut dys, mut instants) = (
@@ -120,7 +147,7 @@ pub fn buffer_pieces(
         for dy in -1i32..=1 {
             for dx in -1i32..=1 {
                 let centre = dx == 0 && dy == 0;
-                if !centre && width == 0 {
+                if (!centre && width == 0) || (centre && !with_centre) {
                     continue;
                 }
                 let (rc, rr) = (c as i64 - dx as i64, r as i64 - dy as i64);
@@ -184,51 +211,61 @@ pub fn buffer_runs(
         .column_by_name("cells")
         .map_or(0, |c| c.get_buffer_memory_size());
     let kernel = Buffer {
-        dx: primitive_column::<Int32Type>(batch, "dx")?,
-        dy: primitive_column::<Int32Type>(batch, "dy")?,
-        tiles: TileColumns::new(batch, 0)?,
-        types: CellTypeCache::default(),
+        pieces: PieceColumns::new(batch, width)?,
         width,
         out: KeyedTiles::new(batch, bytes.min(1 << 30), &PIECE_COLUMNS),
     };
     reduce_runs(batch, key_columns, last_run_complete, kernel)
 }
 
-/// The run kernel of [`buffer_runs`].
-struct Buffer<'a> {
+/// The pieces of one run of [`buffer_pieces`] output, checked and placed in the key's buffered tile.
+pub(crate) struct PlacedRun<'a> {
+    /// The row of the key's own tile (whose key columns the result keeps).
+    pub centre: usize,
+    pub cell_type: CellType,
+    pub bands: usize,
+    /// The shape of the key's own tile; the buffered tile is `(rows + 2w) × (cols + 2w)`.
+    pub rows: usize,
+    pub cols: usize,
+    /// Each piece and the buffered-tile column and row of its first cell.
+    pub pieces: Vec<(TileRef<'a>, usize, usize)>,
+}
+
+/// The columns of a batch of pieces, read by the reduce-side kernels of a buffer exchange.
+pub(crate) struct PieceColumns<'a> {
     dx: &'a Int32Array,
     dy: &'a Int32Array,
     tiles: TileColumns<'a>,
     types: CellTypeCache,
     width: usize,
-    out: KeyedTiles<'a>,
 }
 
-impl RunKernel for Buffer<'_> {
-    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+impl<'a> PieceColumns<'a> {
+    pub(crate) fn new(batch: &'a RecordBatch, width: usize) -> Result<Self> {
+        Ok(PieceColumns {
+            dx: primitive_column::<Int32Type>(batch, "dx")?,
+            dy: primitive_column::<Int32Type>(batch, "dy")?,
+            tiles: TileColumns::new(batch, 0)?,
+            types: CellTypeCache::default(),
+            width,
+        })
+    }
+
+    /// The run's pieces placed in its buffered tile; None for strips of a key without its own tile.
+    pub(crate) fn place(&mut self, rows: Range<usize>) -> Result<Option<PlacedRun<'a>>> {
         let w = self.width;
         let Some(centre) = rows
             .clone()
             .rev()
             .find(|&i| self.dx.value(i) == 0 && self.dy.value(i) == 0)
         else {
-            return Ok(()); // strips for a key the layer has no tile of
+            return Ok(None);
         };
         let ct = self.types.get(self.tiles.cell_type_name(centre))?;
         let tile = self.tiles.tile(centre, &ct)?;
         let (bands, tr, tc) = (tile.bands, tile.rows, tile.cols);
         check_width(w, tr, tc, || format!("of row {centre}"))?;
-        let (out_rows, out_cols) = (tr + 2 * w, tc + 2 * w);
-        let bpc = ct.bytes_per_cell();
-        let empty = empty_cell(&ct);
-        let values = self.out.values_mut();
-        let base = values.len();
-        let band_cells = out_rows * out_cols;
-        values.reserve(bands * band_cells * bpc);
-        for _ in 0..bands * band_cells {
-            values.extend_from_slice(&empty);
-        }
-        let dst = &mut values[base..];
+        let mut pieces = Vec::with_capacity(rows.len());
         for i in rows {
             let (dx, dy) = (self.dx.value(i), self.dy.value(i));
             if !(-1..=1).contains(&dx) || !(-1..=1).contains(&dy) {
@@ -259,16 +296,50 @@ impl RunKernel for Buffer<'_> {
                     p.bands, p.cols, p.rows
                 )));
             }
-            let row_bytes = pc * bpc;
-            for b in 0..bands {
-                for r in 0..pr {
-                    let from = (b * pr + r) * row_bytes;
+            // A later copy of the same piece wins: it is placed after the earlier one.
+            pieces.push((p, x0, y0));
+        }
+        Ok(Some(PlacedRun { centre, cell_type: ct, bands, rows: tr, cols: tc, pieces }))
+    }
+}
+
+/// The run kernel of [`buffer_runs`].
+struct Buffer<'a> {
+    pieces: PieceColumns<'a>,
+    width: usize,
+    out: KeyedTiles<'a>,
+}
+
+impl RunKernel for Buffer<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let Some(run) = self.pieces.place(rows)? else {
+            return Ok(()); // strips for a key the layer has no tile of
+        };
+        let w = self.width;
+        let ct = run.cell_type;
+        let (out_rows, out_cols) = (run.rows + 2 * w, run.cols + 2 * w);
+        let bpc = ct.bytes_per_cell();
+        let empty = empty_cell(&ct);
+        let values = self.out.values_mut();
+        let base = values.len();
+        let band_cells = out_rows * out_cols;
+        values.reserve(run.bands * band_cells * bpc);
+        for _ in 0..run.bands * band_cells {
+            values.extend_from_slice(&empty);
+        }
+        let dst = &mut values[base..];
+        for (p, x0, y0) in &run.pieces {
+            let row_bytes = p.cols * bpc;
+            for b in 0..run.bands {
+                for r in 0..p.rows {
+                    let from = (b * p.rows + r) * row_bytes;
                     let at = (b * band_cells + (y0 + r) * out_cols + x0) * bpc;
                     dst[at..at + row_bytes].copy_from_slice(&p.cells[from..from + row_bytes]);
                 }
             }
         }
-        self.out.finish_tile(centre, &ct, bands, out_rows, out_cols);
+        self.out
+            .finish_tile(run.centre, &ct, run.bands, out_rows, out_cols);
         Ok(())
     }
 
@@ -589,6 +660,31 @@ mod tests {
         let mut sorted = pieces;
         sorted.sort_by_key(|p| (p.col, p.row));
         assert_eq!(stream(&sorted, 1, 3).unwrap(), out);
+    }
+
+    #[test]
+    fn border_strips_are_the_pieces_without_the_tiles() {
+        let tiles: Vec<Piece> = (0..4)
+            .map(|i| Piece {
+                col: i % 2,
+                row: i / 2,
+                dx: 0,
+                dy: 0,
+                ct: "int16".into(),
+                bands: 2,
+                rows: 3,
+                cols: 4,
+                cells: (0..48).map(|v| (v * 7 + i) as u8).collect(),
+            })
+            .collect();
+        let layer = to_batch(&tiles, false);
+        for bounds in [None, Some((0, 0, 1, 1))] {
+            let strips = from_batch(&border_strips(&layer, 2, bounds).unwrap());
+            let all = from_batch(&buffer_pieces(&layer, 2, bounds).unwrap());
+            let without_tiles: Vec<Piece> =
+                all.into_iter().filter(|p| (p.dx, p.dy) != (0, 0)).collect();
+            assert_eq!(strips, without_tiles);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod cell_type;
 pub mod crs;
 pub mod error;
 pub mod exchange;
+pub mod focal;
 pub mod geotiff;
 pub mod histogram;
 pub mod io;

@@ -25,6 +25,23 @@ fn buffer_pieces<'py>(
     PyRecordBatch::new(out).into_pyarrow(py)
 }
 
+/// `buffer_pieces` without the tiles themselves: only the strips their neighbours read (for tiles the
+/// exchange takes from the JVM as they are).
+#[pyfunction]
+#[pyo3(signature = (batch, width, key_bounds=None))]
+fn border_strips<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    width: usize,
+    key_bounds: Option<(i64, i64, i64, i64)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let batch = batch.into_inner();
+    let out = py
+        .detach(|| buffer::border_strips(&batch, width, key_bounds))
+        .map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
 /// Runs of equal keys of `buffer_pieces` rows assembled into tiles grown by `width` cells on every side
 /// (NoData where no neighbour exists). Returns the batch and the row where the held-back last run starts.
 #[pyfunction]
@@ -45,6 +62,7 @@ fn buffer_runs<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(buffer_pieces, m)?)?;
+    m.add_function(wrap_pyfunction!(border_strips, m)?)?;
     m.add_function(wrap_pyfunction!(buffer_runs, m)?)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ mod catalog;
 mod cell_type;
 mod crs;
 mod error;
+mod focal;
 mod geotiff;
 mod geotiff_write;
 mod histogram;
@@ -49,5 +50,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     storage::register(m)?;
     warp::register(m)?;
     buffer::register(m)?;
+    focal::register(m)?;
     Ok(())
 }
