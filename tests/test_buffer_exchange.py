@@ -28,11 +28,15 @@ def _layer(dtype, no_data):
     return layer, arrays
 
 
-def _buffered(layer, width, bounded):
-    """The layer's tiles buffered through the exchange, as {(col, row): (cell_type, ndarray)}; unbounded
-    pieces (strips for keys outside the layer too) go through the engine's map and reduce sides directly."""
-    if bounded:
+def _buffered(layer, width, path):
+    """The layer's tiles buffered through the exchange, as {(col, row): (cell_type, ndarray)}. ``path``:
+    "joined" (strips cut in Spark SQL and joined to the tiles), "shuffled" (a pending step puts tiles and
+    strips through one shuffle), or "unbounded" (strips for keys outside the layer too, through the engine's
+    map and reduce sides directly)."""
+    if path == "joined":
         ex = buffered(layer, width)
+    elif path == "shuffled":
+        ex = buffered(layer * 1, width)
     else:
         keys = list(layer._key_columns)
         ex = keyed_exchange(layer, lambda batch: _native.buffer_pieces(batch, width, None),
@@ -50,15 +54,16 @@ def _buffered(layer, width, bounded):
     (np.float32, np.nan, "float32"),
     (np.int16, -7, "int16ud-7"),
 ])
-@pytest.mark.parametrize("width, bounded", [(1, True), (3, False), (0, True)])
-def test_buffered_tiles_are_the_stitched_raster_cropped(spark, dtype, no_data, cell_type, width, bounded):
+@pytest.mark.parametrize("width, path", [(1, "joined"), (3, "joined"), (2, "shuffled"), (3, "unbounded"),
+                                         (0, "joined")])
+def test_buffered_tiles_are_the_stitched_raster_cropped(spark, dtype, no_data, cell_type, width, path):
     layer, arrays = _layer(dtype, no_data)
     # Three rows per Arrow batch: runs of one key span batches and are carried.
     key = "spark.sql.execution.arrow.maxRecordsPerBatch"
     before = spark.conf.get(key)
     spark.conf.set(key, "3")
     try:
-        got = _buffered(layer, width, bounded)
+        got = _buffered(layer, width, path)
     finally:
         spark.conf.set(key, before)
 

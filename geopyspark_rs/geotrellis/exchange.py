@@ -120,11 +120,84 @@ def buffer_piece_schema(layer_type):
     return piece_schema(layer_type, [("dx", IntegerType()), ("dy", IntegerType())])
 
 
-def buffered(layer, width: int, partition_strategy=None, kernel=None) -> Exchanged:
+# Strips larger than this in all are not broadcast: the tiles are shuffled with them instead.
+BROADCAST_STRIP_BYTES = 256 << 20
+
+_BYTES_PER_CELL = ("CASE WHEN cell_type LIKE 'float64%' THEN 8 "
+                   "WHEN cell_type LIKE 'int32%' OR cell_type LIKE 'float32%' THEN 4 "
+                   "WHEN cell_type LIKE 'int16%' OR cell_type LIKE 'uint16%' THEN 2 ELSE 1 END")
+
+
+def _strip_sql(dx, dy, w):
+    """Spark SQL for the cells a tile sends to the neighbour it sits at (``dx``, ``dy``) from, every band:
+    the tile's last ``w`` columns when it lies west of the receiver (``dx = -1``), its first ``w`` when
+    east, all of them when level (rows alike, ``dy = -1`` north), as ``border_strips`` cuts them."""
+    r0, nr = {-1: (f"(rows - {w})", str(w)), 1: ("0", str(w)), 0: ("0", "rows")}[dy]
+    c0, nc = {-1: (f"(cols - {w})", str(w)), 1: ("0", str(w)), 0: ("0", "cols")}[dx]
+    empty = "cast('' as binary)"
+    if dx == 0:  # whole rows: one contiguous run per band
+        return (f"aggregate(sequence(0, bands - 1), {empty}, (acc, b) -> concat(acc, "
+                f"substring(cells, ((b * rows + {r0}) * cols) * bpc + 1, {nr} * cols * bpc)))")
+    return (f"aggregate(sequence(0, bands * {nr} - 1), {empty}, (acc, i) -> concat(acc, "
+            f"substring(cells, (((i div {nr}) * rows + {r0} + i % {nr}) * cols + {c0}) * bpc + 1, {nc} * bpc)))")
+
+
+def _joined_with_strips(layer, width, key_bounds):
+    """The layer's rows joined with the border strips they receive (a ``strips`` list column), cut in the
+    JVM: the cells need not visit Python for it, and the tiles are not shuffled (the strips are grouped by
+    key and broadcast)."""
+    from pyspark.sql import functions as F
+
+    keys = list(layer._key_columns)
+    strip_fields = ["dx", "dy", "cell_type", "bands", "rows", "cols", "cells"]
+    structs = []
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dx == 0 and dy == 0:
+                continue
+            nr = str(width) if dy else "rows"
+            nc = str(width) if dx else "cols"
+            receiver = [f"col - ({dx}) AS col", f"row - ({dy}) AS row"] + (["instant"] if "instant" in keys else [])
+            structs.append("struct(" + ", ".join(receiver + [
+                f"{dx} AS dx", f"{dy} AS dy", "cell_type", "bands", f"{nr} AS rows", f"{nc} AS cols",
+                f"{_strip_sql(dx, dy, width)} AS cells"]) + ")")
+    df = layer._df
+    pieces = df.selectExpr(*keys, "cell_type", "bands", "rows", "cols", "cells", f"{_BYTES_PER_CELL} AS bpc")
+    pieces = pieces.selectExpr(f"inline(array({', '.join(structs)}))")
+    if key_bounds is not None:
+        c0, r0, c1, r1 = key_bounds
+        pieces = pieces.where(f"col BETWEEN {c0} AND {c1} AND row BETWEEN {r0} AND {r1}")
+    grouped = pieces.groupBy(*keys).agg(F.collect_list(F.struct(*strip_fields)).alias("strips"))
+    return df.join(F.broadcast(grouped), on=keys, how="left")
+
+
+def _strip_bytes(layer, width):
+    """An upper bound of the bytes of all the strips of a layer, from its metadata (None when unknown)."""
+    import numpy as np
+
+    from .constants import LayerType
+
+    m = layer.layer_metadata
+    b = m.bounds
+    if b is None or layer.layer_type == LayerType.SPACETIME:
+        return None  # no bounds, or as many tiles per key as instants, which the metadata does not count
+    tl = m.tile_layout
+    tiles = (b.maxKey.col - b.minKey.col + 1) * (b.maxKey.row - b.minKey.row + 1)
+    bytes_per_cell = np.dtype(_native.cell_type_info(m.cell_type)[2]).itemsize
+    side = 2 * (tl.tileCols + tl.tileRows) * width + 4 * width * width
+    return tiles * side * bytes_per_cell * 4  # allowing for a few bands
+
+
+def buffered(layer, width: int, partition_strategy=None, kernels=None) -> Exchanged:
     """The exchange giving every tile of a tiled ``layer`` a border of ``width`` cells from its eight
-    neighbours (only the strips they need are shuffled; cells without a neighbour are NoData): the
-    reduced tiles are ``(rows + 2w) × (cols + 2w)``. A ``kernel`` over the runs of pieces replaces that
-    assembly (focal operations compute their result from the pieces directly)."""
+    neighbours (only the strips they need are sent; cells without a neighbour are NoData): the tiles are
+    ``(rows + 2w) × (cols + 2w)``. ``kernels = (runs kernel, joined kernel)`` replace that assembly (focal
+    operations compute their result from the pieces directly).
+
+    A layer whose tiles are in the JVM as they are (cached or plain, no pending steps) keeps them where
+    they are: the strips are cut in Spark SQL, grouped by key and broadcast to a join, and the head works
+    row by row. Otherwise, or with a partition strategy or too many strips to broadcast, the map side emits
+    tiles and strips in the layer's pass and all of them are shuffled."""
     width = int(width)
     tl = layer.layer_metadata.tile_layout
     if width < 0 or width > min(tl.tileCols, tl.tileRows):
@@ -133,25 +206,20 @@ def buffered(layer, width: int, partition_strategy=None, kernel=None) -> Exchang
     b = layer.layer_metadata.bounds
     key_bounds = None if b is None else (b.minKey.col, b.minKey.row, b.maxKey.col, b.maxKey.row)
     keys = list(layer._key_columns)
+    runs_kernel, joined_kernel = kernels or (
+        lambda batch, complete: _native.buffer_runs(batch, keys, width, complete),
+        lambda batch: _native.buffer_joined(batch, width))
 
-    schema = buffer_piece_schema(layer.layer_type)
+    plain = layer._head is None and not layer._steps
+    strip_bytes = _strip_bytes(layer, width)
+    if plain and width > 0 and partition_strategy is None and strip_bytes is not None \
+            and strip_bytes <= BROADCAST_STRIP_BYTES:
+        joined = _joined_with_strips(layer, width, key_bounds)
+        head = Head(lambda batches: (joined_kernel(batch) for batch in batches), row_aligned=True)
+        return Exchanged(joined, head, layer._partition_strategy, layer._partitions)
 
-    def assemble(batch, complete):
-        return _native.buffer_runs(batch, keys, width, complete)
+    def emit(batch):
+        return _native.buffer_pieces(batch, width, key_bounds)
 
-    if layer._head is not None or layer._steps:
-        def emit(batch):
-            return _native.buffer_pieces(batch, width, key_bounds)
-
-        return keyed_exchange(layer, emit, schema, keys, kernel or assemble, partition_strategy)
-    # The tiles are in the JVM as they are (a cached or plain layer): the pass reads them and returns only
-    # the strips, and the tiles join the shuffle straight from the DataFrame.
-    from pyspark.sql import functions as F
-
-    strips = layer._df.mapInArrow(
-        lambda batches: (_native.border_strips(batch, width, key_bounds) for batch in batches), schema)
-    tiles = layer._df.select(*[F.col(f.name) if f.name in layer._df.columns else F.lit(0).alias(f.name)
-                               for f in schema.fields])
-    df, strategy, n = shuffle_by_key(tiles.unionByName(strips), keys, layer.layer_type, partition_strategy,
-                                     layer._partitions)
-    return Exchanged(df, runs(kernel or assemble), strategy, n)
+    return keyed_exchange(layer, emit, buffer_piece_schema(layer.layer_type), keys, runs_kernel,
+                          partition_strategy)

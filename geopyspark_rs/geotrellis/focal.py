@@ -158,11 +158,9 @@ class Focal:
             raise ValueError(f"the neighborhood reaches {width} cells from the centre, more than the "
                              f"{tl.tileCols}×{tl.tileRows} tiles of this layer; retile it to larger tiles")
         keys = list(self._key_columns)
-
-        def kernel(batch, complete):
-            return _native.focal_runs(batch, keys, spec_json, complete)
-
-        ex = buffered(self, width, partition_strategy, kernel)
+        kernels = (lambda batch, complete: _native.focal_runs(batch, keys, spec_json, complete),
+                   lambda batch: _native.focal_joined(batch, spec_json))
+        ex = buffered(self, width, partition_strategy, kernels)
         return tiled_from_exchange(self.layer_type, ex, with_cell_type(m, cell_type), self.zoom_level)
 
     def focal(self, operation, neighborhood=None, param_1=None, param_2=None, param_3=None,

@@ -14,6 +14,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field};
@@ -207,119 +208,217 @@ pub fn buffer_runs(
     width: usize,
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
-    let bytes = batch
-        .column_by_name("cells")
-        .map_or(0, |c| c.get_buffer_memory_size());
-    let kernel = Buffer {
-        pieces: PieceColumns::new(batch, width)?,
-        width,
-        out: KeyedTiles::new(batch, bytes.min(1 << 30), &PIECE_COLUMNS),
-    };
-    reduce_runs(batch, key_columns, last_run_complete, kernel)
+    let assemble = Assemble::new(batch, width, &PIECE_COLUMNS);
+    reduce_runs(batch, key_columns, last_run_complete, Runs::new(batch, width, assemble)?)
 }
 
-/// The pieces of one run of [`buffer_pieces`] output, checked and placed in the key's buffered tile.
+/// [`buffer_runs`] for tiles joined with their neighbours' strips: each row holds a tile (the tile
+/// contract) and a `strips` column, a list of structs with the [`border_strips`] columns it receives
+/// (`dx`, `dy`, `cell_type`, `bands`, `rows`, `cols`, `cells`; null or empty for none). Every row gives
+/// its tile grown by `width` cells, keyed as the row (the `strips` column dropped).
+///
+/// # Errors
+///
+/// As [`buffer_runs`], and a `strips` column of another type.
+pub fn buffer_joined(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
+    let assemble = Assemble::new(batch, width, &STRIPS_COLUMN);
+    each_joined(batch, width, assemble)
+}
+
+/// The column of [`buffer_joined`] input holding the strips each tile receives.
+pub const STRIPS_COLUMN: [&str; 1] = ["strips"];
+
+/// A tile and the pieces it receives, placed in its buffered tile (the tile itself is a piece at
+/// `(width, width)`).
 pub(crate) struct PlacedRun<'a> {
-    /// The row of the key's own tile (whose key columns the result keeps).
+    /// The input row whose key columns the result keeps.
     pub centre: usize,
     pub cell_type: CellType,
     pub bands: usize,
     /// The shape of the key's own tile; the buffered tile is `(rows + 2w) × (cols + 2w)`.
     pub rows: usize,
     pub cols: usize,
-    /// Each piece and the buffered-tile column and row of its first cell.
+    /// Each piece and the buffered-tile column and row of its first cell, in the order they apply.
     pub pieces: Vec<(TileRef<'a>, usize, usize)>,
 }
 
-/// The columns of a batch of pieces, read by the reduce-side kernels of a buffer exchange.
-pub(crate) struct PieceColumns<'a> {
+/// What a reduce side does with each buffered tile; its output is the batch [`PerTile::finish`] makes.
+pub(crate) trait PerTile {
+    fn tile(&mut self, run: &PlacedRun) -> Result<()>;
+    fn finish(self) -> Result<RecordBatch>;
+}
+
+/// Where a piece at (`dx`, `dy`) of a tile of `tr × tc` cells goes in its buffered tile, checking that it
+/// has the shape [`buffer_pieces`] cuts for `width` there.
+fn place_piece(
+    (dx, dy): (i32, i32),
+    p: &TileRef,
+    (bands, tr, tc): (usize, usize, usize),
+    w: usize,
+    row: usize,
+) -> Result<(usize, usize)> {
+    if !(-1..=1).contains(&dx) || !(-1..=1).contains(&dy) {
+        return Err(EngineError::Value(format!(
+            "row {row}: a piece at ({dx}, {dy}) from its tile; dx and dy must be -1, 0 or 1"
+        )));
+    }
+    let place = |d: i32, n: usize| match d {
+        -1 => (0, w),
+        1 => (w + n, w),
+        _ => (w, n),
+    };
+    let (x0, pc) = place(dx, tc);
+    let (y0, pr) = place(dy, tr);
+    if (p.bands, p.rows, p.cols) != (bands, pr, pc) {
+        return Err(EngineError::Mismatch(format!(
+            "row {row}: a {}-band {}×{} piece at ({dx}, {dy}) of a {bands}-band {tc}×{tr} tile buffered by {w}; expected {pc}×{pr}",
+            p.bands, p.cols, p.rows
+        )));
+    }
+    Ok((x0, y0))
+}
+
+fn check_cell_type(types: &mut CellTypeCache, name: &str, ct: &CellType, row: usize) -> Result<()> {
+    let pct = types.get(name)?;
+    if pct != *ct {
+        return Err(EngineError::Mismatch(format!(
+            "row {row}: a {} piece for a {} tile",
+            pct.name(),
+            ct.name()
+        )));
+    }
+    Ok(())
+}
+
+/// The reduce side over runs of [`buffer_pieces`] rows sorted by key.
+pub(crate) struct Runs<'a, T> {
     dx: &'a Int32Array,
     dy: &'a Int32Array,
     tiles: TileColumns<'a>,
     types: CellTypeCache,
     width: usize,
+    per_tile: T,
 }
 
-impl<'a> PieceColumns<'a> {
-    pub(crate) fn new(batch: &'a RecordBatch, width: usize) -> Result<Self> {
-        Ok(PieceColumns {
+impl<'a, T: PerTile> Runs<'a, T> {
+    pub(crate) fn new(batch: &'a RecordBatch, width: usize, per_tile: T) -> Result<Self> {
+        Ok(Runs {
             dx: primitive_column::<Int32Type>(batch, "dx")?,
             dy: primitive_column::<Int32Type>(batch, "dy")?,
             tiles: TileColumns::new(batch, 0)?,
             types: CellTypeCache::default(),
             width,
+            per_tile,
         })
     }
+}
 
-    /// The run's pieces placed in its buffered tile; None for strips of a key without its own tile.
-    pub(crate) fn place(&mut self, rows: Range<usize>) -> Result<Option<PlacedRun<'a>>> {
+impl<T: PerTile> RunKernel for Runs<'_, T> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
         let w = self.width;
         let Some(centre) = rows
             .clone()
             .rev()
             .find(|&i| self.dx.value(i) == 0 && self.dy.value(i) == 0)
         else {
-            return Ok(None);
+            return Ok(()); // strips for a key the layer has no tile of
         };
         let ct = self.types.get(self.tiles.cell_type_name(centre))?;
         let tile = self.tiles.tile(centre, &ct)?;
-        let (bands, tr, tc) = (tile.bands, tile.rows, tile.cols);
-        check_width(w, tr, tc, || format!("of row {centre}"))?;
+        let shape = (tile.bands, tile.rows, tile.cols);
+        check_width(w, tile.rows, tile.cols, || format!("of row {centre}"))?;
         let mut pieces = Vec::with_capacity(rows.len());
         for i in rows {
-            let (dx, dy) = (self.dx.value(i), self.dy.value(i));
-            if !(-1..=1).contains(&dx) || !(-1..=1).contains(&dy) {
-                return Err(EngineError::Value(format!(
-                    "row {i}: a piece at ({dx}, {dy}) from its tile; dx and dy must be -1, 0 or 1"
-                )));
-            }
-            let pct = self.types.get(self.tiles.cell_type_name(i))?;
-            if pct != ct {
-                return Err(EngineError::Mismatch(format!(
-                    "row {i}: a {} piece for a {} tile",
-                    pct.name(),
-                    ct.name()
-                )));
-            }
+            check_cell_type(&mut self.types, self.tiles.cell_type_name(i), &ct, i)?;
             let p = self.tiles.tile(i, &ct)?;
-            // Where the piece goes in the buffered tile, and the shape buffer_pieces cuts for it.
-            let place = |d: i32, n: usize| match d {
-                -1 => (0, w),
-                1 => (w + n, w),
-                _ => (w, n),
-            };
-            let (x0, pc) = place(dx, tc);
-            let (y0, pr) = place(dy, tr);
-            if (p.bands, p.rows, p.cols) != (bands, pr, pc) {
-                return Err(EngineError::Mismatch(format!(
-                    "row {i}: a {}-band {}×{} piece at ({dx}, {dy}) of a {bands}-band {tc}×{tr} tile buffered by {w}; expected {pc}×{pr}",
-                    p.bands, p.cols, p.rows
-                )));
-            }
-            // A later copy of the same piece wins: it is placed after the earlier one.
-            pieces.push((p, x0, y0));
+            let (x0, y0) = place_piece((self.dx.value(i), self.dy.value(i)), &p, shape, w, i)?;
+            pieces.push((p, x0, y0)); // a later copy of a piece is placed after, so it wins
         }
-        Ok(Some(PlacedRun { centre, cell_type: ct, bands, rows: tr, cols: tc, pieces }))
+        let (bands, rows, cols) = shape;
+        self.per_tile.tile(&PlacedRun { centre, cell_type: ct, bands, rows, cols, pieces })
+    }
+
+    fn finish(self) -> Result<RecordBatch> {
+        self.per_tile.finish()
     }
 }
 
-/// The run kernel of [`buffer_runs`].
-struct Buffer<'a> {
-    pieces: PieceColumns<'a>,
+/// The reduce side over tiles joined with the strips they receive ([`buffer_joined`]'s input).
+pub(crate) fn each_joined<T: PerTile>(
+    batch: &RecordBatch,
+    width: usize,
+    mut per_tile: T,
+) -> Result<RecordBatch> {
+    let column = batch
+        .column_by_name(STRIPS_COLUMN[0])
+        .ok_or_else(|| EngineError::Contract("missing column \"strips\"".into()))?;
+    let (values, offsets): (&ArrayRef, Vec<usize>) = match column.data_type() {
+        ArrowType::List(_) => {
+            let l = column.as_list::<i32>();
+            (l.values(), l.offsets().iter().map(|&o| o as usize).collect())
+        }
+        ArrowType::LargeList(_) => {
+            let l = column.as_list::<i64>();
+            (l.values(), l.offsets().iter().map(|&o| o as usize).collect())
+        }
+        other => {
+            return Err(EngineError::Contract(format!(
+                "column \"strips\" must be a list of strips, is {other}"
+            )))
+        }
+    };
+    let strips = RecordBatch::from(values.as_struct_opt().ok_or_else(|| {
+        EngineError::Contract("column \"strips\" must be a list of structs".into())
+    })?);
+    let strip_tiles = TileColumns::new(&strips, 0)?;
+    let (dx, dy) = (
+        primitive_column::<Int32Type>(&strips, "dx")?,
+        primitive_column::<Int32Type>(&strips, "dy")?,
+    );
+    let tiles = TileColumns::new(batch, 0)?;
+    let mut types = CellTypeCache::default();
+    for i in 0..batch.num_rows() {
+        let ct = types.get(tiles.cell_type_name(i))?;
+        let tile = tiles.tile(i, &ct)?;
+        let shape = (tile.bands, tile.rows, tile.cols);
+        check_width(width, tile.rows, tile.cols, || format!("of row {i}"))?;
+        let mut pieces = vec![(tile, width, width)];
+        if column.is_valid(i) {
+            for j in offsets[i]..offsets[i + 1] {
+                check_cell_type(&mut types, strip_tiles.cell_type_name(j), &ct, i)?;
+                let p = strip_tiles.tile(j, &ct)?;
+                let (x0, y0) = place_piece((dx.value(j), dy.value(j)), &p, shape, width, i)?;
+                pieces.push((p, x0, y0));
+            }
+        }
+        let (bands, rows, cols) = shape;
+        per_tile.tile(&PlacedRun { centre: i, cell_type: ct, bands, rows, cols, pieces })?;
+    }
+    per_tile.finish()
+}
+
+/// Builds the buffered tiles themselves.
+struct Assemble<'a> {
     width: usize,
     out: KeyedTiles<'a>,
 }
 
-impl RunKernel for Buffer<'_> {
-    fn run(&mut self, rows: Range<usize>) -> Result<()> {
-        let Some(run) = self.pieces.place(rows)? else {
-            return Ok(()); // strips for a key the layer has no tile of
-        };
+impl<'a> Assemble<'a> {
+    fn new(batch: &'a RecordBatch, width: usize, drop: &'static [&'static str]) -> Self {
+        let bytes = batch
+            .column_by_name("cells")
+            .map_or(0, |c| c.get_buffer_memory_size());
+        Assemble { width, out: KeyedTiles::new(batch, bytes.min(1 << 30), drop) }
+    }
+}
+
+impl PerTile for Assemble<'_> {
+    fn tile(&mut self, run: &PlacedRun) -> Result<()> {
         let w = self.width;
-        let ct = run.cell_type;
+        let ct = &run.cell_type;
         let (out_rows, out_cols) = (run.rows + 2 * w, run.cols + 2 * w);
         let bpc = ct.bytes_per_cell();
-        let empty = empty_cell(&ct);
+        let empty = empty_cell(ct);
         let values = self.out.values_mut();
         let base = values.len();
         let band_cells = out_rows * out_cols;
@@ -339,7 +438,7 @@ impl RunKernel for Buffer<'_> {
             }
         }
         self.out
-            .finish_tile(run.centre, &ct, run.bands, out_rows, out_cols);
+            .finish_tile(run.centre, ct, run.bands, out_rows, out_cols);
         Ok(())
     }
 
@@ -353,7 +452,6 @@ mod tests {
     use super::*;
     use crate::cell_type::CellType;
     use crate::retile::tests::tile_batch;
-    use arrow_array::cast::AsArray;
     use proptest::prelude::*;
 
     /// One row of a piece batch (or of a buffered batch, with dx = dy = 0).

@@ -199,15 +199,14 @@ impl<'a> KeyedTiles<'a> {
     ///
     /// Cells over 2 GiB in a batch without 64-bit offsets, or a pass-through column that cannot be taken.
     pub fn finish(self) -> Result<RecordBatch> {
-        let out = with_tiles(self.batch, self.tiles, Some(&self.rows))?;
         if self.drop.is_empty() {
-            return Ok(out);
+            return with_tiles(self.batch, self.tiles, Some(&self.rows));
         }
-        let schema = out.schema();
+        let schema = self.batch.schema();
         let keep: Vec<usize> = (0..schema.fields().len())
             .filter(|&j| !self.drop.contains(&schema.field(j).name().as_str()))
             .collect();
-        Ok(out.project(&keep)?)
+        with_tiles(&self.batch.project(&keep)?, self.tiles, Some(&self.rows))
     }
 }
 

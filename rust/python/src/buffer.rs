@@ -60,9 +60,24 @@ fn buffer_runs<'py>(
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }
 
+/// Tiles joined with the strips they receive (a `strips` list column) grown by `width` cells, one per row.
+#[pyfunction]
+fn buffer_joined<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    width: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let batch = batch.into_inner();
+    let out = py
+        .detach(|| buffer::buffer_joined(&batch, width))
+        .map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(buffer_pieces, m)?)?;
     m.add_function(wrap_pyfunction!(border_strips, m)?)?;
     m.add_function(wrap_pyfunction!(buffer_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(buffer_joined, m)?)?;
     Ok(())
 }

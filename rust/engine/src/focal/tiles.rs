@@ -3,22 +3,21 @@
 //! read; after the shuffle, [`focal_runs`] loads each key's pieces into one working window per band
 //! (NaN where a cell is NoData or no tile provides it, so the layer's outer edge and missing neighbours
 //! give partial neighbourhoods, as GeoTrellis' buffered tiles do) and writes the operation's result for
-//! the key's own cells. The buffered tile itself is never built.
-
-use std::ops::Range;
+//! the key's own cells. The buffered tile itself is never built. [`focal_joined`] does the same for tiles
+//! joined with the strips they receive, when the tiles need not be shuffled.
 
 use arrow_array::types::Int32Type;
 use arrow_array::{Int32Array, RecordBatch};
 use serde::Deserialize;
 
 use super::neighborhood::Neighborhood;
-use super::stats::{focal_stat, stat_cell_type, FocalStat, Window};
+use super::stats::{focal_stat, stat_cell_type, FocalStat, Target, Window};
 use super::terrain;
 use crate::batch::primitive_column;
-use crate::buffer::{PieceColumns, PIECE_COLUMNS};
+use crate::buffer::{each_joined, PerTile, PlacedRun, Runs, PIECE_COLUMNS, STRIPS_COLUMN};
 use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
-use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
+use crate::exchange::{reduce_runs, KeyedTiles};
 
 /// What to compute for every cell.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -112,43 +111,21 @@ impl FocalSpec {
     }
 
     /// Run the operation over one band's window, writing the `rows × cols` cells at (`w`, `w`).
-    fn apply(&self, window: &Window, input: &CellType, row: i32, dims: Target, out: &mut [f64]) -> Result<()> {
-        let Target { w, rows, cols } = dims;
+    fn apply(&self, window: &Window, row: i32, target: Target, out: &mut [f64]) -> Result<()> {
         let (cw, ch) = (self.cell_width, self.cell_height);
         match &self.operation {
             FocalOperation::Stat { stat, neighborhood } => {
-                let ints = !input.data_type.is_float();
-                focal_stat(window, *stat, neighborhood, ints, w, w, rows, cols, out)
+                focal_stat(window, *stat, neighborhood, target, out)
             }
-            FocalOperation::Slope => {
-                terrain::slope(window, cw, ch, self.z_factor(row), w, w, rows, cols, out)
+            FocalOperation::Slope => terrain::slope(window, cw, ch, self.z_factor(row), target, out),
+            FocalOperation::Aspect => terrain::aspect(window, cw, ch, target, out),
+            FocalOperation::Hillshade { azimuth, altitude } => {
+                let z = self.z_factor(row);
+                terrain::hillshade(window, cw, ch, z, *azimuth, *altitude, target, out)
             }
-            FocalOperation::Aspect => terrain::aspect(window, cw, ch, w, w, rows, cols, out),
-            FocalOperation::Hillshade { azimuth, altitude } => terrain::hillshade(
-                window,
-                cw,
-                ch,
-                self.z_factor(row),
-                *azimuth,
-                *altitude,
-                w,
-                w,
-                rows,
-                cols,
-                out,
-            ),
-            FocalOperation::Tobler => {
-                terrain::tobler(window, cw, ch, self.z_factor(row), w, w, rows, cols, out)
-            }
+            FocalOperation::Tobler => terrain::tobler(window, cw, ch, self.z_factor(row), target, out),
         }
     }
-}
-
-#[derive(Clone, Copy)]
-struct Target {
-    w: usize,
-    rows: usize,
-    cols: usize,
 }
 
 /// The reduce side of a focal operation: each run of rows with equal `key_columns` of
@@ -166,40 +143,52 @@ pub fn focal_runs(
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
     let width = spec.buffer_width();
-    let bytes = batch
-        .column_by_name("cells")
-        .map_or(0, |c| c.get_buffer_memory_size());
-    let kernel = Focal {
-        spec,
-        width,
-        pieces: PieceColumns::new(batch, width)?,
-        row: primitive_column::<Int32Type>(batch, "row")?,
-        window: Vec::new(),
-        result: Vec::new(),
-        out: KeyedTiles::new(batch, bytes.min(1 << 30), &PIECE_COLUMNS),
-    };
-    reduce_runs(batch, key_columns, last_run_complete, kernel)
+    let focal = Focal::new(batch, spec, &PIECE_COLUMNS)?;
+    reduce_runs(batch, key_columns, last_run_complete, Runs::new(batch, width, focal)?)
+}
+
+/// [`focal_runs`] for tiles joined with the strips they receive (the input of
+/// [`crate::buffer::buffer_joined`]): one result tile per row.
+///
+/// # Errors
+///
+/// As [`crate::buffer::buffer_joined`], and the operation's errors.
+pub fn focal_joined(batch: &RecordBatch, spec: &FocalSpec) -> Result<RecordBatch> {
+    let focal = Focal::new(batch, spec, &STRIPS_COLUMN)?;
+    each_joined(batch, spec.buffer_width(), focal)
 }
 
 struct Focal<'a> {
     spec: &'a FocalSpec,
     width: usize,
-    pieces: PieceColumns<'a>,
     row: &'a Int32Array,
-    /// Working values of one band of the buffered tile, and of its result (reused across runs).
+    /// Working values of one band of the buffered tile, and of its result (reused across tiles).
     window: Vec<f64>,
     result: Vec<f64>,
     out: KeyedTiles<'a>,
 }
 
-impl RunKernel for Focal<'_> {
-    fn run(&mut self, rows: Range<usize>) -> Result<()> {
-        let Some(run) = self.pieces.place(rows)? else {
-            return Ok(());
-        };
+impl<'a> Focal<'a> {
+    fn new(batch: &'a RecordBatch, spec: &'a FocalSpec, drop: &'static [&'static str]) -> Result<Self> {
+        let bytes = batch
+            .column_by_name("cells")
+            .map_or(0, |c| c.get_buffer_memory_size());
+        Ok(Focal {
+            spec,
+            width: spec.buffer_width(),
+            row: primitive_column::<Int32Type>(batch, "row")?,
+            window: Vec::new(),
+            result: Vec::new(),
+            out: KeyedTiles::new(batch, bytes.min(1 << 30), drop),
+        })
+    }
+}
+
+impl PerTile for Focal<'_> {
+    fn tile(&mut self, run: &PlacedRun) -> Result<()> {
         let w = self.width;
-        let ct = run.cell_type;
-        let out_ct = self.spec.output_cell_type(&ct);
+        let ct = &run.cell_type;
+        let out_ct = self.spec.output_cell_type(ct);
         let (wr, wc) = (run.rows + 2 * w, run.cols + 2 * w);
         let key_row = self.row.value(run.centre);
         self.result.resize(run.rows * run.cols, 0.0);
@@ -214,8 +203,8 @@ impl RunKernel for Focal<'_> {
                 }
             }
             let window = Window { cells: &self.window, rows: wr, cols: wc };
-            let dims = Target { w, rows: run.rows, cols: run.cols };
-            self.spec.apply(&window, &ct, key_row, dims, &mut self.result)?;
+            let target = Target { row0: w, col0: w, rows: run.rows, cols: run.cols };
+            self.spec.apply(&window, key_row, target, &mut self.result)?;
             out_ct.store(&self.result, self.out.values_mut());
         }
         self.out
