@@ -292,9 +292,9 @@ def buffer_runs(batch: pa.RecordBatch, key_columns: list[str], width: int,
     2*width)`` cells (tile contract, NoData where no neighbour exists, no row for a key without its own tile);
     returns the batch and the row where the held-back last run starts."""
 
-def buffer_joined(batch: pa.RecordBatch, width: int) -> pa.RecordBatch:
-    """Tiles (tile contract) joined with the strips they receive (``strips``: a list of structs with ``dx``,
-    ``dy`` and the tile columns, as ``border_strips`` cuts them) grown by ``width`` cells, one per row."""
+def buffer_with_strips(tiles: pa.RecordBatch, strips: pa.RecordBatch, width: int) -> pa.RecordBatch:
+    """Tiles (tile contract, any order, each key once) grown by ``width`` cells with their neighbours' strips
+    from ``strips`` (``border_strips`` output of the layer), one per tile."""
 
 # focal.rs — focal and terrain operations, the reduce side of the neighbour-buffer exchange.
 def focal_output(spec_json: str, cell_type: str) -> tuple[int, str]:
@@ -305,6 +305,6 @@ def focal_runs(batch: pa.RecordBatch, key_columns: list[str], spec_json: str,
     """Runs of equal keys of sorted ``buffer_pieces`` rows (buffered by the spec's width) turned into the
     operation's result for each key's tile, every band; returns the batch and the row where the held-back
     last run starts."""
-def focal_joined(batch: pa.RecordBatch, spec_json: str) -> pa.RecordBatch:
-    """Tiles joined with the strips they receive (as for ``buffer_joined``) turned into the operation's
-    result, one per row."""
+def focal_with_strips(tiles: pa.RecordBatch, strips: pa.RecordBatch, spec_json: str) -> pa.RecordBatch:
+    """Tiles (any order) turned into the operation's result with their neighbours' strips from ``strips``
+    (``border_strips`` output of the layer), one per tile."""

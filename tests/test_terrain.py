@@ -208,3 +208,14 @@ def test_terrain_needs_a_crs(spark, dem):
     layer = layer_of(dem, 32, np.nan, crs=None, cell=30.0)
     with pytest.raises(ValueError, match="CRS"):
         layer.slope(1.0)
+
+
+def test_hillshade_takes_one_band_of_a_multiband_layer(spark, dem):
+    two = np.concatenate([dem, dem[:, ::-1, :].copy() * 2])
+    layer = layer_of(two, 50, np.nan, cell=30.0)
+    got = raster_of(gps.hillshade(layer, 1.0, band=1), *dem.shape[1:])[0]
+    alone = raster_of(gps.hillshade(layer_of(two[1:], 50, np.nan, cell=30.0), 1.0), *dem.shape[1:])[0]
+    assert got.shape[0] == 1
+    np.testing.assert_array_equal(got, alone)
+    with pytest.raises(Exception, match="band 2 does not exist"):
+        gps.hillshade(layer, 1.0, band=2).to_numpy_tiles()

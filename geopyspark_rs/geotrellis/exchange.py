@@ -120,8 +120,9 @@ def buffer_piece_schema(layer_type):
     return piece_schema(layer_type, [("dx", IntegerType()), ("dy", IntegerType())])
 
 
-# Strips larger than this in all are not broadcast: the tiles are shuffled with them instead.
-BROADCAST_STRIP_BYTES = 256 << 20
+# Up to this many bytes of strips in all, tiles that are in the JVM as they are stay where they are and
+# every task gets all the strips; beyond it, tiles and strips are shuffled together.
+LOCAL_STRIP_BYTES = 64 << 20
 
 _BYTES_PER_CELL = ("CASE WHEN cell_type LIKE 'float64%' THEN 8 "
                    "WHEN cell_type LIKE 'int32%' OR cell_type LIKE 'float32%' THEN 4 "
@@ -142,14 +143,10 @@ def _strip_sql(dx, dy, w):
             f"substring(cells, (((i div {nr}) * rows + {r0} + i % {nr}) * cols + {c0}) * bpc + 1, {nc} * bpc)))")
 
 
-def _joined_with_strips(layer, width, key_bounds):
-    """The layer's rows joined with the border strips they receive (a ``strips`` list column), cut in the
-    JVM: the cells need not visit Python for it, and the tiles are not shuffled (the strips are grouped by
-    key and broadcast)."""
-    from pyspark.sql import functions as F
-
+def _strips_sql(layer, width, key_bounds):
+    """The border strips of a layer's tiles cut in Spark SQL (``border_strips`` rows): the cells need not
+    visit Python for it."""
     keys = list(layer._key_columns)
-    strip_fields = ["dx", "dy", "cell_type", "bands", "rows", "cols", "cells"]
     structs = []
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -161,14 +158,27 @@ def _joined_with_strips(layer, width, key_bounds):
             structs.append("struct(" + ", ".join(receiver + [
                 f"{dx} AS dx", f"{dy} AS dy", "cell_type", "bands", f"{nr} AS rows", f"{nc} AS cols",
                 f"{_strip_sql(dx, dy, width)} AS cells"]) + ")")
-    df = layer._df
-    pieces = df.selectExpr(*keys, "cell_type", "bands", "rows", "cols", "cells", f"{_BYTES_PER_CELL} AS bpc")
+    pieces = layer._df.selectExpr(*keys, "cell_type", "bands", "rows", "cols", "cells", f"{_BYTES_PER_CELL} AS bpc")
     pieces = pieces.selectExpr(f"inline(array({', '.join(structs)}))")
     if key_bounds is not None:
         c0, r0, c1, r1 = key_bounds
         pieces = pieces.where(f"col BETWEEN {c0} AND {c1} AND row BETWEEN {r0} AND {r1}")
-    grouped = pieces.groupBy(*keys).agg(F.collect_list(F.struct(*strip_fields)).alias("strips"))
-    return df.join(F.broadcast(grouped), on=keys, how="left")
+    return pieces
+
+
+def _collected_strips(layer, width, key_bounds) -> pa.RecordBatch:
+    """All the border strips of a layer as one Arrow batch on the driver. A cached layer keeps them, per
+    width, so a second focal operation on the same tiles (slope, then aspect, then hillshade) reuses them."""
+    cache = getattr(layer, "_strips", None) if layer.is_cached else None
+    hit = cache.get(width) if cache is not None else None
+    if hit is not None and hit[0] is layer._df:
+        return hit[1]
+    table = _strips_sql(layer, width, key_bounds).toArrow()
+    strips = table.combine_chunks().to_batches()[0] if table.num_rows else pa.RecordBatch.from_pylist(
+        [], schema=table.schema)
+    if cache is not None:
+        cache[width] = (layer._df, strips)
+    return strips
 
 
 def _strip_bytes(layer, width):
@@ -191,13 +201,13 @@ def _strip_bytes(layer, width):
 def buffered(layer, width: int, partition_strategy=None, kernels=None) -> Exchanged:
     """The exchange giving every tile of a tiled ``layer`` a border of ``width`` cells from its eight
     neighbours (only the strips they need are sent; cells without a neighbour are NoData): the tiles are
-    ``(rows + 2w) × (cols + 2w)``. ``kernels = (runs kernel, joined kernel)`` replace that assembly (focal
-    operations compute their result from the pieces directly).
+    ``(rows + 2w) × (cols + 2w)``. ``kernels = (runs kernel, kernel of tiles and strips)`` replace that
+    assembly (focal operations compute their result from the pieces directly).
 
     A layer whose tiles are in the JVM as they are (cached or plain, no pending steps) keeps them where
-    they are: the strips are cut in Spark SQL, grouped by key and broadcast to a join, and the head works
-    row by row. Otherwise, or with a partition strategy or too many strips to broadcast, the map side emits
-    tiles and strips in the layer's pass and all of them are shuffled."""
+    they are: the strips are cut in Spark SQL and collected (a few percent of the cells), every task of the
+    pass gets them all, and the tiles are not shuffled. Otherwise, or with a partition strategy or too many
+    strips, the map side emits tiles and strips in the layer's pass and all of them are shuffled."""
     width = int(width)
     tl = layer.layer_metadata.tile_layout
     if width < 0 or width > min(tl.tileCols, tl.tileRows):
@@ -206,17 +216,17 @@ def buffered(layer, width: int, partition_strategy=None, kernels=None) -> Exchan
     b = layer.layer_metadata.bounds
     key_bounds = None if b is None else (b.minKey.col, b.minKey.row, b.maxKey.col, b.maxKey.row)
     keys = list(layer._key_columns)
-    runs_kernel, joined_kernel = kernels or (
+    runs_kernel, with_strips_kernel = kernels or (
         lambda batch, complete: _native.buffer_runs(batch, keys, width, complete),
-        lambda batch: _native.buffer_joined(batch, width))
+        lambda batch, strips: _native.buffer_with_strips(batch, strips, width))
 
     plain = layer._head is None and not layer._steps
     strip_bytes = _strip_bytes(layer, width)
     if plain and width > 0 and partition_strategy is None and strip_bytes is not None \
-            and strip_bytes <= BROADCAST_STRIP_BYTES:
-        joined = _joined_with_strips(layer, width, key_bounds)
-        head = Head(lambda batches: (joined_kernel(batch) for batch in batches), row_aligned=True)
-        return Exchanged(joined, head, layer._partition_strategy, layer._partitions)
+            and strip_bytes <= LOCAL_STRIP_BYTES:
+        strips = _collected_strips(layer, width, key_bounds)
+        head = Head(lambda batches: (with_strips_kernel(batch, strips) for batch in batches), row_aligned=True)
+        return Exchanged(layer._df, head, layer._partition_strategy, layer._partitions)
 
     def emit(batch):
         return _native.buffer_pieces(batch, width, key_bounds)

@@ -137,8 +137,9 @@ def _row_z_factors(layer, calc):
 class Focal:
     """Focal and terrain methods of ``TiledRasterLayer``."""
 
-    def _focal(self, operation: dict, z_factor=None, partition_strategy=None):
-        """The layer with ``operation`` (an engine spec) computed for every cell of every band."""
+    def _focal(self, operation: dict, z_factor=None, partition_strategy=None, band=None):
+        """The layer with ``operation`` (an engine spec) computed for every cell of every band (or of
+        ``band`` only, giving one band)."""
         from .exchange import buffered
         from .layer import tiled_from_exchange, with_cell_type
 
@@ -147,7 +148,7 @@ class Focal:
             raise ValueError(f"{operation['op']} needs to know the layer's CRS (its cells' ground size), and "
                              "this layer's metadata has none")
         cw, ch = cell_size(m.layout_definition)
-        spec = {"operation": operation, "cell_width": cw, "cell_height": ch}
+        spec = {"operation": operation, "cell_width": cw, "cell_height": ch, "band": band}
         if z_factor is not None:
             row0, zs = _row_z_factors(self, z_factor)
             spec.update(z_row0=row0, z_factors=zs)
@@ -159,7 +160,7 @@ class Focal:
                              f"{tl.tileCols}×{tl.tileRows} tiles of this layer; retile it to larger tiles")
         keys = list(self._key_columns)
         kernels = (lambda batch, complete: _native.focal_runs(batch, keys, spec_json, complete),
-                   lambda batch: _native.focal_joined(batch, spec_json))
+                   lambda batch, strips: _native.focal_with_strips(batch, strips, spec_json))
         ex = buffered(self, width, partition_strategy, kernels)
         return tiled_from_exchange(self.layer_type, ex, with_cell_type(m, cell_type), self.zoom_level)
 

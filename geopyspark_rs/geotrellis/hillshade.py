@@ -23,7 +23,7 @@ def hillshade(tiled_raster_layer, zfactor_calculator, band=0, azimuth=315.0, alt
     for name, v in (("azimuth", azimuth), ("altitude", altitude)):
         if not isinstance(v, Real) or not math.isfinite(v):
             raise ValueError(f"hillshade's {name} must be a finite number of degrees, got {v!r}")
-    if isinstance(band, bool) or not isinstance(band, int):
-        raise TypeError(f"hillshade's band must be an int, got {type(band).__name__}")
-    layer = tiled_raster_layer.bands(band)
-    return layer._focal({"op": "hillshade", "azimuth": float(azimuth), "altitude": float(altitude)}, calc)
+    if isinstance(band, bool) or not isinstance(band, int) or band < 0:
+        raise TypeError(f"hillshade's band must be an int ≥ 0, got {band!r}")
+    sun = {"op": "hillshade", "azimuth": float(azimuth), "altitude": float(altitude)}
+    return tiled_raster_layer._focal(sun, calc, band=band)

@@ -97,10 +97,12 @@ class CachableLayer:
         df = self.dataframe.persist(storageLevel)
         self._set_df(df, partitions=self._partitions)
         self.is_cached = True
+        self._strips = {}  # width → (tiles, their border strips as an Arrow batch), kept by focal operations
         return self
 
     def unpersist(self):
         self._df.unpersist()
+        self._strips = {}
         self.is_cached = False
         return self
 

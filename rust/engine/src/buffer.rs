@@ -11,10 +11,10 @@
 //!   provides are the cell type's NoData (0 for raw types and `bool`), as GeoTrellis leaves the border of
 //!   a tile without a neighbour empty; a key that received strips but has no tile of its own gives no row.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field};
@@ -212,21 +212,21 @@ pub fn buffer_runs(
     reduce_runs(batch, key_columns, last_run_complete, Runs::new(batch, width, assemble)?)
 }
 
-/// [`buffer_runs`] for tiles joined with their neighbours' strips: each row holds a tile (the tile
-/// contract) and a `strips` column, a list of structs with the [`border_strips`] columns it receives
-/// (`dx`, `dy`, `cell_type`, `bands`, `rows`, `cols`, `cells`; null or empty for none). Every row gives
-/// its tile grown by `width` cells, keyed as the row (the `strips` column dropped).
+/// [`buffer_runs`] for tiles whose neighbours' strips arrive apart: `tiles` in the tile contract (any
+/// order, each key once) and `strips`, [`border_strips`] output of the layer. Every tile gives its tile
+/// grown by `width` cells, keyed as its row.
 ///
 /// # Errors
 ///
-/// As [`buffer_runs`], and a `strips` column of another type.
-pub fn buffer_joined(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
-    let assemble = Assemble::new(batch, width, &STRIPS_COLUMN);
-    each_joined(batch, width, assemble)
+/// As [`buffer_runs`].
+pub fn buffer_with_strips(
+    tiles: &RecordBatch,
+    strips: &RecordBatch,
+    width: usize,
+) -> Result<RecordBatch> {
+    let assemble = Assemble::new(tiles, width, &[]);
+    each_with_strips(tiles, strips, width, assemble)
 }
-
-/// The column of [`buffer_joined`] input holding the strips each tile receives.
-pub const STRIPS_COLUMN: [&str; 1] = ["strips"];
 
 /// A tile and the pieces it receives, placed in its buffered tile (the tile itself is a piece at
 /// `(width, width)`).
@@ -343,38 +343,35 @@ impl<T: PerTile> RunKernel for Runs<'_, T> {
     }
 }
 
-/// The reduce side over tiles joined with the strips they receive ([`buffer_joined`]'s input).
-pub(crate) fn each_joined<T: PerTile>(
+/// The keys of a tiled batch: `col`, `row` and, for space-time layers, `instant`.
+fn keys_of(batch: &RecordBatch) -> Result<impl Fn(usize) -> (i32, i32, i64) + '_> {
+    let col = primitive_column::<Int32Type>(batch, "col")?;
+    let row = primitive_column::<Int32Type>(batch, "row")?;
+    let instant = match batch.column_by_name("instant") {
+        None => None,
+        Some(_) => Some(primitive_column::<Int64Type>(batch, "instant")?),
+    };
+    Ok(move |i: usize| (col.value(i), row.value(i), instant.map_or(0, |t| t.value(i))))
+}
+
+/// The per-tile side over tiles and, apart, the strips they receive ([`buffer_with_strips`]' input).
+pub(crate) fn each_with_strips<T: PerTile>(
     batch: &RecordBatch,
+    strips: &RecordBatch,
     width: usize,
     mut per_tile: T,
 ) -> Result<RecordBatch> {
-    let column = batch
-        .column_by_name(STRIPS_COLUMN[0])
-        .ok_or_else(|| EngineError::Contract("missing column \"strips\"".into()))?;
-    let (values, offsets): (&ArrayRef, Vec<usize>) = match column.data_type() {
-        ArrowType::List(_) => {
-            let l = column.as_list::<i32>();
-            (l.values(), l.offsets().iter().map(|&o| o as usize).collect())
-        }
-        ArrowType::LargeList(_) => {
-            let l = column.as_list::<i64>();
-            (l.values(), l.offsets().iter().map(|&o| o as usize).collect())
-        }
-        other => {
-            return Err(EngineError::Contract(format!(
-                "column \"strips\" must be a list of strips, is {other}"
-            )))
-        }
-    };
-    let strips = RecordBatch::from(values.as_struct_opt().ok_or_else(|| {
-        EngineError::Contract("column \"strips\" must be a list of structs".into())
-    })?);
-    let strip_tiles = TileColumns::new(&strips, 0)?;
+    let strip_key = keys_of(strips)?;
+    let mut received: HashMap<(i32, i32, i64), Vec<usize>> = HashMap::new();
+    for j in 0..strips.num_rows() {
+        received.entry(strip_key(j)).or_default().push(j);
+    }
+    let strip_tiles = TileColumns::new(strips, 0)?;
     let (dx, dy) = (
-        primitive_column::<Int32Type>(&strips, "dx")?,
-        primitive_column::<Int32Type>(&strips, "dy")?,
+        primitive_column::<Int32Type>(strips, "dx")?,
+        primitive_column::<Int32Type>(strips, "dy")?,
     );
+    let tile_key = keys_of(batch)?;
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
     for i in 0..batch.num_rows() {
@@ -383,13 +380,11 @@ pub(crate) fn each_joined<T: PerTile>(
         let shape = (tile.bands, tile.rows, tile.cols);
         check_width(width, tile.rows, tile.cols, || format!("of row {i}"))?;
         let mut pieces = vec![(tile, width, width)];
-        if column.is_valid(i) {
-            for j in offsets[i]..offsets[i + 1] {
-                check_cell_type(&mut types, strip_tiles.cell_type_name(j), &ct, i)?;
-                let p = strip_tiles.tile(j, &ct)?;
-                let (x0, y0) = place_piece((dx.value(j), dy.value(j)), &p, shape, width, i)?;
-                pieces.push((p, x0, y0));
-            }
+        for &j in received.get(&tile_key(i)).map_or(&[][..], Vec::as_slice) {
+            check_cell_type(&mut types, strip_tiles.cell_type_name(j), &ct, i)?;
+            let p = strip_tiles.tile(j, &ct)?;
+            let (x0, y0) = place_piece((dx.value(j), dy.value(j)), &p, shape, width, i)?;
+            pieces.push((p, x0, y0));
         }
         let (bands, rows, cols) = shape;
         per_tile.tile(&PlacedRun { centre: i, cell_type: ct, bands, rows, cols, pieces })?;
@@ -450,6 +445,7 @@ impl PerTile for Assemble<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::cast::AsArray;
     use crate::cell_type::CellType;
     use crate::retile::tests::tile_batch;
     use proptest::prelude::*;
@@ -780,8 +776,22 @@ mod tests {
             let strips = from_batch(&border_strips(&layer, 2, bounds).unwrap());
             let all = from_batch(&buffer_pieces(&layer, 2, bounds).unwrap());
             let without_tiles: Vec<Piece> =
-                all.into_iter().filter(|p| (p.dx, p.dy) != (0, 0)).collect();
+                all.iter().filter(|p| (p.dx, p.dy) != (0, 0)).cloned().collect();
             assert_eq!(strips, without_tiles);
+            // Tiles given their strips apart, in any order, buffer as the shuffled pieces do.
+            let mut sorted = all;
+            sorted.sort_by_key(|p| (p.col, p.row));
+            let mut reversed = tiles.clone();
+            reversed.reverse();
+            let apart = buffer_with_strips(
+                &to_batch(&reversed, false),
+                &border_strips(&layer, 2, bounds).unwrap(),
+                2,
+            )
+            .unwrap();
+            let mut got = from_batch(&apart);
+            got.sort_by_key(|p| (p.col, p.row));
+            assert_eq!(got, stream(&sorted, 2, 5).unwrap());
         }
     }
 

@@ -60,16 +60,17 @@ fn buffer_runs<'py>(
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }
 
-/// Tiles joined with the strips they receive (a `strips` list column) grown by `width` cells, one per row.
+/// Tiles (any order) grown by `width` cells with the strips `strips` (`border_strips` output) holds for them.
 #[pyfunction]
-fn buffer_joined<'py>(
+fn buffer_with_strips<'py>(
     py: Python<'py>,
-    batch: PyRecordBatch,
+    tiles: PyRecordBatch,
+    strips: PyRecordBatch,
     width: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let batch = batch.into_inner();
+    let (tiles, strips) = (tiles.into_inner(), strips.into_inner());
     let out = py
-        .detach(|| buffer::buffer_joined(&batch, width))
+        .detach(|| buffer::buffer_with_strips(&tiles, &strips, width))
         .map_err(Error::from)?;
     PyRecordBatch::new(out).into_pyarrow(py)
 }
@@ -78,6 +79,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(buffer_pieces, m)?)?;
     m.add_function(wrap_pyfunction!(border_strips, m)?)?;
     m.add_function(wrap_pyfunction!(buffer_runs, m)?)?;
-    m.add_function(wrap_pyfunction!(buffer_joined, m)?)?;
+    m.add_function(wrap_pyfunction!(buffer_with_strips, m)?)?;
     Ok(())
 }

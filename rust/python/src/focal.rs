@@ -1,6 +1,6 @@
 //! Bindings for focal and terrain operations: the reduce side of the neighbour-buffer exchange.
 
-use gps_engine::focal::tiles::{focal_joined as run_joined, focal_runs as run_focal, FocalSpec};
+use gps_engine::focal::tiles::{focal_runs as run_focal, focal_with_strips as run_with_strips, FocalSpec};
 use gps_engine::CellType;
 use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;
@@ -35,18 +35,19 @@ fn focal_runs<'py>(
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }
 
-/// Tiles joined with the strips they receive (a `strips` list column) turned into the spec's result, one
-/// per row.
+/// Tiles (any order) turned into the spec's result with their neighbours' strips from `strips`
+/// (`border_strips` output).
 #[pyfunction]
-fn focal_joined<'py>(
+fn focal_with_strips<'py>(
     py: Python<'py>,
-    batch: PyRecordBatch,
+    tiles: PyRecordBatch,
+    strips: PyRecordBatch,
     spec_json: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = FocalSpec::from_json(spec_json).map_err(Error::from)?;
-    let batch = batch.into_inner();
+    let (tiles, strips) = (tiles.into_inner(), strips.into_inner());
     let out = py
-        .detach(|| run_joined(&batch, &spec))
+        .detach(|| run_with_strips(&tiles, &strips, &spec))
         .map_err(Error::from)?;
     PyRecordBatch::new(out).into_pyarrow(py)
 }
@@ -54,6 +55,6 @@ fn focal_joined<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(focal_output, m)?)?;
     m.add_function(wrap_pyfunction!(focal_runs, m)?)?;
-    m.add_function(wrap_pyfunction!(focal_joined, m)?)?;
+    m.add_function(wrap_pyfunction!(focal_with_strips, m)?)?;
     Ok(())
 }

@@ -8,4 +8,4 @@ pub mod tiles;
 
 pub use neighborhood::Neighborhood;
 pub use stats::{focal_stat, FocalStat, Target, Window};
-pub use tiles::{focal_joined, focal_runs, FocalOperation, FocalSpec};
+pub use tiles::{focal_runs, focal_with_strips, FocalOperation, FocalSpec};

@@ -3,8 +3,8 @@
 //! read; after the shuffle, [`focal_runs`] loads each key's pieces into one working window per band
 //! (NaN where a cell is NoData or no tile provides it, so the layer's outer edge and missing neighbours
 //! give partial neighbourhoods, as GeoTrellis' buffered tiles do) and writes the operation's result for
-//! the key's own cells. The buffered tile itself is never built. [`focal_joined`] does the same for tiles
-//! joined with the strips they receive, when the tiles need not be shuffled.
+//! the key's own cells. The buffered tile itself is never built. [`focal_with_strips`] does the same for
+//! tiles that stay where they are, given their neighbours' strips apart.
 
 use arrow_array::types::Int32Type;
 use arrow_array::{Int32Array, RecordBatch};
@@ -14,7 +14,7 @@ use super::neighborhood::Neighborhood;
 use super::stats::{focal_stat, stat_cell_type, FocalStat, Target, Window};
 use super::terrain;
 use crate::batch::primitive_column;
-use crate::buffer::{each_joined, PerTile, PlacedRun, Runs, PIECE_COLUMNS, STRIPS_COLUMN};
+use crate::buffer::{each_with_strips, PerTile, PlacedRun, Runs, PIECE_COLUMNS};
 use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles};
@@ -55,6 +55,9 @@ pub struct FocalSpec {
     pub z_factors: Vec<f64>,
     #[serde(default)]
     pub z_row0: i64,
+    /// Compute only this band (hillshade's `band`), giving single-band tiles; all bands by default.
+    #[serde(default)]
+    pub band: Option<usize>,
 }
 
 fn one() -> f64 {
@@ -147,15 +150,19 @@ pub fn focal_runs(
     reduce_runs(batch, key_columns, last_run_complete, Runs::new(batch, width, focal)?)
 }
 
-/// [`focal_runs`] for tiles joined with the strips they receive (the input of
-/// [`crate::buffer::buffer_joined`]): one result tile per row.
+/// [`focal_runs`] for tiles whose neighbours' strips arrive apart (the input of
+/// [`crate::buffer::buffer_with_strips`]): one result tile per tile.
 ///
 /// # Errors
 ///
-/// As [`crate::buffer::buffer_joined`], and the operation's errors.
-pub fn focal_joined(batch: &RecordBatch, spec: &FocalSpec) -> Result<RecordBatch> {
-    let focal = Focal::new(batch, spec, &STRIPS_COLUMN)?;
-    each_joined(batch, spec.buffer_width(), focal)
+/// As [`crate::buffer::buffer_with_strips`], and the operation's errors.
+pub fn focal_with_strips(
+    tiles: &RecordBatch,
+    strips: &RecordBatch,
+    spec: &FocalSpec,
+) -> Result<RecordBatch> {
+    let focal = Focal::new(tiles, spec, &[])?;
+    each_with_strips(tiles, strips, spec.buffer_width(), focal)
 }
 
 struct Focal<'a> {
@@ -192,7 +199,18 @@ impl PerTile for Focal<'_> {
         let (wr, wc) = (run.rows + 2 * w, run.cols + 2 * w);
         let key_row = self.row.value(run.centre);
         self.result.resize(run.rows * run.cols, 0.0);
-        for b in 0..run.bands {
+        let bands = match self.spec.band {
+            Some(b) if b >= run.bands => {
+                return Err(EngineError::Value(format!(
+                    "band {b} does not exist in a tile of {} bands",
+                    run.bands
+                )))
+            }
+            Some(b) => b..b + 1,
+            None => 0..run.bands,
+        };
+        let out_bands = bands.len();
+        for b in bands {
             self.window.clear();
             self.window.resize(wr * wc, f64::NAN);
             for (p, x0, y0) in &run.pieces {
@@ -208,7 +226,7 @@ impl PerTile for Focal<'_> {
             out_ct.store(&self.result, self.out.values_mut());
         }
         self.out
-            .finish_tile(run.centre, &out_ct, run.bands, run.rows, run.cols);
+            .finish_tile(run.centre, &out_ct, out_bands, run.rows, run.cols);
         Ok(())
     }
 
