@@ -110,7 +110,7 @@ def test_slope_and_aspect_match_numpy_horn(spark, dem):
 
 
 @needs_gdaldem
-def test_slope_in_epsg_4326_uses_the_latitude_z_factor(spark, tmp_path, dem):
+def test_slope_and_hillshade_in_epsg_4326_use_the_latitude_z_factor(spark, tmp_path, dem):
     # One tile row, so every tile has the latitude of the row's centre; gdaldem's scale is then the
     # ground metres per degree there: 111 320 · cos(latitude).
     z = dem[:, :64, :]
@@ -124,6 +124,10 @@ def test_slope_in_epsg_4326_uses_the_latitude_z_factor(spark, tmp_path, dem):
                        str(111320 * math.cos(math.radians(lat))))
     inner = full_windows(z[0])
     np.testing.assert_allclose(got[0][inner], expected[inner], atol=1e-4)
+    shade = raster_of(gps.hillshade(layer, gps.zfactor_lat_lng_calculator(gps.Unit.METERS)), rows, cols)[0]
+    expected = gdaldem(tmp_path, "hillshade", z[0], _transform(layer), "EPSG:4326", "-s",
+                       str(111320 * math.cos(math.radians(lat))))
+    assert np.abs(shade[0][inner] - np.round(127 * (expected[inner] - 1) / 254)).max() <= 1
 
 
 def _moved(layer, ymin):

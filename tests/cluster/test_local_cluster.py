@@ -64,23 +64,34 @@ def test_reprojection_and_pyramid_on_separate_executors(spark, shared_data):
     assert pyramid.levels[0].count() == 1
 
 
-def test_focal_and_slope_on_separate_executors(spark):
-    """Border strips cross executor processes: tiled results equal those of the whole raster in one tile."""
-    rng = np.random.default_rng(3)
-    z = np.cumsum(rng.normal(0, 1, (1, 96, 96)), axis=2).astype(np.float32)
+@pytest.mark.parametrize("tile", [64, 100, 256])
+def test_focal_and_slope_on_separate_executors(spark, tile):
+    """Border strips cross executor processes: tiled results equal those of the whole raster in one tile,
+    for tiles with and without pending steps (the two routes of the exchange)."""
+    rng = np.random.default_rng(tile)
+    side = 300
+    z = np.cumsum(rng.normal(0, 1, (1, side, side)), axis=2).astype(np.float32)
+    sc = spark.sparkContext
+    n = -(-side // tile)
+    padded = np.full((1, n * tile, n * tile), np.nan, np.float32)
+    padded[:, :side, :side] = z
     whole = gps.TiledRasterLayer.from_numpy_rdd(
-        gps.LayerType.SPATIAL, spark.sparkContext.parallelize([(gps.SpatialKey(0, 0), gps.Tile(z, "FLOAT", np.nan))]),
-        _metadata(96, 1))
-    tiles = [(gps.SpatialKey(c, r), gps.Tile(z[:, r * 24:(r + 1) * 24, c * 24:(c + 1) * 24].copy(), "FLOAT", np.nan))
-             for r in range(4) for c in range(4)]
-    split = gps.TiledRasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, spark.sparkContext.parallelize(tiles, 4),
-                                                _metadata(24, 4))
+        gps.LayerType.SPATIAL, sc.parallelize([(gps.SpatialKey(0, 0), gps.Tile(padded, "FLOAT", np.nan))]),
+        _metadata(n * tile, 1, n * tile))
+    tiles = [(gps.SpatialKey(c, r), gps.Tile(padded[:, r * tile:(r + 1) * tile, c * tile:(c + 1) * tile].copy(),
+                                             "FLOAT", np.nan))
+             for r in range(n) for c in range(n)]
+    split = gps.TiledRasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, sc.parallelize(tiles, 4),
+                                                _metadata(tile, n, n * tile)).cache()
     for run in (lambda l: l.focal(gps.Operation.MEDIAN, gps.Circle(2)), lambda l: l.slope(1.0)):
-        np.testing.assert_array_equal(run(split).repartition(3).stitch().cells, run(whole).stitch().cells)
+        want = run(whole).stitch().cells
+        np.testing.assert_array_equal(run(split).repartition(3).stitch().cells, want)
+        np.testing.assert_array_equal(run(split.map_cells(lambda c, nd: c)).stitch().cells, want)
+    split.unpersist()
 
 
-def _metadata(tile, n):
-    extent = gps.Extent(0.0, 0.0, 96.0, 96.0)
+def _metadata(tile, n, size):
+    extent = gps.Extent(0.0, 0.0, float(size), float(size))
     layout = gps.LayoutDefinition(extent, gps.TileLayout(n, n, tile, tile))
     return gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(n - 1, n - 1)), "EPSG:3857", "float32",
                         extent, layout)
