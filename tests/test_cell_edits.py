@@ -48,6 +48,24 @@ def test_map_cells_and_map_tiles(multi):
     assert mixed._jdf.queryExecution().analyzed().toString().count("MapInArrow") == 1
 
 
+def test_map_cells_and_map_tiles_may_change_cells_in_place(multi):
+    """GeoPySpark hands functions writable arrays: ``cells[cells > 5] = 0; return cells`` is common."""
+
+    def clip(cells, no_data):
+        cells[cells > 5] = 0
+        return cells
+
+    def halve(tile):
+        tile.cells[0] /= 2
+        return tile
+
+    for key, a in cells(multi).items():
+        np.testing.assert_array_equal(cells(multi.map_cells(clip))[key], np.where(a > 5, 0, a))
+        np.testing.assert_array_equal(cells(multi.map_tiles(halve))[key][0], a[0] / 2)
+    # The layer itself is untouched.
+    assert cells(multi)[(1, 1)].min() == 100
+
+
 def test_map_cells_keeps_cell_type(ints):
     out = ints.map_cells(lambda c, nd: c / 2.0)
     assert out.layer_metadata.cell_type == "int16"

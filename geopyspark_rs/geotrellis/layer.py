@@ -20,7 +20,7 @@ from .partition import check_partition_strategy, repartition as _repartition
 from .retile import RasterRetiling, TiledRetiling
 from .statistics import Statistics
 
-__all__ = ["RasterLayer", "TiledRasterLayer"]
+__all__ = ["RasterLayer", "TiledRasterLayer", "Pyramid"]
 
 
 def with_cell_type(metadata, cell_type):
@@ -467,3 +467,6 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal):
 
     def __hash__(self):
         return id(self)
+
+
+from .pyramid import Pyramid  # noqa: E402  (GeoPySpark's layer module holds Pyramid too)

@@ -54,8 +54,11 @@ def rust_plan(steps):
 
 
 def _apply_python(batch: pa.RecordBatch, step: PythonStep) -> pa.RecordBatch:
-    """Run a Python step tile by tile (numpy per tile; never per cell)."""
-    data = batch.select(TILE_COLUMNS).to_pydict()
+    """Run a Python step tile by tile (numpy per tile; never per cell). The function gets cells it may
+    change in place, as in GeoPySpark: each tile's cells are copied once out of the Arrow batch (where
+    reading them as Python bytes copied them before)."""
+    data = batch.select(TILE_COLUMNS[:-1]).to_pydict()
+    data["cells"] = _cell_buffers(batch.column("cells"))
     new = {c: [] for c in TILE_COLUMNS}
     for values in zip(*(data[c] for c in TILE_COLUMNS)):
         tile = decode_tile(*values)
@@ -76,6 +79,16 @@ def _apply_python(batch: pa.RecordBatch, step: PythonStep) -> pa.RecordBatch:
         else:
             arrays.append(batch.column(name))
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+def _cell_buffers(cells: pa.Array):
+    """Each row's cells as a writable bytearray-backed buffer, copied straight from the Arrow data."""
+    if pa.types.is_binary(cells.type) or pa.types.is_large_binary(cells.type):
+        offsets = np.frombuffer(cells.buffers()[1], np.int64 if pa.types.is_large_binary(cells.type) else np.int32)
+        offsets = offsets[cells.offset:cells.offset + len(cells) + 1]
+        data = np.frombuffer(cells.buffers()[2], np.uint8) if cells.buffers()[2] is not None else np.empty(0, np.uint8)
+        return [data[a:b].copy() for a, b in zip(offsets[:-1], offsets[1:])]
+    return [np.frombuffer(bytearray(v), np.uint8) for v in cells.to_pylist()]
 
 
 def run_steps(batch: pa.RecordBatch, segments) -> pa.RecordBatch:
