@@ -73,7 +73,8 @@ class CellEdits:
                     f"Expected {data_type.__name__} or a list/tuple of them for the keys, but the type "
                     f"{type(key).__name__} was found"
                 )
-        ordered = sorted(breaks.items())
+        # NaN keys match no cell (GeoTrellis compares with them, always false); they cannot be sorted.
+        ordered = sorted((k, v) for k, v in breaks.items() if k == k)
         return self._with_step(steps.reclassify(
             strategy.value, [k for k, _ in ordered], [v for _, v in ordered], int_keys=data_type is int,
             replace_nodata_with=replace_nodata_with, fallback=fallback_value, strict=strict))

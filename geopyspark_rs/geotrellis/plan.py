@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,9 +25,26 @@ class PythonStep:
     kind: str
 
 
+def _json_numbers(value):
+    """A step with NaN and infinities as the strings the engine reads for them (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_numbers(v) for v in value]
+    return value
+
+
+def plan_json(steps) -> str:
+    """The JSON plan of Rust steps: every number exactly (floats by their shortest round-trip form, ints
+    as they are), NaN and infinities included."""
+    return json.dumps([_json_numbers(step) for step in steps], allow_nan=False)
+
+
 def output_cell_type(steps, input_cell_types: list[str]) -> str:
     """The cell type a list of Rust steps produces (checked by the engine, so bad steps fail here)."""
-    return _native.plan_output_cell_type(json.dumps(list(steps)), list(input_cell_types))
+    return _native.plan_output_cell_type(plan_json(steps), list(input_cell_types))
 
 
 def _segments(steps):
@@ -35,13 +53,13 @@ def _segments(steps):
     for step in steps:
         if isinstance(step, PythonStep):
             if rust:
-                out.append(json.dumps(rust))
+                out.append(plan_json(rust))
                 rust = []
             out.append(step)
         else:
             rust.append(step)
     if rust:
-        out.append(json.dumps(rust))
+        out.append(plan_json(rust))
     return out
 
 
@@ -50,7 +68,7 @@ def rust_plan(steps):
     written in Rust can then run them itself, tile by tile, without building the stepped batch."""
     if not steps or any(isinstance(step, PythonStep) for step in steps):
         return None
-    return json.dumps(list(steps))
+    return plan_json(steps)
 
 
 def _apply_python(batch: pa.RecordBatch, step: PythonStep) -> pa.RecordBatch:

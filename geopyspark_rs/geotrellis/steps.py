@@ -114,6 +114,9 @@ def reclassify(strategy: str, breaks, values, int_keys: bool, replace_nodata_wit
     if len(breaks) != len(values):
         raise InvalidPlanError(f"reclassify needs one value per break, got {len(breaks)} breaks and "
                                f"{len(values)} values")
+    # A NaN break matches no cell (every comparison with NaN is false, as in GeoTrellis' BreakMap).
+    kept = [(b, v) for b, v in zip(breaks, values) if b == b]
+    breaks, values = [b for b, _ in kept], [v for _, v in kept]
     if any(a >= b for a, b in zip(breaks, breaks[1:])):
         raise InvalidPlanError(f"reclassify breaks must be sorted and distinct, got {breaks}")
     return {

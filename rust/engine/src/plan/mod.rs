@@ -23,6 +23,7 @@ pub enum Step {
     },
     Scalar {
         r#fn: BinaryOp,
+        #[serde(deserialize_with = "number::one")]
         value: f64,
         #[serde(default)]
         reverse: bool,
@@ -34,6 +35,7 @@ pub enum Step {
         cell_type: String,
     },
     Interpret {
+        #[serde(default, deserialize_with = "number::optional")]
         no_data: Option<f64>,
     },
     Bands {
@@ -41,9 +43,13 @@ pub enum Step {
     },
     Reclassify(Reclassify),
     Normalize {
+        #[serde(deserialize_with = "number::one")]
         old_min: f64,
+        #[serde(deserialize_with = "number::one")]
         old_max: f64,
+        #[serde(deserialize_with = "number::one")]
         new_min: f64,
+        #[serde(deserialize_with = "number::one")]
         new_max: f64,
     },
 }
@@ -71,13 +77,57 @@ pub enum CombineFn {
 pub struct Reclassify {
     pub strategy: ReclassifyStrategy,
     /// Break values, ascending, and the value each maps to.
+    #[serde(deserialize_with = "number::many")]
     pub breaks: Vec<f64>,
+    #[serde(deserialize_with = "number::many")]
     pub values: Vec<f64>,
     /// Compare cells truncated to integers (GeoPySpark's `data_type=int`).
     pub int_keys: bool,
+    #[serde(default, deserialize_with = "number::optional")]
     pub replace_nodata_with: Option<f64>,
+    #[serde(default, deserialize_with = "number::optional")]
     pub fallback: Option<f64>,
     pub strict: bool,
+}
+
+/// Numbers of a plan: JSON has no NaN or infinities, so the Python layer sends them as the strings
+/// `"NaN"`, `"Infinity"` and `"-Infinity"`; every other number is a JSON number (exact, as
+/// `serde_json`'s `float_roundtrip` reads it).
+mod number {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Finite(f64),
+        Special(String),
+    }
+
+    fn value<E: serde::de::Error>(n: Number) -> Result<f64, E> {
+        match n {
+            Number::Finite(v) => Ok(v),
+            Number::Special(s) => match s.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "Infinity" => Ok(f64::INFINITY),
+                "-Infinity" => Ok(f64::NEG_INFINITY),
+                other => Err(E::custom(format!(
+                    "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\", got {other:?}"
+                ))),
+            },
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        value(Number::deserialize(d)?)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Option::<Number>::deserialize(d)?.map(value).transpose()
+    }
+
+    pub fn many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Vec::<Number>::deserialize(d)?.into_iter().map(value).collect()
+    }
 }
 
 /// Parse the JSON plan sent by the Python layer.
@@ -97,7 +147,7 @@ pub fn parse_plan(json: &str) -> Result<Vec<Step>> {
                         "reclassify needs one value per break".into(),
                     ));
                 }
-                if r.breaks.windows(2).any(|w| w[0] >= w[1]) {
+                if r.breaks.iter().any(|b| b.is_nan()) || r.breaks.windows(2).any(|w| w[0] >= w[1]) {
                     return Err(EngineError::InvalidPlan(
                         "reclassify breaks must be sorted and distinct".into(),
                     ));
@@ -253,4 +303,31 @@ pub fn output_cell_type(steps: &[Step], inputs: &[CellType]) -> Result<CellType>
 /// `acc[i] = acc[i] op other[i]` with GeoTrellis' NoData rules.
 pub fn pointwise_binary(op: BinaryOp, acc: &mut [f64], other: &[f64], int_out: bool) {
     pointwise::binary_slices(op, acc, other, int_out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_carry_nan_infinities_and_exact_numbers() {
+        let json = r#"[{"op": "scalar", "fn": "add", "value": "NaN"},
+            {"op": "interpret", "no_data": "-Infinity"},
+            {"op": "reclassify", "strategy": "LessThanOrEqualTo", "breaks": [-1.7976931348623157e308, 0.1, "Infinity"],
+             "values": ["NaN", 9007199254740993, 5e-324], "int_keys": false, "replace_nodata_with": "NaN",
+             "fallback": null, "strict": false}]"#;
+        let steps = parse_plan(json).unwrap();
+        assert!(matches!(steps[0], Step::Scalar { value, .. } if value.is_nan()));
+        assert!(matches!(steps[1], Step::Interpret { no_data: Some(v) } if v == f64::NEG_INFINITY));
+        let Step::Reclassify(r) = &steps[2] else { panic!("not a reclassify") };
+        assert_eq!(r.breaks, vec![f64::MIN, 0.1, f64::INFINITY]);
+        assert!(r.values[0].is_nan());
+        assert_eq!(r.values[1], 9007199254740993_i64 as f64);
+        assert_eq!(r.values[2], 5e-324);
+        assert!(r.replace_nodata_with.unwrap().is_nan() && r.fallback.is_none());
+        let bad = r#"[{"op": "scalar", "fn": "add", "value": "lots"}]"#;
+        assert!(matches!(parse_plan(bad), Err(EngineError::InvalidPlan(m)) if m.contains("\"lots\"")));
+        let nan_break = json.replace("0.1", "\"NaN\"");
+        assert!(parse_plan(&nan_break).is_err());
+    }
 }
