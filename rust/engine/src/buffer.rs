@@ -209,7 +209,12 @@ pub fn buffer_runs(
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
     let assemble = Assemble::new(batch, width, &PIECE_COLUMNS);
-    reduce_runs(batch, key_columns, last_run_complete, Runs::new(batch, width, assemble)?)
+    reduce_runs(
+        batch,
+        key_columns,
+        last_run_complete,
+        Runs::new(batch, width, assemble)?,
+    )
 }
 
 /// [`buffer_runs`] for tiles whose neighbours' strips arrive apart: `tiles` in the tile contract (any
@@ -335,7 +340,14 @@ impl<T: PerTile> RunKernel for Runs<'_, T> {
             pieces.push((p, x0, y0)); // a later copy of a piece is placed after, so it wins
         }
         let (bands, rows, cols) = shape;
-        self.per_tile.tile(&PlacedRun { centre, cell_type: ct, bands, rows, cols, pieces })
+        self.per_tile.tile(&PlacedRun {
+            centre,
+            cell_type: ct,
+            bands,
+            rows,
+            cols,
+            pieces,
+        })
     }
 
     fn finish(self) -> Result<RecordBatch> {
@@ -351,7 +363,13 @@ fn keys_of(batch: &RecordBatch) -> Result<impl Fn(usize) -> (i32, i32, i64) + '_
         None => None,
         Some(_) => Some(primitive_column::<Int64Type>(batch, "instant")?),
     };
-    Ok(move |i: usize| (col.value(i), row.value(i), instant.map_or(0, |t| t.value(i))))
+    Ok(move |i: usize| {
+        (
+            col.value(i),
+            row.value(i),
+            instant.map_or(0, |t| t.value(i)),
+        )
+    })
 }
 
 /// The per-tile side over tiles and, apart, the strips they receive ([`buffer_with_strips`]' input).
@@ -387,7 +405,14 @@ pub(crate) fn each_with_strips<T: PerTile>(
             pieces.push((p, x0, y0));
         }
         let (bands, rows, cols) = shape;
-        per_tile.tile(&PlacedRun { centre: i, cell_type: ct, bands, rows, cols, pieces })?;
+        per_tile.tile(&PlacedRun {
+            centre: i,
+            cell_type: ct,
+            bands,
+            rows,
+            cols,
+            pieces,
+        })?;
     }
     per_tile.finish()
 }
@@ -403,7 +428,10 @@ impl<'a> Assemble<'a> {
         let bytes = batch
             .column_by_name("cells")
             .map_or(0, |c| c.get_buffer_memory_size());
-        Assemble { width, out: KeyedTiles::new(batch, bytes.min(1 << 30), drop) }
+        Assemble {
+            width,
+            out: KeyedTiles::new(batch, bytes.min(1 << 30), drop),
+        }
     }
 }
 
@@ -445,9 +473,9 @@ impl PerTile for Assemble<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::cast::AsArray;
     use crate::cell_type::CellType;
     use crate::retile::tests::tile_batch;
+    use arrow_array::cast::AsArray;
     use proptest::prelude::*;
 
     /// One row of a piece batch (or of a buffered batch, with dx = dy = 0).
@@ -775,8 +803,11 @@ mod tests {
         for bounds in [None, Some((0, 0, 1, 1))] {
             let strips = from_batch(&border_strips(&layer, 2, bounds).unwrap());
             let all = from_batch(&buffer_pieces(&layer, 2, bounds).unwrap());
-            let without_tiles: Vec<Piece> =
-                all.iter().filter(|p| (p.dx, p.dy) != (0, 0)).cloned().collect();
+            let without_tiles: Vec<Piece> = all
+                .iter()
+                .filter(|p| (p.dx, p.dy) != (0, 0))
+                .cloned()
+                .collect();
             assert_eq!(strips, without_tiles);
             // Tiles given their strips apart, in any order, buffer as the shuffled pieces do.
             let mut sorted = all;

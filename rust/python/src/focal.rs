@@ -1,6 +1,8 @@
 //! Bindings for focal and terrain operations: the reduce side of the neighbour-buffer exchange.
 
-use gps_engine::focal::tiles::{focal_runs as run_focal, focal_with_strips as run_with_strips, FocalSpec};
+use gps_engine::focal::tiles::{
+    focal_runs as run_focal, focal_with_strips as run_with_strips, FocalSpec,
+};
 use gps_engine::CellType;
 use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;

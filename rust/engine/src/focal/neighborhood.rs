@@ -83,8 +83,14 @@ impl Neighborhood {
     pub fn validate(&self) -> Result<()> {
         let check = |name: &str, v: f64, signed: bool| -> Result<()> {
             if !v.is_finite() || (!signed && v < 0.0) {
-                let what = if signed { "a finite number" } else { "a finite number ≥ 0" };
-                return Err(EngineError::Value(format!("{name} must be {what}, got {v}")));
+                let what = if signed {
+                    "a finite number"
+                } else {
+                    "a finite number ≥ 0"
+                };
+                return Err(EngineError::Value(format!(
+                    "{name} must be {what}, got {v}"
+                )));
             }
             Ok(())
         };
@@ -195,8 +201,14 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(picture(&Neighborhood::Square { extent: 1 }), ["###", "###", "###"]);
-        assert_eq!(picture(&Neighborhood::Nesw { extent: 1 }), [".#.", "###", ".#."]);
+        assert_eq!(
+            picture(&Neighborhood::Square { extent: 1 }),
+            ["###", "###", "###"]
+        );
+        assert_eq!(
+            picture(&Neighborhood::Nesw { extent: 1 }),
+            [".#.", "###", ".#."]
+        );
         // A radius of 1.5 reaches 2 cells out but takes only the corners at √2 ≈ 1.41, not the cells
         // at 2; 2.0 takes those.
         assert_eq!(
@@ -229,14 +241,20 @@ mod tests {
             start_angle: 45.0,
             end_angle: 135.0,
         };
-        assert_eq!(picture(&north), ["..#..", ".###.", "..#..", ".....", "....."]);
+        assert_eq!(
+            picture(&north),
+            ["..#..", ".###.", "..#..", ".....", "....."]
+        );
         // 315°..45° wraps through 0°: the eastern quarter.
         let east = Neighborhood::Wedge {
             radius: 2.0,
             start_angle: 315.0,
             end_angle: 45.0,
         };
-        assert_eq!(picture(&east), [".....", "...#.", "..###", "...#.", "....."]);
+        assert_eq!(
+            picture(&east),
+            [".....", "...#.", "..###", "...#.", "....."]
+        );
         let mask = east.mask();
         assert_eq!(mask.len(), 5);
         assert_eq!(mask.rows[2], vec![(0, 2)]);

@@ -185,8 +185,11 @@ fn square_moments(window: &Window, stat: FocalStat, e: usize, t: Target, out: &m
                 *o = from_moments(stat, nn, ss, qq, reference);
             }
         } else {
-            let (mut nn, mut ss, mut qq): (f64, f64, f64) =
-                (n[..k].iter().sum(), s[..k].iter().sum(), q[..k].iter().sum());
+            let (mut nn, mut ss, mut qq): (f64, f64, f64) = (
+                n[..k].iter().sum(),
+                s[..k].iter().sum(),
+                q[..k].iter().sum(),
+            );
             for x in 0..t.cols {
                 if x > 0 {
                     nn += n[x + k - 1] - n[x - 1];
@@ -218,7 +221,11 @@ fn square_moments(window: &Window, stat: FocalStat, e: usize, t: Target, out: &m
 /// of those along the row. NaN stands in as +∞ for a minimum (−∞ for a maximum).
 fn square_extreme(window: &Window, min: bool, e: usize, t: Target, out: &mut [f64]) {
     let width = t.cols + 2 * e;
-    let empty = if min { f64::INFINITY } else { f64::NEG_INFINITY };
+    let empty = if min {
+        f64::INFINITY
+    } else {
+        f64::NEG_INFINITY
+    };
     let pick = |a: f64, b: f64| if min { a.min(b) } else { a.max(b) };
     let mut column = vec![empty; width];
     for y in 0..t.rows {
@@ -232,7 +239,9 @@ fn square_extreme(window: &Window, min: bool, e: usize, t: Target, out: &mut [f6
         }
         let dst = &mut out[y * t.cols..(y + 1) * t.cols];
         for (x, o) in dst.iter_mut().enumerate() {
-            let v = column[x..x + 2 * e + 1].iter().fold(empty, |a, &b| pick(a, b));
+            let v = column[x..x + 2 * e + 1]
+                .iter()
+                .fold(empty, |a, &b| pick(a, b));
             *o = if v == empty { f64::NAN } else { v };
         }
     }
@@ -244,7 +253,11 @@ fn masked(window: &Window, stat: FocalStat, mask: &Mask, t: Target, out: &mut [f
     let reference = reference(window, t);
     let min = stat == FocalStat::Min;
     let extreme = matches!(stat, FocalStat::Min | FocalStat::Max);
-    let empty = if min { f64::INFINITY } else { f64::NEG_INFINITY };
+    let empty = if min {
+        f64::INFINITY
+    } else {
+        f64::NEG_INFINITY
+    };
     for y in 0..t.rows {
         for x in 0..t.cols {
             let (cy, cx) = ((t.row0 + y) as isize, (t.col0 + x) as isize);
@@ -269,7 +282,11 @@ fn masked(window: &Window, stat: FocalStat, mask: &Mask, t: Target, out: &mut [f
                 }
             }
             out[y * t.cols + x] = if extreme {
-                if n == 0.0 { f64::NAN } else { m }
+                if n == 0.0 {
+                    f64::NAN
+                } else {
+                    m
+                }
             } else {
                 from_moments(stat, n, s, q, reference)
             };
@@ -286,8 +303,25 @@ fn median9(mut p: [f64; 9]) -> f64 {
         p[b] = hi;
     };
     for (a, b) in [
-        (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3), (5, 8),
-        (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
+        (1, 2),
+        (4, 5),
+        (7, 8),
+        (0, 1),
+        (3, 4),
+        (6, 7),
+        (1, 2),
+        (4, 5),
+        (7, 8),
+        (0, 3),
+        (5, 8),
+        (4, 7),
+        (3, 6),
+        (1, 4),
+        (2, 5),
+        (4, 7),
+        (4, 2),
+        (6, 4),
+        (4, 2),
     ] {
         op(a, b);
     }
@@ -544,33 +578,98 @@ pub(crate) mod tests {
 
     #[test]
     fn geotrellis_facts() {
-        let w = |cells: &[f64]| Window { cells: &cells.to_vec().leak()[..], rows: 3, cols: 3 };
-        let t = Target { row0: 1, col0: 1, rows: 1, cols: 1 };
+        let w = |cells: &[f64]| Window {
+            cells: &cells.to_vec().leak()[..],
+            rows: 3,
+            cols: 3,
+        };
+        let t = Target {
+            row0: 1,
+            col0: 1,
+            rows: 1,
+            cols: 1,
+        };
         let one = |cells: &[f64], stat| {
             let mut out = [0.0];
-            focal_stat(&w(cells), stat, &Neighborhood::Square { extent: 1 }, t, &mut out).unwrap();
+            focal_stat(
+                &w(cells),
+                stat,
+                &Neighborhood::Square { extent: 1 },
+                t,
+                &mut out,
+            )
+            .unwrap();
             out[0]
         };
         let nan = f64::NAN;
         // An even count: the integer mean of the two middle values, truncated.
-        assert_eq!(one(&[1.0, 2.0, 4.0, 7.0, nan, nan, nan, nan, nan], FocalStat::Median), 3.0);
-        assert_eq!(one(&[1.9, 2.9, 3.9, nan, nan, nan, nan, nan, nan], FocalStat::Median), 2.0);
+        assert_eq!(
+            one(
+                &[1.0, 2.0, 4.0, 7.0, nan, nan, nan, nan, nan],
+                FocalStat::Median
+            ),
+            3.0
+        );
+        assert_eq!(
+            one(
+                &[1.9, 2.9, 3.9, nan, nan, nan, nan, nan, nan],
+                FocalStat::Median
+            ),
+            2.0
+        );
         // A tie between modes is NoData; a single mode wins.
-        assert!(one(&[1.0, 1.0, 2.0, 2.0, nan, nan, nan, nan, nan], FocalStat::Mode).is_nan());
-        assert_eq!(one(&[1.0, 1.0, 2.0, 2.0, 2.0, nan, nan, nan, nan], FocalStat::Mode), 2.0);
+        assert!(one(
+            &[1.0, 1.0, 2.0, 2.0, nan, nan, nan, nan, nan],
+            FocalStat::Mode
+        )
+        .is_nan());
+        assert_eq!(
+            one(
+                &[1.0, 1.0, 2.0, 2.0, 2.0, nan, nan, nan, nan],
+                FocalStat::Mode
+            ),
+            2.0
+        );
         // No data at all: NoData; variance is the population's.
         assert!(one(&[nan; 9], FocalStat::Sum).is_nan());
-        assert_eq!(one(&[1.0, 3.0, nan, nan, nan, nan, nan, nan, nan], FocalStat::Variance), 1.0);
+        assert_eq!(
+            one(
+                &[1.0, 3.0, nan, nan, nan, nan, nan, nan, nan],
+                FocalStat::Variance
+            ),
+            1.0
+        );
     }
 
     #[test]
     fn large_values_keep_their_variance() {
         let cells: Vec<f64> = (0..400).map(|i| 1e9 + (i % 7) as f64 * 0.01).collect();
-        let w = Window { cells: &cells, rows: 20, cols: 20 };
-        let t = Target { row0: 3, col0: 3, rows: 14, cols: 14 };
+        let w = Window {
+            cells: &cells,
+            rows: 20,
+            cols: 20,
+        };
+        let t = Target {
+            row0: 3,
+            col0: 3,
+            rows: 14,
+            cols: 14,
+        };
         let mut out = vec![0.0; 196];
-        focal_stat(&w, FocalStat::Variance, &Neighborhood::Square { extent: 3 }, t, &mut out).unwrap();
-        let want = brute(&w, FocalStat::Variance, &Neighborhood::Square { extent: 3 }, t);
+        focal_stat(
+            &w,
+            FocalStat::Variance,
+            &Neighborhood::Square { extent: 3 },
+            t,
+            &mut out,
+        )
+        .unwrap();
+        let want = brute(
+            &w,
+            FocalStat::Variance,
+            &Neighborhood::Square { extent: 3 },
+            t,
+        );
         for (a, b) in out.iter().zip(&want) {
             assert!((a - b).abs() < 1e-9, "{a} vs {b}");
         }
@@ -579,12 +678,39 @@ pub(crate) mod tests {
     #[test]
     fn targets_outside_the_window_are_errors() {
         let cells = vec![0.0; 25];
-        let w = Window { cells: &cells, rows: 5, cols: 5 };
+        let w = Window {
+            cells: &cells,
+            rows: 5,
+            cols: 5,
+        };
         let mut out = vec![0.0; 25];
-        let t = Target { row0: 0, col0: 0, rows: 5, cols: 5 };
-        let err = focal_stat(&w, FocalStat::Sum, &Neighborhood::Square { extent: 1 }, t, &mut out);
+        let t = Target {
+            row0: 0,
+            col0: 0,
+            rows: 5,
+            cols: 5,
+        };
+        let err = focal_stat(
+            &w,
+            FocalStat::Sum,
+            &Neighborhood::Square { extent: 1 },
+            t,
+            &mut out,
+        );
         assert!(matches!(err, Err(EngineError::Value(_))));
-        let t = Target { row0: 1, col0: 1, rows: 3, cols: 3 };
-        assert!(focal_stat(&w, FocalStat::Sum, &Neighborhood::Square { extent: 1 }, t, &mut out[..4]).is_err());
+        let t = Target {
+            row0: 1,
+            col0: 1,
+            rows: 3,
+            cols: 3,
+        };
+        assert!(focal_stat(
+            &w,
+            FocalStat::Sum,
+            &Neighborhood::Square { extent: 1 },
+            t,
+            &mut out[..4]
+        )
+        .is_err());
     }
 }

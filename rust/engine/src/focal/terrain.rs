@@ -137,7 +137,14 @@ mod tests {
     use crate::focal::stats::tests::close;
 
     /// The trigonometric formulas of the GeoTrellis sources, cell by cell.
-    fn reference(cells: &[f64], rows: usize, cols: usize, z: f64, az: f64, alt: f64) -> Vec<[f64; 4]> {
+    fn reference(
+        cells: &[f64],
+        rows: usize,
+        cols: usize,
+        z: f64,
+        az: f64,
+        alt: f64,
+    ) -> Vec<[f64; 4]> {
         let at = |r: isize, c: isize, centre: f64| {
             let v = if r < 0 || c < 0 || r >= rows as isize || c >= cols as isize {
                 f64::NAN
@@ -155,8 +162,14 @@ mod tests {
             for c in 1..cols as isize - 1 {
                 let centre = cells[r as usize * cols + c as usize];
                 let g = |dr, dc| at(r + dr, c + dc, centre);
-                let p = ((g(-1, 1) + 2.0 * g(0, 1) + g(1, 1)) - (g(-1, -1) + 2.0 * g(0, -1) + g(1, -1))) / 8.0 / 10.0;
-                let q = ((g(1, -1) + 2.0 * g(1, 0) + g(1, 1)) - (g(-1, -1) + 2.0 * g(-1, 0) + g(-1, 1))) / 8.0 / 20.0;
+                let p = ((g(-1, 1) + 2.0 * g(0, 1) + g(1, 1))
+                    - (g(-1, -1) + 2.0 * g(0, -1) + g(1, -1)))
+                    / 8.0
+                    / 10.0;
+                let q = ((g(1, -1) + 2.0 * g(1, 0) + g(1, 1))
+                    - (g(-1, -1) + 2.0 * g(-1, 0) + g(-1, 1)))
+                    / 8.0
+                    / 20.0;
                 if centre.is_nan() {
                     out.push([f64::NAN; 4]);
                     continue;
@@ -199,10 +212,20 @@ mod tests {
                 cells[r * cols + c] = 50.0;
             }
         }
-        let w = Window { cells: &cells, rows, cols };
-        let t = Target { row0: 1, col0: 1, rows: rows - 2, cols: cols - 2 };
+        let w = Window {
+            cells: &cells,
+            rows,
+            cols,
+        };
+        let t = Target {
+            row0: 1,
+            col0: 1,
+            rows: rows - 2,
+            cols: cols - 2,
+        };
         let n = t.rows * t.cols;
-        let (mut s, mut a, mut h, mut tb) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let (mut s, mut a, mut h, mut tb) =
+            (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         slope(&w, 10.0, 20.0, 1.7, t, &mut s).unwrap();
         aspect(&w, 10.0, 20.0, t, &mut a).unwrap();
         hillshade(&w, 10.0, 20.0, 1.7, 99.0, 33.0, t, &mut h).unwrap();
@@ -210,18 +233,45 @@ mod tests {
         let want = reference(&cells, rows, cols, 1.7, 99.0, 33.0);
         assert!(a.iter().any(|&v| v == -1.0));
         for (i, wv) in want.iter().enumerate() {
-            assert!(close(s[i], wv[0], 1e-12), "slope {i}: {} vs {}", s[i], wv[0]);
-            assert!(close(a[i], wv[1], 1e-9), "aspect {i}: {} vs {}", a[i], wv[1]);
-            assert!(close(h[i], wv[2], 0.0) || (h[i] - wv[2]).abs() == 1.0, "hillshade {i}");
-            assert!(close(tb[i], wv[3], 1e-12), "tobler {i}: {} vs {}", tb[i], wv[3]);
+            assert!(
+                close(s[i], wv[0], 1e-12),
+                "slope {i}: {} vs {}",
+                s[i],
+                wv[0]
+            );
+            assert!(
+                close(a[i], wv[1], 1e-9),
+                "aspect {i}: {} vs {}",
+                a[i],
+                wv[1]
+            );
+            assert!(
+                close(h[i], wv[2], 0.0) || (h[i] - wv[2]).abs() == 1.0,
+                "hillshade {i}"
+            );
+            assert!(
+                close(tb[i], wv[3], 1e-12),
+                "tobler {i}: {} vs {}",
+                tb[i],
+                wv[3]
+            );
         }
     }
 
     #[test]
     fn flat_ground_faces_the_sun_height() {
         let cells = vec![3.0; 25];
-        let w = Window { cells: &cells, rows: 5, cols: 5 };
-        let t = Target { row0: 1, col0: 1, rows: 3, cols: 3 };
+        let w = Window {
+            cells: &cells,
+            rows: 5,
+            cols: 5,
+        };
+        let t = Target {
+            row0: 1,
+            col0: 1,
+            rows: 3,
+            cols: 3,
+        };
         let mut out = vec![0.0; 9];
         hillshade(&w, 1.0, 1.0, 1.0, 315.0, 45.0, t, &mut out).unwrap();
         assert!(out.iter().all(|&v| v == 90.0)); // round(127 · sin 45°)

@@ -76,7 +76,10 @@ impl FocalSpec {
         if let FocalOperation::Stat { neighborhood, .. } = &spec.operation {
             neighborhood.validate()?;
         }
-        for (name, v) in [("cell_width", spec.cell_width), ("cell_height", spec.cell_height)] {
+        for (name, v) in [
+            ("cell_width", spec.cell_width),
+            ("cell_height", spec.cell_height),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(EngineError::Value(format!(
                     "{name} must be a positive number, got {v}"
@@ -120,13 +123,17 @@ impl FocalSpec {
             FocalOperation::Stat { stat, neighborhood } => {
                 focal_stat(window, *stat, neighborhood, target, out)
             }
-            FocalOperation::Slope => terrain::slope(window, cw, ch, self.z_factor(row), target, out),
+            FocalOperation::Slope => {
+                terrain::slope(window, cw, ch, self.z_factor(row), target, out)
+            }
             FocalOperation::Aspect => terrain::aspect(window, cw, ch, target, out),
             FocalOperation::Hillshade { azimuth, altitude } => {
                 let z = self.z_factor(row);
                 terrain::hillshade(window, cw, ch, z, *azimuth, *altitude, target, out)
             }
-            FocalOperation::Tobler => terrain::tobler(window, cw, ch, self.z_factor(row), target, out),
+            FocalOperation::Tobler => {
+                terrain::tobler(window, cw, ch, self.z_factor(row), target, out)
+            }
         }
     }
 }
@@ -147,7 +154,12 @@ pub fn focal_runs(
 ) -> Result<(RecordBatch, usize)> {
     let width = spec.buffer_width();
     let focal = Focal::new(batch, spec, &PIECE_COLUMNS)?;
-    reduce_runs(batch, key_columns, last_run_complete, Runs::new(batch, width, focal)?)
+    reduce_runs(
+        batch,
+        key_columns,
+        last_run_complete,
+        Runs::new(batch, width, focal)?,
+    )
 }
 
 /// [`focal_runs`] for tiles whose neighbours' strips arrive apart (the input of
@@ -176,7 +188,11 @@ struct Focal<'a> {
 }
 
 impl<'a> Focal<'a> {
-    fn new(batch: &'a RecordBatch, spec: &'a FocalSpec, drop: &'static [&'static str]) -> Result<Self> {
+    fn new(
+        batch: &'a RecordBatch,
+        spec: &'a FocalSpec,
+        drop: &'static [&'static str],
+    ) -> Result<Self> {
         let bytes = batch
             .column_by_name("cells")
             .map_or(0, |c| c.get_buffer_memory_size());
@@ -217,12 +233,26 @@ impl PerTile for Focal<'_> {
                 let band_start = b * p.rows * p.cols;
                 for r in 0..p.rows {
                     let at = (y0 + r) * wc + x0;
-                    ct.load(p.cells, band_start + r * p.cols, &mut self.window[at..at + p.cols]);
+                    ct.load(
+                        p.cells,
+                        band_start + r * p.cols,
+                        &mut self.window[at..at + p.cols],
+                    );
                 }
             }
-            let window = Window { cells: &self.window, rows: wr, cols: wc };
-            let target = Target { row0: w, col0: w, rows: run.rows, cols: run.cols };
-            self.spec.apply(&window, key_row, target, &mut self.result)?;
+            let window = Window {
+                cells: &self.window,
+                rows: wr,
+                cols: wc,
+            };
+            let target = Target {
+                row0: w,
+                col0: w,
+                rows: run.rows,
+                cols: run.cols,
+            };
+            self.spec
+                .apply(&window, key_row, target, &mut self.result)?;
             out_ct.store(&self.result, self.out.values_mut());
         }
         self.out

@@ -126,7 +126,10 @@ mod number {
     }
 
     pub fn many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        Vec::<Number>::deserialize(d)?.into_iter().map(value).collect()
+        Vec::<Number>::deserialize(d)?
+            .into_iter()
+            .map(value)
+            .collect()
     }
 }
 
@@ -147,7 +150,8 @@ pub fn parse_plan(json: &str) -> Result<Vec<Step>> {
                         "reclassify needs one value per break".into(),
                     ));
                 }
-                if r.breaks.iter().any(|b| b.is_nan()) || r.breaks.windows(2).any(|w| w[0] >= w[1]) {
+                if r.breaks.iter().any(|b| b.is_nan()) || r.breaks.windows(2).any(|w| w[0] >= w[1])
+                {
                     return Err(EngineError::InvalidPlan(
                         "reclassify breaks must be sorted and distinct".into(),
                     ));
@@ -319,14 +323,18 @@ mod tests {
         let steps = parse_plan(json).unwrap();
         assert!(matches!(steps[0], Step::Scalar { value, .. } if value.is_nan()));
         assert!(matches!(steps[1], Step::Interpret { no_data: Some(v) } if v == f64::NEG_INFINITY));
-        let Step::Reclassify(r) = &steps[2] else { panic!("not a reclassify") };
+        let Step::Reclassify(r) = &steps[2] else {
+            panic!("not a reclassify")
+        };
         assert_eq!(r.breaks, vec![f64::MIN, 0.1, f64::INFINITY]);
         assert!(r.values[0].is_nan());
         assert_eq!(r.values[1], 9007199254740993_i64 as f64);
         assert_eq!(r.values[2], 5e-324);
         assert!(r.replace_nodata_with.unwrap().is_nan() && r.fallback.is_none());
         let bad = r#"[{"op": "scalar", "fn": "add", "value": "lots"}]"#;
-        assert!(matches!(parse_plan(bad), Err(EngineError::InvalidPlan(m)) if m.contains("\"lots\"")));
+        assert!(
+            matches!(parse_plan(bad), Err(EngineError::InvalidPlan(m)) if m.contains("\"lots\""))
+        );
         let nan_break = json.replace("0.1", "\"NaN\"");
         assert!(parse_plan(&nan_break).is_err());
     }
