@@ -184,7 +184,8 @@ def test_float_raster_every_neighborhood(spark, float_raster, op):
 
 @pytest.mark.parametrize("tile", [64, 100, 256])
 @pytest.mark.parametrize("op, shape", [(gps.Operation.MEAN, Square(1)), (gps.Operation.MEDIAN, Circle(2)),
-                                       (gps.Operation.MAX, Square(3))], ids=str)
+                                       (gps.Operation.MAX, Square(3)), (gps.Operation.MEDIAN, Square(3))],
+                         ids=str)
 def test_no_seams_for_any_tiling(spark, tile, op, shape):
     rng = np.random.default_rng(tile)
     raster = rng.integers(0, 1000, (1, 130, 270)).astype(np.int32)

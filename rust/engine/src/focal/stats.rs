@@ -330,6 +330,9 @@ fn median9(mut p: [f64; 9]) -> f64 {
 
 /// Median or mode of the truncated values of each cell's neighbourhood.
 fn integer_order_stat(window: &Window, stat: FocalStat, mask: &Mask, t: Target, out: &mut [f64]) {
+    if stat == FocalStat::Median && mask.len() > 25 && sliding_median(window, mask, t, out) {
+        return;
+    }
     let e = mask.extent as isize;
     let square3 = stat == FocalStat::Median && mask.extent == 1 && mask.len() == 9;
     let mut values: Vec<f64> = Vec::with_capacity(mask.len());
@@ -363,6 +366,98 @@ fn integer_order_stat(window: &Window, stat: FocalStat, mask: &Mask, t: Target, 
             };
         }
     }
+}
+
+/// Bins a sliding histogram may have: larger integer ranges fall back to sorting each neighbourhood.
+const MAX_BINS: usize = 1 << 16;
+
+/// The median by a histogram of truncated values sliding along each row (Huang's algorithm): moving one
+/// cell east removes the cells that leave each row run of the mask and adds those that enter, and the
+/// median's bin moves by the counts that crossed it, so a cell costs about the mask's height, not its
+/// size. Returns false, computing nothing, when the target's values span more than [`MAX_BINS`].
+fn sliding_median(window: &Window, mask: &Mask, t: Target, out: &mut [f64]) -> bool {
+    let e = mask.extent;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for r in t.row0 - e..t.row0 + t.rows + e {
+        let at = r * window.cols + t.col0 - e;
+        for &v in &window.cells[at..at + t.cols + 2 * e] {
+            if !v.is_nan() {
+                lo = lo.min(v.trunc());
+                hi = hi.max(v.trunc());
+            }
+        }
+    }
+    if lo > hi {
+        out[..t.rows * t.cols].fill(f64::NAN);
+        return true;
+    }
+    if hi - lo >= MAX_BINS as f64 {
+        return false;
+    }
+    let mut hist = vec![0u32; (hi - lo) as usize + 1];
+    let bin = |v: f64| (v.trunc() - lo) as usize;
+    for y in 0..t.rows {
+        hist.fill(0);
+        let (mut n, mut m, mut below) = (0usize, 0usize, 0usize);
+        let cy = t.row0 + y;
+        for x in 0..t.cols {
+            let cx = t.col0 + x;
+            for (i, runs) in mask.rows.iter().enumerate() {
+                let r = (cy + i - e) * window.cols;
+                for &(a, b) in runs {
+                    let (a, b) = ((cx as isize + a) as usize, (cx as isize + b) as usize);
+                    if x == 0 {
+                        for &v in &window.cells[r + a..=r + b] {
+                            if !v.is_nan() {
+                                hist[bin(v)] += 1;
+                                n += 1;
+                                below += (bin(v) < m) as usize;
+                            }
+                        }
+                    } else {
+                        // Slide east: the cell west of the run leaves, the run's last cell enters.
+                        let gone = window.cells[r + a - 1];
+                        if !gone.is_nan() {
+                            hist[bin(gone)] -= 1;
+                            n -= 1;
+                            below -= (bin(gone) < m) as usize;
+                        }
+                        let new = window.cells[r + b];
+                        if !new.is_nan() {
+                            hist[bin(new)] += 1;
+                            n += 1;
+                            below += (bin(new) < m) as usize;
+                        }
+                    }
+                }
+            }
+            if n == 0 {
+                out[y * t.cols + x] = f64::NAN;
+                continue;
+            }
+            // Move `m` to the bin of the value of rank (n - 1) / 2: `below` counts the values under it.
+            let rank = (n - 1) / 2;
+            while below > rank {
+                m -= 1;
+                below -= hist[m] as usize;
+            }
+            while below + hist[m] as usize <= rank {
+                below += hist[m] as usize;
+                m += 1;
+            }
+            let lower = lo + m as f64;
+            out[y * t.cols + x] = if n % 2 == 1 || below + (hist[m] as usize) > rank + 1 {
+                lower // odd count, or both middle values in this bin
+            } else {
+                let mut next = m + 1;
+                while hist[next] == 0 {
+                    next += 1;
+                }
+                ((lower + lo + next as f64) / 2.0).trunc()
+            };
+        }
+    }
+    true
 }
 
 fn sort_small(v: &mut [f64]) {
