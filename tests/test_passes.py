@@ -36,12 +36,17 @@ def _final_tree(plan: str) -> str:
 def python_passes(spark, action):
     """The Python nodes of the physical plans of the SQL executions ``action`` runs."""
     store = spark._jsparkSession.sharedState().statusStore()
-    before = store.executionsCount()
+
+    def executions():
+        listed = store.executionsList()
+        return [listed.apply(i) for i in range(listed.size())]
+
+    # By id, not by position: the store keeps only the last spark.sql.ui.retainedExecutions executions.
+    before = max((e.executionId() for e in executions()), default=-1)
     action()
-    executions = store.executionsList(before, 1000)
     passes = []
-    for i in range(executions.size()):
-        tree = _final_tree(executions.apply(i).physicalPlanDescription())
+    for execution in sorted((e for e in executions() if e.executionId() > before), key=lambda e: e.executionId()):
+        tree = _final_tree(execution.physicalPlanDescription())
         passes += sorted({(int(n), name) for name, n in _PYTHON_NODES.findall(tree)})
     return [name for _, name in passes]
 

@@ -8,7 +8,7 @@
 //!   itself; `dy = −1` is the northern neighbour, row 0 being the northern row).
 //! * after a shuffle on the key columns, [`buffer_runs`] (a [`RunKernel`]) assembles the pieces of each
 //!   key into one tile of `(rows + 2·width) × (cols + 2·width)` cells, every band. Cells no neighbour
-//!   provides are the cell type's NoData (0 for raw types and `bool`), as GeoTrellis leaves the border of
+//!   provides hold what a cell with no source holds (`retile::empty_cell`), as GeoTrellis leaves the border of
 //!   a tile without a neighbour empty; a key that received strips but has no tile of its own gives no row.
 
 use std::collections::HashMap;
@@ -194,7 +194,7 @@ fn pieces(
 
 /// Assemble each run of rows with equal `key_columns` of [`buffer_pieces`] output (sorted by key) into
 /// the key's tile grown by `width` cells on every side, in the tile contract (the key columns and the
-/// tile columns). Cells no piece covers are NoData (0 for raw types and `bool`); a key without its own
+/// tile columns). Cells no piece covers are empty (`retile::empty_cell`); a key without its own
 /// tile (`dx = dy = 0`) gives no row; when a key holds the same piece twice the later row wins. Runs as
 /// in [`crate::exchange::reduce_runs`]: returns the batch and the first row of the held-back last run.
 ///

@@ -4,8 +4,9 @@
 //! Semantics, as in `geopyspark-backend` `TiledRasterLayer.aggregateByCell` and GeoTrellis'
 //! `mapalgebra/local/{Add,Min,Max,Mean,Variance,Sqrt}.scala`, `merge/SinglebandTileMergeMethods.scala`:
 //! * `Fill` (`merge`): the first tile, then each later tile fills the cells that are still empty: NoData
-//!   for types with NoData, 0 for raw types (GeoTrellis treats 0 as transparent there; for `bool` that is a
-//!   cell-wise OR).
+//!   for types with NoData and NaN for raw floats (what a cell with no source holds, `retile::empty_cell`),
+//!   0 or GeoTrellis' NODATA for raw integer types (0 is transparent there; for `bool` that is a cell-wise
+//!   OR).
 //! * `Sum`, `Min`, `Max`: GeoPySpark reduces with `localAdd` / `Min(tiles)` / `Max(tiles)`, whose NoData rule
 //!   is that a NoData operand gives NoData. Each step is stored in the result type, as GeoTrellis does.
 //! * `Mean`: NoData ignored, all NoData → NoData; integer result types truncate (`sum / count` on Ints).
@@ -121,9 +122,13 @@ struct Scratch {
 }
 
 /// Whether a cell of the result type is still empty for `Fill`.
-fn is_empty(ct: &CellType, v: f64) -> bool {
+/// Whether a working value is a cell the "fill" merge may still fill.
+pub(crate) fn is_empty(ct: &CellType, v: f64) -> bool {
     match ct.no_data {
-        NoData::Raw => v == 0.0,
+        // Raw floats: NaN, what a cell with no source holds (a 0 is data).
+        NoData::Raw if ct.data_type.is_float() => v.is_nan(),
+        // Raw integers: 0 is transparent, and so is GeoTrellis' NODATA, which int32raw cells with no source hold.
+        NoData::Raw => v == 0.0 || v == f64::from(i32::MIN),
         _ => v.is_nan(),
     }
 }

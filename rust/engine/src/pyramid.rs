@@ -28,7 +28,7 @@ use arrow_schema::{DataType as ArrowType, Field};
 use crate::batch::{
     keyed_tiles, primitive_column, uses_large_types, CellTypeCache, TileBuilder, TileColumns, TileRef,
 };
-use crate::cell_type::{CellType, NoData};
+use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::resample::{resample_grid, ResampleMethod};
@@ -253,13 +253,13 @@ pub fn downsample_quadrants(
     )
 }
 
-/// Whether a stored cell is still empty for the "fill" merge: NoData, or 0 for raw types.
+/// Whether a stored cell is still empty for the "fill" merge: a cell with no source (`empty_cell`).
 fn empty_bytes_test(ct: &CellType) -> impl Fn(&[u8]) -> bool {
     let ct = *ct;
     let empty = empty_cell(&ct);
     move |b: &[u8]| {
-        if ct.no_data != NoData::Raw && ct.data_type.is_float() {
-            // Any NaN payload is NoData.
+        if ct.data_type.is_float() {
+            // Any NaN payload is empty.
             let mut v = [0.0f64];
             ct.load(b, 0, &mut v);
             v[0].is_nan()

@@ -2,7 +2,7 @@
 //!
 //! Layout math is `crate::layout` (`MapKeyTransform`, format reference §5.2). For every raster, each layout key in
 //! `mapTransform(extent)` (clamped to the layout) gets one full tile of the raster's cell type, started from
-//! the cell type's empty tile (NoData, or 0 for raw types) and filled by `merge(keyExtent, rasterExtent,
+//! the cell type's empty tile (`empty_cell`: NaN, NoData, or 0 for raw integer types) and filled by `merge(keyExtent, rasterExtent,
 //! raster, NearestNeighbor)`:
 //! * target pixel centre `(kxmin + (c + ½)·cw, kymax − (r + ½)·ch)`;
 //! * it samples the raster only if `xmin ≤ x ≤ xmax` and `ymin ≤ y ≤ ymax` (GeoTrellis `Resample.isValid`,
@@ -48,14 +48,13 @@ fn axis_map(
         .collect()
 }
 
-/// The stored bytes of an empty tile's cell: NoData, or 0 for raw types (GeoTrellis `ArrayTile.empty`).
+/// The stored bytes of a cell no source provides, one rule for every operation: what storing NaN gives.
+/// That is NaN for every float type (raw floats too, where GeoTrellis' `FloatArrayTile.empty` holds 0,
+/// which reads as data), the type's NoData, and for raw integer types GeoTrellis' NODATA narrowed to their
+/// width: 0 for 8- and 16-bit types and `bool`, `i32::MIN` for `int32raw` (which GeoTrellis reads as NoData).
 pub(crate) fn empty_cell(ct: &CellType) -> Vec<u8> {
     let mut v = Vec::with_capacity(ct.bytes_per_cell());
-    if ct.no_data_value().is_some() {
-        ct.store(&[f64::NAN], &mut v);
-    } else {
-        v.resize(ct.bytes_per_cell(), 0);
-    }
+    ct.store(&[f64::NAN], &mut v);
     v
 }
 
@@ -470,8 +469,10 @@ pub(crate) mod tests {
                 .as_binary::<i32>()
                 .value(0),
         );
-        // Raw float: a NaN source cell is not data, so the empty tile's 0 stays.
-        assert_eq!(v, vec![1.0, 2.0, 0.0, 4.0]);
+        // Raw float: a NaN source cell is not data, and a cell without data is NaN.
+        assert_eq!(v[..2], [1.0, 2.0]);
+        assert!(v[2].is_nan());
+        assert_eq!(v[3], 4.0);
         assert!(cut_to_layout(
             &b,
             &Layout {

@@ -4,8 +4,9 @@ use arrow_array::types::Int32Type;
 use arrow_array::RecordBatch;
 
 use crate::batch::{check_same_shape, primitive_column, CellTypeCache, TileColumns, TileRef};
-use crate::cell_type::{CellType, NoData};
+use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
+use crate::merge::is_empty;
 use crate::retile::empty_cell;
 
 /// The stitched raster: cell type, bands, rows, cols, band-sequential little-endian cells, and the key
@@ -13,8 +14,8 @@ use crate::retile::empty_cell;
 pub type Stitched = (CellType, usize, usize, usize, Vec<u8>, (i32, i32, i32, i32));
 
 /// Mosaic the tiles of `batch` (int32 `col`, `row` + tile columns) over the key range present. Cells with no
-/// tile are NoData (0 for raw types); when a key repeats, later rows fill the cells still empty (NoData, or
-/// 0 for raw types), as `merge` does. Tiles of different cell types are stitched in their union.
+/// tile are empty (`retile::empty_cell`); when a key repeats, later rows fill the cells still empty (as
+/// `merge` judges them), as `merge` does. Tiles of different cell types are stitched in their union.
 pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
     let (cols, rows) = (
         primitive_column::<Int32Type>(batch, "col")?,
@@ -68,10 +69,7 @@ pub fn stitch(batch: &RecordBatch) -> Result<Stitched> {
     let mut src = vec![0.0f64; tc];
     let mut dst = vec![0.0f64; tc];
     let mut stored = Vec::with_capacity(tc * bpc);
-    let is_empty = |v: f64| match ct.no_data {
-        NoData::Raw => v == 0.0,
-        _ => v.is_nan(),
-    };
+    let is_empty = |v: f64| is_empty(&ct, v);
     for (i, (t, tct)) in all.iter().enumerate() {
         let (kc, kr) = (
             (cols.value(i) - min_col) as usize,

@@ -353,7 +353,7 @@ impl RunKernel for Warp<'_> {
     }
 }
 
-/// The mosaic's raster: its grid and band-sequential cells, empty (NoData, 0 for raw types) where no
+/// The mosaic's raster: its grid and band-sequential cells, empty (`retile::empty_cell`) where no
 /// window covers it.
 fn assemble(
     m: &Mosaic,
@@ -386,7 +386,7 @@ fn assemble(
 }
 
 /// One tile from the warps of several source grids: the first, with each later one filling the cells
-/// still empty (NoData; 0 for raw types), in the union of their cell types.
+/// still empty (`retile::empty_cell`), in the union of their cell types.
 fn fill_merge(mut warped: Vec<(CellType, usize, Vec<u8>)>, n: usize) -> Result<(CellType, usize, Vec<u8>)> {
     if warped.len() == 1 {
         return Ok(warped.pop().unwrap());

@@ -149,7 +149,7 @@ pub fn kernel_radius(method: ResampleMethod) -> usize {
 /// Every band of `cells` (little-endian `cell_type`, band-sequential, over `src`) sampled onto `dst`;
 /// `dst_to_src` maps destination coordinates into the source CRS. `error_threshold` is the approximate
 /// transform's tolerance in source cells (0 = exact per cell). Destination cells whose centre does not
-/// land inside the source are NoData (0 for raw types). Output: band-sequential cells of `dst`.
+/// land inside the source hold `retile::empty_cell`. Output: band-sequential cells of `dst`.
 #[allow(clippy::too_many_arguments)]
 pub fn warp(
     cells: &[u8],
