@@ -63,10 +63,13 @@ impl Default for MinMax {
 impl MinMax {
     /// Fold stored cells of type `ct` (NoData skipped, as GeoTrellis' `findMinMaxDouble`).
     fn fold(&mut self, ct: &CellType, cells: &[u8]) {
-        if ct.data_type == DataType::Float32 && !matches!(ct.no_data, NoData::UserDefined(_)) {
+        if !matches!(ct.no_data, NoData::UserDefined(_)) {
             // NoData is NaN (or there is none): the stored floats need no conversion.
-            min_max_f32(cells, &mut self.lo, &mut self.hi);
-            return;
+            match ct.data_type {
+                DataType::Float32 => return min_max_f32(cells, &mut self.lo, &mut self.hi),
+                DataType::Float64 => return min_max_f64(cells, &mut self.lo, &mut self.hi),
+                _ => {}
+            }
         }
         let n = cells.len() / ct.data_type.bytes_per_cell().max(1);
         let mut start = 0;
@@ -147,6 +150,23 @@ fn min_max_f32(cells: &[u8], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
     }
 }
 
+/// Fold little-endian float64 cells into the lanes.
+fn min_max_f64(cells: &[u8], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
+    let mut lanes = cells.chunks_exact(8 * LANES);
+    for chunk in &mut lanes {
+        for k in 0..LANES {
+            let x = f64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().unwrap());
+            lo[k] = lo[k].min(x);
+            hi[k] = hi[k].max(x);
+        }
+    }
+    for (k, c) in lanes.remainder().chunks_exact(8).enumerate() {
+        let x = f64::from_le_bytes(c.try_into().unwrap());
+        lo[k] = lo[k].min(x);
+        hi[k] = hi[k].max(x);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +196,13 @@ mod tests {
         assert_eq!(min_max(&b.slice(0, 0)).unwrap(), None);
         let b = tile_batch(vec![], &[("uint8raw", 1, 1, 2, vec![0, 9])]);
         assert_eq!(min_max(&b).unwrap(), Some((0.0, 9.0)));
+        // float64 (the fast path, NaN skipped, lanes and remainder) and float64 with a user NoData.
+        let f64s = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let values: Vec<f64> = (0..19).map(|i| if i == 4 { f64::NAN } else { i as f64 * -1.5 }).collect();
+        let b = tile_batch(vec![], &[("float64", 1, 1, 19, f64s(&values))]);
+        assert_eq!(min_max(&b).unwrap(), Some((-27.0, 0.0)));
+        let b = tile_batch(vec![], &[("float64ud-27.0", 1, 1, 19, f64s(&values))]);
+        assert_eq!(min_max(&b).unwrap(), Some((-25.5, 0.0)));
     }
 
     #[test]
