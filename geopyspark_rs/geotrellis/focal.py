@@ -2,9 +2,11 @@
 and the z-factor calculators.
 
 Every tile needs cells of its neighbours: the layer goes through the neighbour-buffer exchange
-(``exchange.buffered``), whose map side runs in the input's pass and whose reduce side computes the
-operation in Rust (``_native.focal_runs``) inside the result's pass, so ``layer.focal(...) + 1`` and
-``slope(...).reclassify(...)`` stay one pass per stage. Results do not depend on how the layer is tiled;
+(``exchange.buffered``). Tiles already in the JVM (a cached or plain layer) stay there and get their
+neighbours' border strips, cut in Spark SQL and collected, in the one pass that computes the operation in
+Rust (``_native.focal_with_strips``); other layers send tiles and strips through a shuffle whose reduce side
+computes it (``_native.focal_runs``). Either way ``layer.focal(...) + 1`` and ``slope(...).reclassify(...)``
+stay one pass per stage. Results do not depend on how the layer is tiled;
 at the layer's outer edge and next to missing tiles the neighbourhood is partial, as in GeoTrellis.
 Unlike GeoPySpark (band 0 only), every band of a multiband layer is processed.
 """
