@@ -30,10 +30,10 @@ def _layer(dtype, no_data):
 
 def _buffered(layer, width, path):
     """The layer's tiles buffered through the exchange, as {(col, row): (cell_type, ndarray)}. ``path``:
-    "joined" (strips cut in Spark SQL and joined to the tiles), "shuffled" (a pending step puts tiles and
-    strips through one shuffle), or "unbounded" (strips for keys outside the layer too, through the engine's
-    map and reduce sides directly)."""
-    if path == "joined":
+    "in place" (tiles stay where they are; strips cut in Spark SQL and collected), "shuffled" (a pending
+    step puts tiles and strips through one shuffle), or "unbounded" (strips for keys outside the layer too,
+    through the engine's map and reduce sides directly)."""
+    if path == "in place":
         ex = buffered(layer, width)
     elif path == "shuffled":
         ex = buffered(layer * 1, width)
@@ -54,8 +54,8 @@ def _buffered(layer, width, path):
     (np.float32, np.nan, "float32"),
     (np.int16, -7, "int16ud-7"),
 ])
-@pytest.mark.parametrize("width, path", [(1, "joined"), (3, "joined"), (2, "shuffled"), (3, "unbounded"),
-                                         (0, "joined")])
+@pytest.mark.parametrize("width, path", [(1, "in place"), (3, "in place"), (2, "shuffled"), (3, "unbounded"),
+                                         (0, "in place")])
 def test_buffered_tiles_are_the_stitched_raster_cropped(spark, dtype, no_data, cell_type, width, path):
     layer, arrays = _layer(dtype, no_data)
     # Three rows per Arrow batch: runs of one key span batches and are carried.
