@@ -11,8 +11,9 @@ from shapely.geometry import Point
 import geopyspark_rs as gps
 
 RM = gps.ResampleMethod
-NOW = datetime.datetime(2017, 9, 25, 11, 37)
-THEN = datetime.datetime(2018, 1, 17, 13, 53)
+# Aware UTC instants, as GeoPySpark's point_values_test builds its keys and expects its results.
+NOW = datetime.datetime(2017, 9, 25, 11, 37, tzinfo=datetime.timezone.utc)
+THEN = datetime.datetime(2018, 1, 17, 13, 53, tzinfo=datetime.timezone.utc)
 
 
 def _gps_style_layer(spacetime=False):
@@ -55,6 +56,7 @@ def test_spacetime_list_and_dict(spark):
     series = [(NOW, [1.0, 2.0]), (THEN, [2.0, 3.0])]
     result = layer.get_point_values(POINTS)
     assert result == [(p, series) for p in POINTS[:4]] + [(POINTS[4], [(None, None)])]
+    assert all(t.tzinfo is datetime.timezone.utc for t, _ in result[0][1])
     result = layer.get_point_values({"a": POINTS[0], "e": POINTS[4]}, RM.BILINEAR)
     assert result == {"a": (POINTS[0], series), "e": (POINTS[4], [(None, None)])}
 

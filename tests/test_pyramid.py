@@ -200,15 +200,76 @@ def test_local_layout_odd_sizes(spark):
     dims = [(pyr.levels[z].layer_metadata.tile_layout.layoutCols, pyr.levels[z].layer_metadata.tile_layout.layoutRows)
             for z in (3, 2, 1, 0)]
     assert dims == [(5, 3), (3, 2), (2, 1), (1, 1)]
-    # Level 2 (3×2 tiles over the same extent): the half-resolution image of level 3, placed by nearest.
-    half = _grid(layer)[:, 1::2, 1::2]  # 6 × 10 cells
+    # Level 2 (3×2 tiles over the same extent): each cell the level-3 cell under its centre, as GeoTrellis'
+    # nearest merge samples (on aligned levels the same rule takes the bottom-right cell of a 2×2 block).
+    full = _grid(layer)  # 12 × 20 cells
     level2 = _grid(pyr.levels[2])  # 8 × 12 cells
-    rows = np.floor((np.arange(8) + 0.5) * half.shape[1] / 8).astype(int)
-    cols = np.floor((np.arange(12) + 0.5) * half.shape[2] / 12).astype(int)
-    np.testing.assert_array_equal(level2, half[:, rows][:, :, cols])
+    rows = np.floor((np.arange(8) + 0.5) * full.shape[1] / 8).astype(int)
+    cols = np.floor((np.arange(12) + 0.5) * full.shape[2] / 12).astype(int)
+    np.testing.assert_array_equal(level2, full[:, rows][:, :, cols])
     b = pyr.levels[2].layer_metadata.bounds
     assert (b.minKey.col, b.minKey.row, b.maxKey.col, b.maxKey.row) == (0, 0, 2, 1)
     assert pyr.levels[0].count() == 1
+
+
+@pytest.mark.parametrize("tile", [5, 255])
+@pytest.mark.parametrize("method", [RM.NEAREST_NEIGHBOR, RM.AVERAGE, RM.MAX])
+def test_odd_tile_sizes_on_zoomed_layouts(spark, tile, method):
+    # ZoomedLayoutScheme keeps the tile size: a coarser cell's 2×2 block straddles two tiles of the level
+    # below, so each level must equal the 2× reduction of the whole level below.
+    layer = _global(_random_tiles(GLOBAL_KEYS, tile, np.float32), zoom=3, tile=tile)
+    pyr = layer.pyramid(method)
+    assert sorted(pyr.levels) == [0, 1, 2, 3]
+    for z, level in pyr.levels.items():
+        tl = level.layer_metadata.tile_layout
+        assert (tl.layoutCols, tl.tileCols, tl.tileRows) == (2 ** z, tile, tile)
+    _check_levels(pyr, method)
+
+
+def test_odd_tile_sizes_on_local_layouts(spark):
+    rng = np.random.default_rng(5)
+    # An even local layout (4×4 → 2×2 → 1×1): quadrant levels, reduced as one raster.
+    even = _layer({(c, r): rng.uniform(0, 100, (1, 5, 5)).astype(np.float32) for c in range(4) for r in range(4)},
+                  4, 4, 5, "float32")
+    pyr = even.pyramid(RM.AVERAGE)
+    assert [pyr.levels[z].layer_metadata.tile_layout.tileCols for z in (2, 1, 0)] == [5, 5, 5]
+    _check_levels(pyr, RM.AVERAGE, rtol=1e-6)
+    # An odd one (3×3 tiles of 5×5 → 2×2): each cell the cell under its centre one level below.
+    odd = _layer({(c, r): rng.uniform(0, 100, (1, 5, 5)).astype(np.float32) for c in range(3) for r in range(3)},
+                 3, 3, 5, "float32")
+    pyr = odd.pyramid()
+    full, level1 = _grid(odd), _grid(pyr.levels[1])
+    assert level1.shape == (1, 10, 10)
+    idx = np.floor((np.arange(10) + 0.5) * 15 / 10).astype(int)
+    np.testing.assert_array_equal(level1, full[:, idx][:, :, idx])
+    assert pyr.levels[0].count() == 1
+
+
+def test_catalog_guide_spacetime_tile_size_5(spark, tmp_path):
+    # GeoPySpark's catalog guide: a SPACETIME layer tiled to GlobalLayout(tile_size=5), pyramided, every
+    # level written and read back.
+    t = datetime.datetime(2017, 1, 1, tzinfo=datetime.timezone.utc)
+    cells = np.random.default_rng(1).uniform(0, 50, (1, 40, 60)).astype(np.float32)
+    tile = gps.Tile(cells, "float32", None)
+    extent = gps.Extent(10.0, 40.0, 16.0, 44.0)
+    raster = gps.RasterLayer.from_numpy_tiles(
+        gps.LayerType.SPACETIME, [(gps.TemporalProjectedExtent(extent, t, epsg=4326), tile)])
+    tiled = raster.tile_to_layout(gps.GlobalLayout(tile_size=5), target_crs=3857)
+    assert tiled.layer_metadata.tile_layout.tileCols == 5
+    pyr = tiled.pyramid()
+    assert pyr.max_zoom == tiled.zoom_level and sorted(pyr.levels) == list(range(tiled.zoom_level + 1))
+    uri = str(tmp_path / "catalog")
+    for level in pyr.levels.values():
+        gps.write(uri, "guide", level, time_unit=gps.TimeUnit.DAYS)
+    for z in (tiled.zoom_level, tiled.zoom_level - 2, 0):
+        back = gps.query(uri, "guide", z)
+        assert back.layer_metadata.tile_layout.tileCols == 5
+        key_time = t.replace(tzinfo=None)  # keys come back naive UTC, as in GeoPySpark
+        got = _grid(back, key_time)
+        assert got is not None
+        np.testing.assert_array_equal(got, _grid(pyr.levels[z], key_time))
+    # The pyramid keeps the data: a coarse level's mean is the base layer's, within resampling error.
+    assert abs(np.nanmean(_grid(pyr.levels[tiled.zoom_level - 1], key_time)) - np.nanmean(cells)) < 2.0
 
 
 def test_single_tile_is_zoom_zero(spark):
@@ -232,9 +293,6 @@ def test_bad_arguments(spark):
     not_pow2 = _layer({(0, 0): np.ones((1, 16, 16), np.float32)}, 3, 2, 16, "float32", zoom=2)
     with pytest.raises(ValueError, match="power-of-two"):
         not_pow2.pyramid()
-    odd = _layer({(0, 0): np.ones((1, 5, 5), np.float32)}, 2, 2, 5, "float32")
-    with pytest.raises(ValueError, match="even"):
-        odd.pyramid()
 
 
 def test_pyramid_write_and_read_back(spark, tmp_path):

@@ -40,6 +40,15 @@ def _from_unix_time(millis):
     return _EPOCH + datetime.timedelta(milliseconds=millis)
 
 
+def _naive_utc_bounds(bounds):
+    """``bounds`` with aware key instants as naive UTC, as GeoPySpark's metadata gives them back."""
+    if bounds is None or not isinstance(bounds[0], SpaceTimeKey):
+        return bounds
+    lo, hi = (k._replace(instant=_from_unix_time(_convert_to_unix_time(k.instant)))
+              if isinstance(k.instant, datetime.datetime) else k for k in bounds)
+    return type(bounds)(lo, hi)
+
+
 def crs_to_proj4(crs):
     """The proj4 string GeoTrellis uses for ``crs``: an EPSG code (``4326``, ``"4326"``, ``"EPSG:4326"``),
     a proj4 string, or WKT (WKT1 ``PROJCS[``/``GEOGCS[``, WKT2 ``PROJCRS[``/``GEOGCRS[``) that names its
@@ -329,7 +338,7 @@ class Metadata(object):
     """
 
     def __init__(self, bounds, crs, cell_type, extent, layout_definition):
-        self.bounds = bounds
+        self.bounds = _naive_utc_bounds(bounds)
         self.crs = None if crs is None else crs_to_proj4(crs)
         self.cell_type = cell_type.value if isinstance(cell_type, CellType) else cell_type
         self.extent = extent

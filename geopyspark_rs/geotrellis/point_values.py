@@ -9,7 +9,8 @@ gives NaN; values are always floats, one per band.
 Result shapes follow GeoPySpark's tests (``point_values_test.py``): a SPACETIME point gets the series of
 every instant holding it, ``[(datetime, [floats]), ...]`` ascending, and ``[(None, None)]`` when none does
 (the docstring of GeoPySpark's master describes a single ``(Point, datetime, [floats])`` instead). Instants
-come back as naive UTC datetimes like every other key. An empty list or dict gives an empty result
+come back as timezone-aware UTC datetimes, as GeoPySpark parses the ISO strings of its backend (keys and
+bounds elsewhere are naive UTC, as its protobuf codec decodes them). An empty list or dict gives an empty result
 (GeoPySpark raised TypeError there).
 """
 
@@ -100,4 +101,5 @@ def _sample(layer, pts, method, spacetime):
     for k, t, v in sorted(zip(point, instants, vals), key=lambda r: (r[0], r[1])):
         per = series.setdefault(int(idx[k]), {})
         per.setdefault(t, [float(x) for x in v])
-    return {i: [(tc.instant_datetime(t), v) for t, v in sorted(per.items())] for i, per in series.items()}
+    # Aware UTC instants, as GeoPySpark parses the ISO strings its backend returns.
+    return {i: [(tc.instant_datetime(t, aware=True), v) for t, v in sorted(per.items())] for i, per in series.items()}

@@ -14,16 +14,18 @@ Differences from GeoTrellis, on purpose: a zoomed level keeps the layer's own la
 (GeoTrellis' ZoomedLayoutScheme.zoomOut would switch to the CRS's world extent and square ``tileRows``
 tiles, which differ only for layers whose layout is not the scheme's own); and in odd local layouts a
 downsampled tile that straddles two coarser keys is placed into both (GeoTrellis only fills the key
-holding its centre, leaving holes). Methods: NEAREST_NEIGHBOR (the bottom-right cell of each 2×2 block),
+holding its centre, leaving holes). Any tile size pyramids, odd ones included: both schemes keep it.
+Methods: NEAREST_NEIGHBOR (the bottom-right cell of each 2×2 block),
 BILINEAR (the block's mean, rounded for integers), AVERAGE (mean of the block's data cells, truncated for
 integers), MODE, MEDIAN, MAX, MIN; the cubic methods and LANCZOS raise ValueError as in GeoTrellis.
 
-Each level is made from the one below in one pass and one shuffle: a ``mapInArrow`` downsamples every tile
-to half size in Rust and keys it in the coarser layout, then the pieces are shuffled on the new keys and
-combined in Rust. When the coarser layout has exactly half the tiles per axis (every zoomed level, even local
-levels) a half tile is one quadrant of its new tile, so only half tiles and their offsets are shuffled
-(a quarter of the bytes) and assembled after the shuffle; otherwise full tiles are placed with nearest
-sampling into every new key they overlap and merged ("fill").
+Each level is made from the one below in one pass and one shuffle: a ``mapInArrow`` resamples every tile in
+Rust and keys it in the coarser layout, then the pieces are shuffled on the new keys and combined in Rust.
+When the coarser layout has exactly half the tiles per axis (every zoomed level, even local levels) a tile is
+one quadrant of its new tile: with an even tile size it is halved before the shuffle (a quarter of the
+bytes cross it) and the quadrants assembled after; with an odd size whole tiles cross and the ``2T × 2T``
+mosaic is halved after the shuffle, since a 2×2 block of cells straddles two tiles. Otherwise every tile is
+resampled onto each new key it overlaps and the pieces merged ("fill").
 """
 
 from __future__ import annotations
@@ -59,9 +61,6 @@ def _method(resample_method) -> ResampleMethod:
 def level_layouts(layout: LayoutDefinition, zoom_level):
     """``(base zoom, {zoom: LayoutDefinition})`` of every level from the base down to 0."""
     tl = layout.tileLayout
-    if tl.tileCols % 2 or tl.tileRows % 2:
-        raise ValueError(f"pyramiding halves tiles, so their size must be even; the layout has "
-                         f"{tl.tileCols}x{tl.tileRows} tiles")
     if zoom_level is not None:
         zoom = int(zoom_level)
         if zoom < 0 or tl.layoutCols != 2 ** zoom or tl.layoutRows != 2 ** zoom:
@@ -137,7 +136,7 @@ def up(layer, src: LayoutDefinition, dst: LayoutDefinition, method: ResampleMeth
         tile_cols, tile_rows = d.tileCols, d.tileRows
 
         def kernel(batch, complete):
-            return _native.assemble_quadrants(batch, keys, tile_cols, tile_rows, complete)
+            return _native.assemble_quadrants(batch, keys, tile_cols, tile_rows, name, complete)
 
         return keyed_exchange(layer, down, _piece_schema(layer_type), keys, kernel, partition_strategy, partitions)
     return keyed_exchange(layer, down, tc.schema(True, layer_type), keys, combine(keys, "fill"), partition_strategy,

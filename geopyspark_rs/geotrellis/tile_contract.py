@@ -11,7 +11,8 @@ from pyspark.sql.types import BinaryType, DoubleType, IntegerType, LongType, Str
 
 from .. import _native
 from .constants import CellType, LayerType
-from .data_model import Extent, ProjectedExtent, SpaceTimeKey, SpatialKey, TemporalProjectedExtent, Tile
+from .data_model import (Extent, ProjectedExtent, SpaceTimeKey, SpatialKey, TemporalProjectedExtent, Tile,
+                         _convert_to_unix_time, _from_unix_time)
 
 TILE_COLUMNS = ["cell_type", "bands", "rows", "cols", "cells"]
 
@@ -90,15 +91,15 @@ def decode_tile(cell_type: str, bands: int, rows: int, cols: int, cells: bytes) 
 
 
 def instant_ms(dt: datetime.datetime) -> int:
-    """Epoch milliseconds of a datetime; naive values are UTC."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=datetime.timezone.utc)
-    return int(round(dt.timestamp() * 1000))
+    """Epoch milliseconds of a datetime; naive values are UTC, aware ones are converted."""
+    return _convert_to_unix_time(dt)
 
 
-def instant_datetime(ms: int) -> datetime.datetime:
-    """Naive UTC datetime of epoch milliseconds (as GeoPySpark decodes instants)."""
-    return datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=int(ms))
+def instant_datetime(ms: int, aware: bool = False) -> datetime.datetime:
+    """The UTC datetime of epoch milliseconds: naive, as GeoPySpark decodes keys and bounds (its protobuf
+    codec uses ``utcfromtimestamp``), or ``aware`` (tzinfo UTC), as its point values parse instants."""
+    dt = _from_unix_time(int(ms))
+    return dt.replace(tzinfo=datetime.timezone.utc) if aware else dt
 
 
 _KEY_TYPES = {

@@ -1,22 +1,25 @@
 //! One pyramid level up (GeoTrellis `Pyramid.up`, format reference §5.5): every tile of a layer is
-//! downsampled to half its size over its own key extent with a resample method, then placed into the
-//! next, coarser layout.
+//! resampled to half resolution over its own key extent, then placed into the next, coarser layout.
+//! Both layout schemes keep the tile size (GeoTrellis' ZoomedLayoutScheme and LocalLayoutScheme alike), so
+//! any tile size pyramids, odd ones included.
 //!
 //! Two ways of placing, both ending in a shuffle on the new keys:
-//! * [`downsample_to_layout`] (any pair of layouts): each half tile is placed, with nearest sampling and
-//!   `cut_to_layout`'s rules, into full tiles of every new key its extent overlaps; the rows of one key are
-//!   then combined by the "fill" merge. GeoTrellis only places a piece into the key holding its centre,
-//!   which leaves holes when a piece straddles two keys (odd local layouts); we place it into all of them.
+//! * [`downsample_to_layout`] (any pair of layouts): each tile is resampled straight onto the cells of every
+//!   new key its extent overlaps, as GeoTrellis' `merge(extent, otherExtent, tile, method)` does; the rows
+//!   of one key are then combined by the "fill" merge. GeoTrellis only places a tile into the key holding
+//!   its centre, which leaves holes when a tile straddles two keys (odd local layouts); we place it into all
+//!   of them.
 //! * [`downsample_quadrants`] + [`assemble_runs`] (the new layout has exactly half the tiles per axis over
-//!   the same extent, as every ZoomedLayoutScheme level and even LocalLayoutScheme levels): each half tile
-//!   is exactly one quadrant of its new tile, so only the half tile and its pixel offset cross the shuffle
-//!   (a quarter of the bytes of full tiles) and the quadrants are assembled after it.
+//!   the same extent, as every ZoomedLayoutScheme level and even LocalLayoutScheme levels): each source tile
+//!   is one quadrant of its new tile. With an even tile size the map side halves it, so only a quarter of
+//!   the bytes cross the shuffle; with an odd one a 2×2 block of cells would straddle two source tiles, so
+//!   full tiles cross and the reduce side assembles the `2T × 2T` mosaic and halves that.
 //!
-//! Downsampling is `resample::resample_grid` from `cols × rows` to `cols/2 × rows/2` over the same extent.
-//! For that 2× reduction its methods give what §5.5 says of GeoTrellis: NearestNeighbor takes the
-//! bottom-right cell `(2c+1, 2r+1)` of each 2×2 block (the target centre is the block's shared corner,
-//! floored with tolerance), Average the mean of the block's data cells (integer types truncate), Max/Min/
-//! Median/Mode over the block's data cells, Bilinear the rounded mean of the four.
+//! Halving is `resample::resample_grid` from `2n × 2m` to `n × m` over the same extent. For that 2×
+//! reduction its methods give what §5.5 says of GeoTrellis: NearestNeighbor takes the bottom-right cell
+//! `(2c+1, 2r+1)` of each 2×2 block (the target centre is the block's shared corner, floored with
+//! tolerance), Average the mean of the block's data cells (integer types truncate), Max/Min/Median/Mode
+//! over the block's data cells, Bilinear the rounded mean of the four.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -80,31 +83,38 @@ impl<'a> Keys<'a> {
 
 }
 
-/// The half-size tile of row `i` over its key extent: `(cell type, bands, half cols, half rows, cells)`.
-fn half_tile(
-    tiles: &TileColumns,
-    types: &mut CellTypeCache,
-    i: usize,
-    ke: &Extent,
-    method: ResampleMethod,
-) -> Result<Option<(CellType, usize, usize, usize, Vec<u8>)>> {
-    let ct = types.get(tiles.cell_type_name(i))?;
-    let tile = tiles.tile(i, &ct)?;
-    if tile.cols % 2 != 0 || tile.rows % 2 != 0 {
-        return Err(EngineError::Value(format!(
-            "pyramiding halves tiles, so their size must be even; got {}×{} tiles",
-            tile.cols, tile.rows
-        )));
+/// Whether the quadrant path halves tiles on the map side: only when a 2×2 block of cells never
+/// straddles two source tiles, i.e. the tile size is even along both axes.
+pub fn halves_on_map_side(tile_cols: usize, tile_rows: usize) -> bool {
+    tile_cols % 2 == 0 && tile_rows % 2 == 0
+}
+
+/// Every band of `cells` (`cols × rows`, band-sequential) halved to `cols/2 × rows/2` with `method`.
+fn halve(cells: &[u8], ct: &CellType, bands: usize, cols: usize, rows: usize, method: ResampleMethod) -> Result<Vec<u8>> {
+    // Only the ratio matters: any extent shared by both grids.
+    let ext = [0.0, 0.0, cols as f64, rows as f64];
+    resample_grid(cells, ct, bands, cols, rows, ext, cols / 2, rows / 2, ext, method)
+}
+
+/// The cells of the dst key extent `de` (a `tc × tr` grid) overlapping `ke`, as the window
+/// `(c0, r0, c1, r1)` of cells and its extent; None when they share no cell.
+fn overlapped_window(ke: &Extent, de: &Extent, tc: usize, tr: usize) -> Option<((usize, usize, usize, usize), Extent)> {
+    const EPS: f64 = 1e-9;
+    let (cw, ch) = ((de.xmax - de.xmin) / tc as f64, (de.ymax - de.ymin) / tr as f64);
+    let c0 = (((ke.xmin.max(de.xmin) - de.xmin) / cw + EPS).floor().max(0.0) as usize).min(tc);
+    let c1 = (((ke.xmax.min(de.xmax) - de.xmin) / cw - EPS).ceil().max(0.0) as usize).min(tc);
+    let r0 = (((de.ymax - ke.ymax.min(de.ymax)) / ch + EPS).floor().max(0.0) as usize).min(tr);
+    let r1 = (((de.ymax - ke.ymin.max(de.ymin)) / ch - EPS).ceil().max(0.0) as usize).min(tr);
+    if c0 >= c1 || r0 >= r1 {
+        return None;
     }
-    if tile.cols == 0 || tile.rows == 0 || tile.bands == 0 {
-        return Ok(None);
-    }
-    let (hc, hr) = (tile.cols / 2, tile.rows / 2);
-    let ext = [ke.xmin, ke.ymin, ke.xmax, ke.ymax];
-    let cells = resample_grid(
-        tile.cells, &ct, tile.bands, tile.cols, tile.rows, ext, hc, hr, ext, method,
-    )?;
-    Ok(Some((ct, tile.bands, hc, hr, cells)))
+    let ext = Extent {
+        xmin: de.xmin + c0 as f64 * cw,
+        ymin: de.ymax - r1 as f64 * ch,
+        xmax: de.xmin + c1 as f64 * cw,
+        ymax: de.ymax - r0 as f64 * ch,
+    };
+    Some(((c0, r0, c1, r1), ext))
 }
 
 /// The output rows: keys, the instant if any, `extra` int32 columns, then the tiles.
@@ -126,9 +136,9 @@ fn output_batch(
     keyed_tiles(cols, rows, columns, out, large)
 }
 
-/// Downsample every tile (`col`, `row`, optional `instant`, tile columns; keys in `src`) and place it into
-/// full tiles of `dst`: one output row per (tile, overlapped new key), in the tile contract. Combine the
-/// rows of one key with the "fill" merge after shuffling.
+/// Resample every tile (`col`, `row`, optional `instant`, tile columns; keys in `src`) onto the full
+/// tiles of `dst` its extent overlaps: one output row per (tile, overlapped new key), in the tile contract,
+/// cells outside the tile empty. Combine the rows of one key with the "fill" merge after shuffling.
 pub fn downsample_to_layout(
     batch: &RecordBatch,
     src: &Layout,
@@ -146,27 +156,33 @@ pub fn downsample_to_layout(
     let mut out = TileBuilder::with_capacity(batch.num_rows(), 0);
     for i in 0..batch.num_rows() {
         let ke = src.key_extent(keys.col.value(i) as i64, keys.row.value(i) as i64);
-        let Some((ct, bands, hc, hr, half)) = half_tile(&tiles, &mut types, i, &ke, method)? else {
+        let ct = types.get(tiles.cell_type_name(i))?;
+        let tile = tiles.tile(i, &ct)?;
+        if tile.cols == 0 || tile.rows == 0 || tile.bands == 0 {
             continue;
-        };
+        }
         let Some((c0, r0, c1, r1)) = dst.key_bounds_in_layout(&ke) else {
             continue;
-        };
-        let piece = TileRef {
-            cell_type: tiles.cell_type_name(i),
-            bands,
-            rows: hr,
-            cols: hc,
-            cells: &half,
         };
         for key_row in r0..=r1 {
             for key_col in c0..=c1 {
                 let de = dst.key_extent(key_col, key_row);
-                if !de.overlaps(&ke) {
+                let Some(((wc0, wr0, wc1, wr1), we)) = overlapped_window(&ke, &de, tc, tr) else {
                     continue;
+                };
+                if method == ResampleMethod::NearestNeighbor {
+                    // Nearest placement of the source cells is the nearest resample.
+                    place(&tile, &ct, &ke, &de, tc, tr, out.values_mut());
+                } else {
+                    let (wc, wr) = (wc1 - wc0, wr1 - wr0);
+                    let ext = [ke.xmin, ke.ymin, ke.xmax, ke.ymax];
+                    let window = [we.xmin, we.ymin, we.xmax, we.ymax];
+                    let cells =
+                        resample_grid(tile.cells, &ct, tile.bands, tile.cols, tile.rows, ext, wc, wr, window, method)?;
+                    let piece = TileRef { cells: &cells, cols: wc, rows: wr, ..tile };
+                    place(&piece, &ct, &we, &de, tc, tr, out.values_mut());
                 }
-                place(&piece, &ct, &ke, &de, tc, tr, out.values_mut());
-                out.finish_tile(&ct, bands, tr, tc);
+                out.finish_tile(&ct, tile.bands, tr, tc);
                 out_cols.push(key_col as i32);
                 out_rows.push(key_row as i32);
                 if let Some(t) = keys.instant {
@@ -176,19 +192,13 @@ pub fn downsample_to_layout(
         }
     }
     let instants = keys.instant.map(|_| (out_inst, false));
-    output_batch(
-        out_cols,
-        out_rows,
-        instants,
-        vec![],
-        out,
-        uses_large_types(batch),
-    )
+    output_batch(out_cols, out_rows, instants, vec![], out, uses_large_types(batch))
 }
 
-/// Downsample every tile to its half and key it by its new key (`col/2`, `row/2`) with the pixel offset of
-/// its quadrant in the new tile (`x_off`, `y_off`). Requires [`is_quadrant_step`]. Output columns: `col`,
-/// `row`, optional `instant`, `x_off`, `y_off`, tile columns (half-size tiles).
+/// Key every tile by its new key (`col/2`, `row/2`) with the pixel offset of its quadrant in the new tile
+/// (`x_off`, `y_off`): halved when [`halves_on_map_side`], else whole, offsets then in the `2T × 2T`
+/// mosaic that [`assemble_runs`] halves. Requires [`is_quadrant_step`]. Output columns: `col`, `row`,
+/// optional `instant`, `x_off`, `y_off`, tile columns.
 pub fn downsample_quadrants(
     batch: &RecordBatch,
     src: &Layout,
@@ -204,6 +214,7 @@ pub fn downsample_quadrants(
             dst.layout_cols, dst.layout_rows, src.layout_cols, src.layout_rows
         )));
     }
+    let halves = halves_on_map_side(dst.tile_cols, dst.tile_rows);
     let keys = Keys::new(batch)?;
     let tiles = TileColumns::new(batch, 0)?;
     let mut types = CellTypeCache::default();
@@ -213,31 +224,36 @@ pub fn downsample_quadrants(
     let (mut xo, mut yo) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let bytes = batch
         .column_by_name("cells")
-        .map_or(0, |c| c.get_buffer_memory_size() / 4);
+        .map_or(0, |c| c.get_buffer_memory_size() / if halves { 4 } else { 1 });
     let mut out = TileBuilder::with_capacity(n, bytes);
     for i in 0..n {
         let (c, r) = (keys.col.value(i), keys.row.value(i));
         if c < 0 || r < 0 || c as usize >= src.layout_cols || r as usize >= src.layout_rows {
             continue; // outside the layout: no new key holds it
         }
-        let ke = src.key_extent(c as i64, r as i64);
-        let Some((ct, bands, hc, hr, half)) = half_tile(&tiles, &mut types, i, &ke, method)? else {
+        let ct = types.get(tiles.cell_type_name(i))?;
+        let tile = tiles.tile(i, &ct)?;
+        if tile.cols == 0 || tile.rows == 0 || tile.bands == 0 {
             continue;
-        };
-        if 2 * hc != dst.tile_cols || 2 * hr != dst.tile_rows {
+        }
+        if tile.cols != src.tile_cols || tile.rows != src.tile_rows {
             return Err(EngineError::Mismatch(format!(
                 "a {}×{} tile in a layout of {}×{} tiles",
-                2 * hc,
-                2 * hr,
-                src.tile_cols,
-                src.tile_rows
+                tile.cols, tile.rows, src.tile_cols, src.tile_rows
             )));
         }
-        out.push_tile(&ct, bands, hr, hc, &half);
+        let (pc, pr) = if halves {
+            let half = halve(tile.cells, &ct, tile.bands, tile.cols, tile.rows, method)?;
+            out.push_tile(&ct, tile.bands, tile.rows / 2, tile.cols / 2, &half);
+            (tile.cols / 2, tile.rows / 2)
+        } else {
+            out.push_tile(&ct, tile.bands, tile.rows, tile.cols, tile.cells);
+            (tile.cols, tile.rows)
+        };
         out_cols.push(c / 2);
         out_rows.push(r / 2);
-        xo.push((c % 2) * hc as i32);
-        yo.push((r % 2) * hr as i32);
+        xo.push((c % 2) * pc as i32);
+        yo.push((r % 2) * pr as i32);
         if let Some(t) = keys.instant {
             out_inst.push(t.value(i));
         }
@@ -272,8 +288,9 @@ fn empty_bytes_test(ct: &CellType) -> impl Fn(&[u8]) -> bool {
 /// Assemble runs of rows with equal keys (`key_columns`: `col`, `row`, optional `instant`) from
 /// [`downsample_quadrants`] pieces into `tile_cols × tile_rows` tiles: every piece is copied at its offset
 /// into cells that are still empty (the "fill" merge; the first piece of a key wins where pieces overlap).
-/// Returns the batch in the tile contract and the row where the held-back last run starts (`num_rows` when
-/// `last_run_complete`), as [`crate::exchange::reduce_runs`] does.
+/// When the map side did not halve (odd tile sizes), the pieces make a `2T × 2T` mosaic halved here with
+/// `method`. Returns the batch in the tile contract and the row where the held-back last run starts
+/// (`num_rows` when `last_run_complete`), as [`crate::exchange::reduce_runs`] does.
 ///
 /// # Errors
 ///
@@ -283,8 +300,10 @@ pub fn assemble_runs(
     key_columns: &[&str],
     tile_cols: usize,
     tile_rows: usize,
+    method: ResampleMethod,
     last_run_complete: bool,
 ) -> Result<(RecordBatch, usize)> {
+    check_method(method)?;
     let kernel = Assemble {
         xo: primitive_column::<Int32Type>(batch, "x_off")?,
         yo: primitive_column::<Int32Type>(batch, "y_off")?,
@@ -292,6 +311,8 @@ pub fn assemble_runs(
         types: CellTypeCache::default(),
         tile_cols,
         tile_rows,
+        mosaic: (!halves_on_map_side(tile_cols, tile_rows)).then_some(method),
+        scratch: Vec::new(),
         out: KeyedTiles::new(batch, 0, &["x_off", "y_off"]),
     };
     reduce_runs(batch, key_columns, last_run_complete, kernel)
@@ -305,49 +326,41 @@ struct Assemble<'a> {
     types: CellTypeCache,
     tile_cols: usize,
     tile_rows: usize,
+    /// The method halving a `2T × 2T` mosaic of whole tiles, or None when the pieces are halves already.
+    mosaic: Option<ResampleMethod>,
+    scratch: Vec<u8>,
     out: KeyedTiles<'a>,
 }
 
-impl RunKernel for Assemble<'_> {
-    fn run(&mut self, rows: Range<usize>) -> Result<()> {
-        let (tile_cols, tile_rows) = (self.tile_cols, self.tile_rows);
-        let s = rows.start;
-        let ct = self.types.get(self.tiles.cell_type_name(s))?;
-        let bands = self.tiles.tile(s, &ct)?.bands;
+impl Assemble<'_> {
+    /// Fill `dst` (`bands × height × width` cells, all empty) from the pieces of `rows`.
+    fn fill(&mut self, rows: Range<usize>, ct: &CellType, bands: usize, width: usize, height: usize, dst: &mut [u8]) -> Result<()> {
         let bpc = ct.bytes_per_cell();
-        let empty = empty_cell(&ct);
-        let is_empty = empty_bytes_test(&ct);
-        let values = self.out.values_mut();
-        let base = values.len();
-        let band_bytes = tile_cols * tile_rows * bpc;
-        values.reserve(bands * band_bytes);
-        for _ in 0..bands * tile_cols * tile_rows {
-            values.extend_from_slice(&empty);
-        }
-        let dst = &mut values[base..];
+        let is_empty = empty_bytes_test(ct);
+        let band_bytes = width * height * bpc;
+        let s = rows.start;
         for i in rows {
             let pct = self.types.get(self.tiles.cell_type_name(i))?;
-            if pct != ct {
+            if pct != *ct {
                 return Err(EngineError::Mismatch(format!(
                     "pieces of one key have cell types {} and {}",
                     ct.name(),
                     pct.name()
                 )));
             }
-            let p = self.tiles.tile(i, &ct)?;
+            let p = self.tiles.tile(i, ct)?;
             let (x0, y0) = (self.xo.value(i).max(0) as usize, self.yo.value(i).max(0) as usize);
-            if p.bands != bands || x0 + p.cols > tile_cols || y0 + p.rows > tile_rows {
+            if p.bands != bands || x0 + p.cols > width || y0 + p.rows > height {
                 return Err(EngineError::Mismatch(format!(
-                    "a {}-band {}×{} piece at ({x0}, {y0}) does not fit a {bands}-band {tile_cols}×{tile_rows} tile",
+                    "a {}-band {}×{} piece at ({x0}, {y0}) does not fit a {bands}-band {width}×{height} tile",
                     p.bands, p.cols, p.rows
                 )));
             }
             let row_bytes = p.cols * bpc;
             for b in 0..bands {
                 for r in 0..p.rows {
-                    let from =
-                        &p.cells[(b * p.rows + r) * row_bytes..(b * p.rows + r + 1) * row_bytes];
-                    let at = b * band_bytes + ((y0 + r) * tile_cols + x0) * bpc;
+                    let from = &p.cells[(b * p.rows + r) * row_bytes..(b * p.rows + r + 1) * row_bytes];
+                    let at = b * band_bytes + ((y0 + r) * width + x0) * bpc;
                     let to = &mut dst[at..at + row_bytes];
                     if i == s {
                         to.copy_from_slice(from);
@@ -359,6 +372,45 @@ impl RunKernel for Assemble<'_> {
                         }
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `n` empty cells of `ct` appended to `values`.
+fn push_empty(values: &mut Vec<u8>, ct: &CellType, n: usize) {
+    let empty = empty_cell(ct);
+    values.reserve(n * empty.len());
+    for _ in 0..n {
+        values.extend_from_slice(&empty);
+    }
+}
+
+impl RunKernel for Assemble<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let (tile_cols, tile_rows) = (self.tile_cols, self.tile_rows);
+        let s = rows.start;
+        let ct = self.types.get(self.tiles.cell_type_name(s))?;
+        let bands = self.tiles.tile(s, &ct)?.bands;
+        match self.mosaic {
+            None => {
+                let mut values = std::mem::take(self.out.values_mut());
+                let base = values.len();
+                push_empty(&mut values, &ct, bands * tile_cols * tile_rows);
+                let filled = self.fill(rows, &ct, bands, tile_cols, tile_rows, &mut values[base..]);
+                *self.out.values_mut() = values;
+                filled?;
+            }
+            Some(method) => {
+                let (w, h) = (2 * tile_cols, 2 * tile_rows);
+                let mut mosaic = std::mem::take(&mut self.scratch);
+                mosaic.clear();
+                push_empty(&mut mosaic, &ct, bands * w * h);
+                let filled = self.fill(rows, &ct, bands, w, h, &mut mosaic);
+                let halved = filled.and_then(|_| halve(&mosaic, &ct, bands, w, h, method));
+                self.scratch = mosaic;
+                self.out.values_mut().extend_from_slice(&halved?);
             }
         }
         self.out.finish_tile(s, &ct, bands, tile_rows, tile_cols);
@@ -422,7 +474,8 @@ mod tests {
         assert!(c[0].is_nan() && c[8..].iter().all(|v| v.is_nan()));
 
         let q = downsample_quadrants(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
-        let (a, next) = assemble_runs(&q, &["col", "row"], 4, 4, true).unwrap();
+        let (a, next) =
+            assemble_runs(&q, &["col", "row"], 4, 4, ResampleMethod::NearestNeighbor, true).unwrap();
         assert_eq!(next, 4);
         assert_eq!(a.num_rows(), 1);
         assert_eq!(a.schema().fields().len(), 7);
@@ -436,16 +489,48 @@ mod tests {
     }
 
     #[test]
-    fn average_skips_nodata_and_rejects_odd_and_cubic() {
+    fn average_skips_nodata_and_rejects_cubic() {
         let (src, dst) = (layout(2, 2), layout(1, 2));
         let b = keyed_f32(&[(0, 0)], &[vec![1.0, f32::NAN, 2.0, 4.0]], 2);
         let q = downsample_quadrants(&b, &src, &dst, ResampleMethod::Average).unwrap();
         assert_eq!(cells(&q, 0), vec![7.0 / 3.0]);
         assert!(downsample_quadrants(&b, &src, &dst, ResampleMethod::CubicSpline).is_err());
-        let odd = keyed_f32(&[(0, 0)], &[vec![1.0; 9]], 3);
-        assert!(
-            downsample_to_layout(&odd, &layout(2, 3), &layout(1, 3), ResampleMethod::Max).is_err()
-        );
+    }
+
+    #[test]
+    fn odd_tiles_are_halved_as_one_mosaic() {
+        // Four 3×3 tiles of the 6×6 raster v = 10·row + col; the new 3×3 tile halves the whole raster, so
+        // the 2×2 blocks straddling two source tiles average cells of both.
+        let (src, dst) = (layout(2, 3), layout(1, 3));
+        let value = |r: usize, c: usize| (10 * r + c) as f32;
+        let keys = [(0, 0), (1, 0), (0, 1), (1, 1)];
+        let t: Vec<Vec<f32>> = keys
+            .iter()
+            .map(|&(kc, kr)| {
+                (0..9).map(|i| value(3 * kr as usize + i / 3, 3 * kc as usize + i % 3)).collect()
+            })
+            .collect();
+        let b = keyed_f32(&keys, &t, 3);
+        for method in [ResampleMethod::Average, ResampleMethod::NearestNeighbor, ResampleMethod::Max] {
+            let q = downsample_quadrants(&b, &src, &dst, method).unwrap();
+            assert_eq!(cells(&q, 1).len(), 9, "whole tiles cross the shuffle");
+            let (a, _) = assemble_runs(&q, &["col", "row"], 3, 3, method, true).unwrap();
+            let got = cells(&a, 0);
+            for r in 0..3 {
+                for c in 0..3 {
+                    let block = [value(2 * r, 2 * c), value(2 * r, 2 * c + 1), value(2 * r + 1, 2 * c), value(2 * r + 1, 2 * c + 1)];
+                    let want = match method {
+                        ResampleMethod::Average => block.iter().sum::<f32>() / 4.0,
+                        _ => block[3], // nearest: the bottom-right cell; max: also the largest
+                    };
+                    assert_eq!(got[r * 3 + c], want, "{method:?} ({c}, {r})");
+                }
+            }
+        }
+        // The general path resamples odd tiles too, with the same bottom-right nearest rule.
+        let full = downsample_to_layout(&b, &src, &dst, ResampleMethod::NearestNeighbor).unwrap();
+        assert_eq!(full.num_rows(), 4);
+        assert_eq!(cells(&full, 0)[0], value(1, 1));
     }
 
     #[test]

@@ -8,9 +8,9 @@ use pyo3_arrow::PyRecordBatch;
 use crate::error::Error;
 use crate::layout::LayoutArg;
 
-/// Downsample tiles keyed in `src` to half size and place them into `dst`. `quadrants=True` emits half
-/// tiles with their offsets (`x_off`, `y_off`) for `assemble_quadrants`; else full tiles of `dst` for the
-/// "fill" merge.
+/// The map side of one pyramid level: tiles keyed in `src` resampled for `dst`. `quadrants=True` emits
+/// quadrant pieces with their offsets (`x_off`, `y_off`) for `assemble_quadrants`; else full tiles of `dst`
+/// for the "fill" merge.
 #[pyfunction]
 fn pyramid_up<'py>(
     py: Python<'py>,
@@ -35,8 +35,9 @@ fn pyramid_up<'py>(
     PyRecordBatch::new(out).into_pyarrow(py)
 }
 
-/// Assemble runs of equal keys of quadrant pieces into `tile_cols × tile_rows` tiles. Returns the batch and
-/// the row where the held-back last run starts (`num_rows` when `last_run_complete`).
+/// Assemble runs of equal keys of quadrant pieces into `tile_cols × tile_rows` tiles (halving them with
+/// `method` when the map side sent whole tiles of an odd size). Returns the batch and the row where the
+/// held-back last run starts (`num_rows` when `last_run_complete`).
 #[pyfunction]
 fn assemble_quadrants<'py>(
     py: Python<'py>,
@@ -44,12 +45,14 @@ fn assemble_quadrants<'py>(
     key_columns: Vec<String>,
     tile_cols: usize,
     tile_rows: usize,
+    method: &str,
     last_run_complete: bool,
 ) -> PyResult<(Bound<'py, PyAny>, usize)> {
+    let method = ResampleMethod::parse(method).map_err(Error::from)?;
     let batch = batch.into_inner();
     let keys: Vec<&str> = key_columns.iter().map(String::as_str).collect();
     let (out, next) = py
-        .detach(|| pyramid::assemble_runs(&batch, &keys, tile_cols, tile_rows, last_run_complete))
+        .detach(|| pyramid::assemble_runs(&batch, &keys, tile_cols, tile_rows, method, last_run_complete))
         .map_err(Error::from)?;
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, next))
 }
