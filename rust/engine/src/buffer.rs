@@ -27,7 +27,7 @@ use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::layout::KeyBounds;
-use crate::retile::empty_cell;
+use crate::retile::{empty_cell, push_empty_cells};
 
 /// The columns placing a piece relative to the tile that receives it.
 pub const PIECE_COLUMNS: [&str; 2] = ["dx", "dy"];
@@ -441,14 +441,10 @@ impl PerTile for Assemble<'_> {
         let ct = &run.cell_type;
         let (out_rows, out_cols) = (run.rows + 2 * w, run.cols + 2 * w);
         let bpc = ct.bytes_per_cell();
-        let empty = empty_cell(ct);
         let values = self.out.values_mut();
         let base = values.len();
         let band_cells = out_rows * out_cols;
-        values.reserve(run.bands * band_cells * bpc);
-        for _ in 0..run.bands * band_cells {
-            values.extend_from_slice(&empty);
-        }
+        push_empty_cells(values, ct, run.bands * band_cells);
         let dst = &mut values[base..];
         for (p, x0, y0) in &run.pieces {
             let row_bytes = p.cols * bpc;

@@ -36,7 +36,7 @@ use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::resample::{resample_grid, ResampleMethod};
 use crate::layout::{Extent, Layout};
-use crate::retile::{empty_cell, place};
+use crate::retile::{empty_cell, place, push_empty_cells};
 
 
 /// The methods `Pyramid.up` accepts (GeoTrellis rejects the cubic methods and Lanczos).
@@ -96,9 +96,9 @@ fn halve(cells: &[u8], ct: &CellType, bands: usize, cols: usize, rows: usize, me
     resample_grid(cells, ct, bands, cols, rows, ext, cols / 2, rows / 2, ext, method)
 }
 
-/// The cells of the dst key extent `de` (a `tc × tr` grid) overlapping `ke`, as the window
-/// `(c0, r0, c1, r1)` of cells and its extent; None when they share no cell.
-fn overlapped_window(ke: &Extent, de: &Extent, tc: usize, tr: usize) -> Option<((usize, usize, usize, usize), Extent)> {
+/// The cells of the dst key extent `de` (a `tc × tr` grid) that overlap `ke`: their count per axis and
+/// their extent; None when they share no cell.
+fn overlapped_window(ke: &Extent, de: &Extent, tc: usize, tr: usize) -> Option<(usize, usize, Extent)> {
     const EPS: f64 = 1e-9;
     let (cw, ch) = ((de.xmax - de.xmin) / tc as f64, (de.ymax - de.ymin) / tr as f64);
     let c0 = (((ke.xmin.max(de.xmin) - de.xmin) / cw + EPS).floor().max(0.0) as usize).min(tc);
@@ -114,7 +114,7 @@ fn overlapped_window(ke: &Extent, de: &Extent, tc: usize, tr: usize) -> Option<(
         xmax: de.xmin + c1 as f64 * cw,
         ymax: de.ymax - r0 as f64 * ch,
     };
-    Some(((c0, r0, c1, r1), ext))
+    Some((c1 - c0, r1 - r0, ext))
 }
 
 /// The output rows: keys, the instant if any, `extra` int32 columns, then the tiles.
@@ -167,14 +167,13 @@ pub fn downsample_to_layout(
         for key_row in r0..=r1 {
             for key_col in c0..=c1 {
                 let de = dst.key_extent(key_col, key_row);
-                let Some(((wc0, wr0, wc1, wr1), we)) = overlapped_window(&ke, &de, tc, tr) else {
+                let Some((wc, wr, we)) = overlapped_window(&ke, &de, tc, tr) else {
                     continue;
                 };
                 if method == ResampleMethod::NearestNeighbor {
                     // Nearest placement of the source cells is the nearest resample.
                     place(&tile, &ct, &ke, &de, tc, tr, out.values_mut());
                 } else {
-                    let (wc, wr) = (wc1 - wc0, wr1 - wr0);
                     let ext = [ke.xmin, ke.ymin, ke.xmax, ke.ymax];
                     let window = [we.xmin, we.ymin, we.xmax, we.ymax];
                     let cells =
@@ -305,10 +304,12 @@ pub fn assemble_runs(
 ) -> Result<(RecordBatch, usize)> {
     check_method(method)?;
     let kernel = Assemble {
-        xo: primitive_column::<Int32Type>(batch, "x_off")?,
-        yo: primitive_column::<Int32Type>(batch, "y_off")?,
-        tiles: TileColumns::new(batch, 0)?,
-        types: CellTypeCache::default(),
+        pieces: Pieces {
+            xo: primitive_column::<Int32Type>(batch, "x_off")?,
+            yo: primitive_column::<Int32Type>(batch, "y_off")?,
+            tiles: TileColumns::new(batch, 0)?,
+            types: CellTypeCache::default(),
+        },
         tile_cols,
         tile_rows,
         mosaic: (!halves_on_map_side(tile_cols, tile_rows)).then_some(method),
@@ -320,10 +321,7 @@ pub fn assemble_runs(
 
 /// The run kernel of [`assemble_runs`].
 struct Assemble<'a> {
-    xo: &'a Int32Array,
-    yo: &'a Int32Array,
-    tiles: TileColumns<'a>,
-    types: CellTypeCache,
+    pieces: Pieces<'a>,
     tile_cols: usize,
     tile_rows: usize,
     /// The method halving a `2T × 2T` mosaic of whole tiles, or None when the pieces are halves already.
@@ -332,7 +330,15 @@ struct Assemble<'a> {
     out: KeyedTiles<'a>,
 }
 
-impl Assemble<'_> {
+/// The quadrant pieces of a batch and their offsets.
+struct Pieces<'a> {
+    xo: &'a Int32Array,
+    yo: &'a Int32Array,
+    tiles: TileColumns<'a>,
+    types: CellTypeCache,
+}
+
+impl Pieces<'_> {
     /// Fill `dst` (`bands × height × width` cells, all empty) from the pieces of `rows`.
     fn fill(&mut self, rows: Range<usize>, ct: &CellType, bands: usize, width: usize, height: usize, dst: &mut [u8]) -> Result<()> {
         let bpc = ct.bytes_per_cell();
@@ -378,39 +384,26 @@ impl Assemble<'_> {
     }
 }
 
-/// `n` empty cells of `ct` appended to `values`.
-fn push_empty(values: &mut Vec<u8>, ct: &CellType, n: usize) {
-    let empty = empty_cell(ct);
-    values.reserve(n * empty.len());
-    for _ in 0..n {
-        values.extend_from_slice(&empty);
-    }
-}
-
 impl RunKernel for Assemble<'_> {
     fn run(&mut self, rows: Range<usize>) -> Result<()> {
         let (tile_cols, tile_rows) = (self.tile_cols, self.tile_rows);
         let s = rows.start;
-        let ct = self.types.get(self.tiles.cell_type_name(s))?;
-        let bands = self.tiles.tile(s, &ct)?.bands;
+        let ct = self.pieces.types.get(self.pieces.tiles.cell_type_name(s))?;
+        let bands = self.pieces.tiles.tile(s, &ct)?.bands;
         match self.mosaic {
             None => {
-                let mut values = std::mem::take(self.out.values_mut());
+                let values = self.out.values_mut();
                 let base = values.len();
-                push_empty(&mut values, &ct, bands * tile_cols * tile_rows);
-                let filled = self.fill(rows, &ct, bands, tile_cols, tile_rows, &mut values[base..]);
-                *self.out.values_mut() = values;
-                filled?;
+                push_empty_cells(values, &ct, bands * tile_cols * tile_rows);
+                self.pieces.fill(rows, &ct, bands, tile_cols, tile_rows, &mut values[base..])?;
             }
             Some(method) => {
                 let (w, h) = (2 * tile_cols, 2 * tile_rows);
-                let mut mosaic = std::mem::take(&mut self.scratch);
-                mosaic.clear();
-                push_empty(&mut mosaic, &ct, bands * w * h);
-                let filled = self.fill(rows, &ct, bands, w, h, &mut mosaic);
-                let halved = filled.and_then(|_| halve(&mosaic, &ct, bands, w, h, method));
-                self.scratch = mosaic;
-                self.out.values_mut().extend_from_slice(&halved?);
+                self.scratch.clear();
+                push_empty_cells(&mut self.scratch, &ct, bands * w * h);
+                self.pieces.fill(rows, &ct, bands, w, h, &mut self.scratch)?;
+                let halved = halve(&self.scratch, &ct, bands, w, h, method)?;
+                self.out.values_mut().extend_from_slice(&halved);
             }
         }
         self.out.finish_tile(s, &ct, bands, tile_rows, tile_cols);

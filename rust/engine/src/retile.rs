@@ -58,6 +58,15 @@ pub(crate) fn empty_cell(ct: &CellType) -> Vec<u8> {
     v
 }
 
+/// Appends `n` cells with no source ([`empty_cell`]) of `ct` to `values`.
+pub(crate) fn push_empty_cells(values: &mut Vec<u8>, ct: &CellType, n: usize) {
+    let empty = empty_cell(ct);
+    values.reserve(n * empty.len());
+    for _ in 0..n {
+        values.extend_from_slice(&empty);
+    }
+}
+
 /// Whether a copied source cell is one a raw-type merge skips (`!isData`): NaN floats, `i32::MIN`.
 fn raw_skips(ct: &CellType) -> Option<fn(&[u8]) -> bool> {
     if ct.no_data != NoData::Raw {
