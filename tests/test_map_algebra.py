@@ -60,6 +60,22 @@ def test_integer_cells_stay_integer(i32):
     assert (cells(i32 / 0)[(0, 0)] == gps.NO_DATA_INT).all()
 
 
+def test_integer_overflow(spark):
+    """int32 results saturate (GeoTrellis' Double.toInt; it wraps for int operands, a documented bug);
+    int16 wraps through its storage as GeoTrellis does, so 32767 + 1 is -32768, int16's NoData."""
+    top = np.full((1, 4, 4), np.iinfo(np.int32).max, np.int32)
+    top[0, 0, 0] = -5
+    got = cells(tiled({(0, 0): top}, no_data=gps.NO_DATA_INT) + 1)[(0, 0)]
+    assert got[0, 0, 0] == -4 and (got.ravel()[1:] == np.iinfo(np.int32).max).all()
+    bottom = cells(tiled({(0, 0): -top}, no_data=gps.NO_DATA_INT) * 2)[(0, 0)]
+    # Saturating at the low end gives Int.MinValue, int32's NoData (as GeoTrellis' float-operand path).
+    assert bottom[0, 0, 0] == 10 and (bottom.ravel()[1:] == gps.NO_DATA_INT).all()
+    short = np.full((1, 4, 4), 32767, np.int16)
+    short[0, 0, 0] = 7
+    wrapped = cells(tiled({(0, 0): short}, no_data=-32768) + 1)[(0, 0)]
+    assert wrapped[0, 0, 0] == 8 and (wrapped.ravel()[1:] == -32768).all()
+
+
 def test_layer_with_layer_joins_on_key(f32):
     other = f32 * 10
     summed = cells(f32 + other)

@@ -288,8 +288,14 @@ def test_bad_arguments(spark):
         layer.pyramid("nope")
     empty = gps.TiledRasterLayer.from_dataframe(
         gps.LayerType.SPATIAL, layer.dataframe.limit(0), layer.layer_metadata, 1)
-    # No eager emptiness check (it would compute the base layer once more): the levels are empty.
+    # As GeoPySpark: metadata with bounds but no tiles gives empty levels; metadata with no bounds raises.
     assert all(level.count() == 0 for level in empty.pyramid().levels.values())
+    m = layer.layer_metadata
+    no_bounds = gps.TiledRasterLayer.from_dataframe(
+        gps.LayerType.SPATIAL, layer.dataframe.limit(0),
+        gps.Metadata(None, m.crs, m.cell_type, m.extent, m.layout_definition), 1)
+    with pytest.raises(ValueError, match="empty layer"):
+        no_bounds.pyramid()
     not_pow2 = _layer({(0, 0): np.ones((1, 16, 16), np.float32)}, 3, 2, 16, "float32", zoom=2)
     with pytest.raises(ValueError, match="power-of-two"):
         not_pow2.pyramid()

@@ -154,7 +154,9 @@ def pyramid(layer, resample_method=ResampleMethod.NEAREST_NEIGHBOR, partition_st
     m = layer.layer_metadata
     base, layouts = level_layouts(m.layout_definition, layer.zoom_level)
     if m.bounds is None:
-        raise ValueError("cannot pyramid a layer without bounds")
+        # GeoPySpark's backend: require(!bounds.isEmpty). A layer whose tiles were filtered away keeps its
+        # bounds and pyramids to empty levels, there as here.
+        raise ValueError("cannot pyramid an empty layer (its metadata has no bounds)")
     from .layer import tiled_from_exchange
 
     levels = {base: layer._derive(zoom_level=base)}
