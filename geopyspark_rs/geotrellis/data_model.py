@@ -87,6 +87,17 @@ class Tile(namedtuple("Tile", "cells cell_type no_data_value")):
         """A ``Tile`` of ``numpy_array``, its ``cell_type`` derived from the array's dtype."""
         return cls(numpy_array, cls.dtype_to_cell_type(numpy_array.dtype), no_data_value)
 
+    def to_png(self, color_map=None):
+        """PNG bytes of band 0 through ``color_map`` (a :class:`~geopyspark_rs.geotrellis.color.ColorMap`;
+        by default a ramp over the tile's range with NoData transparent), or of a 3- or 4-band tile as RGB(A)."""
+        from .render import tile_png
+
+        return tile_png(self, color_map)
+
+    def _repr_png_(self):
+        """Jupyter shows a Tile as its picture."""
+        return self.to_png()
+
 
 _DTYPE_CELL_TYPES = {
     'int8': 'BYTE',

@@ -15,6 +15,7 @@ from .constants import LayerType, ReadMethod, ResampleMethod
 from .data_model import Bounds, Metadata, SpatialKey
 from .focal import Focal
 from .geotiff.write import GeoTiffOutput
+from .render import PngOutput
 from .map_algebra import MapAlgebra
 from .partition import check_partition_strategy, repartition as _repartition
 from .retile import RasterRetiling, TiledRetiling
@@ -131,7 +132,7 @@ class CachableLayer:
         return self._rows().isEmpty()
 
 
-class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput):
+class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput, PngOutput):
     """What RasterLayer and TiledRasterLayer share."""
 
     _tiled = False

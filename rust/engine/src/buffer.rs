@@ -27,7 +27,7 @@ use crate::cell_type::CellType;
 use crate::error::{EngineError, Result};
 use crate::exchange::{reduce_runs, KeyedTiles, RunKernel};
 use crate::layout::KeyBounds;
-use crate::retile::{empty_cell, push_empty_cells};
+use crate::retile::push_empty_cells;
 
 /// The columns placing a piece relative to the tile that receives it.
 pub const PIECE_COLUMNS: [&str; 2] = ["dx", "dy"];
@@ -470,6 +470,7 @@ impl PerTile for Assemble<'_> {
 mod tests {
     use super::*;
     use crate::cell_type::CellType;
+    use crate::retile::empty_cell;
     use crate::retile::tests::tile_batch;
     use arrow_array::cast::AsArray;
     use proptest::prelude::*;

@@ -16,6 +16,7 @@ pub mod merge;
 pub mod plan;
 pub mod point_values;
 pub mod pyramid;
+pub mod render;
 pub mod resample;
 pub mod retile;
 pub mod stats;

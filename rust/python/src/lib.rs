@@ -18,6 +18,8 @@ mod merge;
 mod plan;
 mod point_values;
 mod pyramid;
+mod render;
+mod tms;
 mod resample;
 mod retile;
 mod stats;
@@ -51,5 +53,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     warp::register(m)?;
     buffer::register(m)?;
     focal::register(m)?;
+    render::register(m)?;
+    tms::register(m)?;
     Ok(())
 }
