@@ -9,7 +9,8 @@ import pytest
 MODULES = {
     "geotrellis": ["RasterLayer", "TiledRasterLayer", "Pyramid", "Tile", "Extent", "LayerType", "Histogram",
                    "Square", "Circle", "Wedge", "Nesw", "Annulus", "hillshade", "zfactor_calculator",
-                   "zfactor_lat_lng_calculator", "union", "combine_bands", "KeyTransform", "crs_to_proj4"],
+                   "zfactor_lat_lng_calculator", "union", "combine_bands", "KeyTransform", "crs_to_proj4",
+                   "ColorMap", "TMS", "TileRender", "get_colors_from_colors", "get_colors_from_matplotlib"],
     "geotrellis.layer": ["RasterLayer", "TiledRasterLayer", "Pyramid"],
     "geotrellis.constants": ["LayerType", "Operation", "Neighborhood", "ResampleMethod", "CellType", "Unit",
                              "NO_DATA_INT"],
@@ -23,9 +24,11 @@ MODULES = {
     "geotrellis.combine_bands": ["combine_bands"],
     "geotrellis.union": ["union"],
     "geotrellis.key_conversion": ["KeyTransform"],
+    "geotrellis.color": ["get_colors_from_colors", "get_colors_from_matplotlib", "ColorMap"],
+    "geotrellis.tms": ["TileRender", "TMS"],
 }
-# Modules of issues still open (rendering, TMS, rasterization, distance, rasterio reads).
-NOT_YET = ["geotrellis.color", "geotrellis.tms", "geotrellis.rasterize", "geotrellis.euclidean_distance",
+# Modules of issues still open (rasterization, distance, rasterio reads).
+NOT_YET = ["geotrellis.rasterize", "geotrellis.euclidean_distance",
            "geotrellis.cost_distance", "geotrellis.rasterio"]
 
 

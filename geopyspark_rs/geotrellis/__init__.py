@@ -23,6 +23,8 @@ from . import s3  # noqa: F401,E402
 from .s3 import Credentials  # noqa: F401,E402
 from . import catalog  # noqa: F401,E402
 from .catalog import AttributeStore, query, read_layer_metadata, read_value, update_layer, write  # noqa: F401,E402
+from .color import ColorMap, get_colors_from_colors, get_colors_from_matplotlib  # noqa: F401,E402
+from .tms import TMS, TileRender  # noqa: F401,E402
 
 __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
@@ -31,4 +33,5 @@ __all__ = [
     "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "Credentials",
     "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
     "Square", "Circle", "Wedge", "Nesw", "Annulus", "hillshade", "zfactor_calculator", "zfactor_lat_lng_calculator",
+    "ColorMap", "get_colors_from_colors", "get_colors_from_matplotlib", "TMS", "TileRender",
 ] + list(_constants_all)

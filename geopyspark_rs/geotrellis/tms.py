@@ -255,12 +255,11 @@ class TMS(object):
 
 
 def _map_settings(sources, metas, allow_overzooming):
-    """Zoom range, tile size, CRS kind and bounds (degrees) for the web map."""
+    """Zoom range, CRS kind and bounds (degrees) for the web map."""
     zooms = []
     for s in sources:
         zooms.extend(s.zooms() if hasattr(s, "zooms") else [lvl[0] for lvl in s])
     meta = metas[0]
-    tile_size = int(meta.layout_definition.tileLayout.tileCols)
     crs = meta.crs or ""
     kind = "EPSG:4326" if "+proj=longlat" in crs else "EPSG:3857"
     bounds = None
@@ -281,6 +280,5 @@ def _map_settings(sources, metas, allow_overzooming):
         "minZoom": int(min(zooms)),
         "maxNativeZoom": int(max_native),
         "maxZoom": int(max_native + (4 if allow_overzooming else 0)),
-        "tileSize": tile_size,
         "bounds": bounds,
     }
