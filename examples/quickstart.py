@@ -1,12 +1,15 @@
 """geopyspark_rs quickstart: an end-to-end raster pipeline on the embedded local Spark.
 
 Run with `dev/quickstart` (sets up the venv and the extension first). No SparkSession is created here:
-the first layer operation starts an embedded local[*] Spark by itself.
+the first layer operation starts an embedded local[*] Spark by itself. Options: `--png PATH` writes the
+rendered elevation there too; `--serve` keeps the web map running until Ctrl-C.
 """
 
+import argparse
 import os
 import tempfile
 import time
+import urllib.request
 
 import numpy as np
 
@@ -22,6 +25,10 @@ def synthetic_dem(rows=1024, cols=1536):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--png", help="also write the rendered elevation PNG here")
+    parser.add_argument("--serve", action="store_true", help="serve the web map until interrupted")
+    args = parser.parse_args()
     t0 = time.time()
     dem = synthetic_dem()
     rows, cols = dem.shape
@@ -97,6 +104,29 @@ def main():
         latlng.layer_metadata.bounds.minKey).to_polygon.centroid
     [(point, values)] = latlng.get_point_values([centre], gps.ResampleMethod.BILINEAR)
     print(f"elevation at ({point.x:.5f}, {point.y:.5f}): {values}")
+
+    # Render: a colour map from the histogram's quantiles (GeoTrellis' Viridis ramp), the stitched
+    # elevation as a PNG encoded in Rust, and the pyramid served as map tiles with a web map.
+    cmap = gps.ColorMap.build(stats, gps.ColorRamp.VIRIDIS)
+    picture = os.path.join(folder, "elevation.png")
+    png = layer.stitch().to_png(cmap)
+    for path in filter(None, [picture, args.png]):
+        with open(path, "wb") as f:
+            f.write(png)
+    print("rendered elevation:", picture, len(png), "bytes")
+    tms = gps.TMS.build((catalog, "dem_4326"), cmap).bind()
+    z = latlng.zoom_level
+    key = latlng.layer_metadata.bounds.minKey
+    with urllib.request.urlopen(tms.url_pattern.format(z=z, x=key.col, y=key.row)) as r:
+        print(f"web map: {tms.url} (tile {z}/{key.col}/{key.row}: HTTP {r.status}, {len(r.read())} bytes)")
+    if args.serve:
+        print("serving until Ctrl-C")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    tms.unbind()
     print(f"done in {time.time() - t0:.1f} s")
 
 

@@ -466,6 +466,12 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal):
 
     __repr__ = __str__
 
+    def _repr_html_(self):
+        """Jupyter: the metadata as a table, with a thumbnail when the layer is small."""
+        from .display import layer_html
+
+        return layer_html(self)
+
     def __hash__(self):
         return id(self)
 

@@ -137,6 +137,24 @@ class Pyramid:
     def __rtruediv__(self, other):
         return self._apply(other, lambda a, b: b / a)
 
+    def _repr_html_(self):
+        """Jupyter: the levels as a table, with a thumbnail of the coarsest one."""
+        from .display import pyramid_html
+
+        return pyramid_html(self)
+
+    def show(self, color_map=None, host=None, port=None):
+        """A bound :class:`~geopyspark_rs.geotrellis.tms.TMS` of this pyramid (Jupyter shows its web map).
+        Without ``color_map``, band 0 is coloured with GeoTrellis' Viridis ramp over the coarsest level's
+        histogram."""
+        from .color import ColorMap
+        from .constants import ColorRamp
+        from .tms import TMS
+
+        if color_map is None:
+            color_map = ColorMap.build(self.levels[min(self.levels)].get_histogram(), ColorRamp.VIRIDIS)
+        return TMS.build(self, color_map).bind(host, port)
+
     def __repr__(self):
         return (f"Pyramid(layer_type={self.layer_type}, max_zoom={self.max_zoom}, num_levels={len(self.levels)}, "
                 f"is_cached={self.is_cached})")

@@ -180,9 +180,10 @@ class TMS(object):
             pass
         return tms
 
-    def bind(self, host=None, requested_port=None):
+    def bind(self, host=None, requested_port=None, cache_entries=2048):
         """Start serving on ``host`` (default ``'localhost'``) and ``requested_port`` (default: any free
-        port). Raises ``OSError`` naming the address when it cannot be bound (a port in use)."""
+        port), keeping up to ``cache_entries`` rendered tiles in memory. Raises ``OSError`` naming the
+        address when it cannot be bound (a port in use)."""
         if self.bound:
             return self
         host = "localhost" if host is None else str(host)
@@ -198,7 +199,7 @@ class TMS(object):
         }
         try:
             self.server = _native.tms_bind(self._sources, self._display, self._allow_overzooming, files, host,
-                                           port, self._handshake)
+                                           port, self._handshake, int(cache_entries))
         except Exception as e:
             raise OSError(f"cannot serve tiles on {host}:{port}: {e}") from e
         return self

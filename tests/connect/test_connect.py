@@ -102,3 +102,32 @@ def test_focal_and_terrain_over_connect(spark):
     np.testing.assert_array_equal(got, expected)
     assert gps.hillshade(layer, 1.0).layer_metadata.cell_type == "int16"
     assert layer.slope(1.0).get_min_max()[1] > 0
+
+
+def test_rendering_and_tiles_over_connect(spark, tmp_path):
+    """to_png_rdd's DataFrame sibling renders on the server's workers; a TMS serves a pyramid written from
+    Connect and a catalog with no Spark at all."""
+    import io
+    import urllib.request
+
+    from PIL import Image
+
+    a = ramp((1, 4, 4))
+    wm = 20037508.342789244
+    layout = gps.LayoutDefinition(gps.Extent(-wm, -wm, wm, wm), gps.TileLayout(2, 2, 4, 4))
+    md = gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(1, 1)), "EPSG:3857", "float32",
+                      gps.Extent(-wm, -wm, wm, wm), layout)
+    layer = gps.TiledRasterLayer.from_numpy_tiles(
+        gps.LayerType.SPATIAL, [(gps.SpatialKey(0, 0), gps.Tile(a, "FLOAT", np.nan))], md, zoom_level=1)
+    cmap = gps.ColorMap.from_colors([float(v) for v in range(16)], [0x000000FF, 0xFFFFFFFF])
+    rows = layer.to_png_dataframe(cmap).collect()
+    got = np.asarray(Image.open(io.BytesIO(rows[0]["png"])).convert("RGBA"))
+    np.testing.assert_array_equal(got[..., 0], (np.arange(16).reshape(4, 4) * 17).astype(np.uint8))
+    with pytest.raises(RuntimeError, match="to_png_dataframe"):
+        layer.to_png_rdd(cmap)
+    tms = gps.TMS.build(layer.pyramid(), cmap).bind("127.0.0.1")
+    try:
+        with urllib.request.urlopen(tms.url_pattern.format(z=1, x=0, y=0)) as r:
+            assert r.status == 200
+    finally:
+        tms.unbind()

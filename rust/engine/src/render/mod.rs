@@ -24,9 +24,11 @@ fn is_grey(c: u32) -> bool {
 
 /// The PNG kind that stores every colour of `colors` exactly.
 pub fn kind_for_colors(colors: &[u32]) -> PngKind {
-    let mut distinct: Vec<u32> = Vec::with_capacity(colors.len());
+    // Distinct colours in first-seen order, stopping once there are more than a palette holds.
+    let mut seen = std::collections::HashSet::with_capacity(257);
+    let mut distinct: Vec<u32> = Vec::with_capacity(257);
     for &c in colors {
-        if !distinct.contains(&c) {
+        if seen.insert(c) {
             distinct.push(c);
             if distinct.len() > 256 {
                 break;
