@@ -233,3 +233,26 @@ def test_web_map_in_headless_chromium(catalog, cmap):
     served = {tuple(c[:3]) for c in colours(cmap, np.arange(16)).reshape(-1, 4)}
     found = {tuple(p) for p in shot.reshape(-1, 3)} & served
     assert len(found) >= 4, "the screenshot should show the tiles' colours"
+
+
+def test_unbind_lets_requests_in_flight_finish(catalog):
+    import threading
+
+    started = threading.Event()
+
+    def slow(tile):
+        started.set()
+        time.sleep(1.0)
+        return np.full(tile.cells.shape[1:] + (4,), 255, np.uint8)
+
+    tms = gps.TMS.build((catalog, "land"), slow).bind("127.0.0.1")
+    url = f"http://127.0.0.1:{tms.port}/tile/2/0/0.png"
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("r", get(url)))
+    t.start()
+    assert started.wait(10)
+    tms.unbind()  # while the tile is being rendered
+    t.join(10)
+    assert result["r"][0] == 200 and png(result["r"][2]).shape == (T, T, 4)
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=2)
