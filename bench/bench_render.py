@@ -15,7 +15,6 @@ import argparse
 import http.client
 import io
 import os
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -1,6 +1,7 @@
 """Colour maps and ramps against GeoTrellis' rules (ColorMap.scala, ColorRamp.scala, ColorRamps.scala) and
 GeoPySpark's color module; expected colours are computed here independently with numpy."""
 
+import os
 import re
 import subprocess
 
@@ -14,7 +15,8 @@ from geopyspark_rs.geotrellis.constants import ClassificationStrategy as CS
 from geopyspark_rs.geotrellis.constants import ColorRamp
 from geopyspark_rs.geotrellis._ramps import RAMPS, greyscale
 
-GEOTRELLIS = "/work/.mirror/locationtech+geotrellis/repo"
+# A bare clone of locationtech/geotrellis to compare the ramps with (the test skips without one).
+GEOTRELLIS = os.environ.get("GEOTRELLIS_GIT_DIR", "/work/.mirror/locationtech+geotrellis/repo")
 
 
 def _geotrellis_ramps():
