@@ -256,3 +256,19 @@ def test_unbind_lets_requests_in_flight_finish(catalog):
     assert result["r"][0] == 200 and png(result["r"][2]).shape == (T, T, 4)
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_catalog_on_s3(layer, cmap, s3_conf):
+    """The server reads an S3 catalog itself (object_store in Rust), with the credentials of Spark's conf."""
+    bucket = s3_conf.create_bucket("tms-" + str(int(time.time() * 1000)))
+    uri = f"s3://{bucket}/catalog"
+    gps.write(uri, "land", layer)
+    tms = gps.TMS.build((uri, "land"), cmap).bind("127.0.0.1")
+    try:
+        base = f"http://127.0.0.1:{tms.port}"
+        status, _, body = get(f"{base}/tile/2/2/1.png")
+        assert status == 200
+        np.testing.assert_array_equal(png(body), colours(cmap, _tiles()[(2, 1)][0]))
+        assert get(f"{base}/tile/2/{MISSING[0]}/{MISSING[1]}.png")[0] == 204
+    finally:
+        tms.unbind()

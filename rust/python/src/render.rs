@@ -63,7 +63,8 @@ fn render_tile_png<'py>(
     filter: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let ct = CellType::parse(cell_type).map_err(Error::from)?;
-    if cells.len() != bands * rows * cols * ct.bytes_per_cell() {
+    let size = [bands, rows, cols, ct.bytes_per_cell()].iter().try_fold(1usize, |a, &b| a.checked_mul(b));
+    if size != Some(cells.len()) {
         return Err(invalid_argument(format!(
             "{} bytes of cells for a {bands}×{rows}×{cols} {cell_type} tile",
             cells.len()
@@ -86,7 +87,7 @@ fn encode_rgba_png<'py>(
     level: i32,
     filter: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    if rgba.len() != rows * cols * 4 {
+    if rows.checked_mul(cols).and_then(|n| n.checked_mul(4)) != Some(rgba.len()) {
         return Err(invalid_argument(format!("{} bytes for {rows}×{cols} RGBA pixels", rgba.len())));
     }
     let opts = options(level, filter)?;

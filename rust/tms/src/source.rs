@@ -89,6 +89,9 @@ pub fn overzoom(tile: &Tile, dz: u32, sx: i64, sy: i64) -> Result<Tile> {
     if dz > 30 {
         return Err(EngineError::Value(format!("cannot overzoom {dz} levels")));
     }
+    if tile.rows == 0 || tile.cols == 0 {
+        return Ok(tile.clone());
+    }
     let parts = 1i64 << dz;
     let bpc = tile.cell_type.bytes_per_cell();
     let (rows, cols) = (tile.rows, tile.cols);
