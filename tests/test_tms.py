@@ -272,3 +272,16 @@ def test_catalog_on_s3(layer, cmap, s3_conf):
         assert get(f"{base}/tile/2/{MISSING[0]}/{MISSING[1]}.png")[0] == 204
     finally:
         tms.unbind()
+
+
+def test_folium_map_points_at_the_server(catalog, cmap):
+    folium = pytest.importorskip("folium")
+    tms = gps.TMS.build((catalog, "land"), cmap).bind("127.0.0.1")
+    try:
+        m = tms.to_folium()
+        assert isinstance(m, folium.Map)
+        page = m.get_root().render()
+        assert f"http://127.0.0.1:{tms.port}/tile/{{z}}/{{x}}/{{y}}.png" in page
+        assert '"maxNativeZoom": 2' in page
+    finally:
+        tms.unbind()

@@ -242,6 +242,24 @@ class TMS(object):
         """The last requests served (``METHOD path status bytes time``), oldest first."""
         return [] if self.server is None else self.server.request_log()
 
+    def to_folium(self, folium_map=None):
+        """A ``folium.Map`` (or ``folium_map``) showing this server's tiles, with the source's zoom range and
+        bounds (needs folium; the map's own Leaflet comes from folium's CDN, unlike the page at ``url``)."""
+        try:
+            import folium
+        except ImportError as e:
+            raise ImportError("to_folium needs folium (pip install folium)") from e
+        s = self._settings
+        crs = "EPSG4326" if s["crs"] == "EPSG:4326" else "EPSG3857"
+        m = folium_map if folium_map is not None else folium.Map(tiles=None, crs=crs, min_zoom=s["minZoom"],
+                                                                 max_zoom=s["maxZoom"])
+        folium.TileLayer(tiles=self.url_pattern, attr="geopyspark_rs", name="geopyspark_rs",
+                         min_zoom=s["minZoom"], max_zoom=s["maxZoom"], max_native_zoom=s["maxNativeZoom"],
+                         no_wrap=True).add_to(m)
+        if s["bounds"]:
+            m.fit_bounds(s["bounds"])
+        return m
+
     def _repr_html_(self):
         if not self.bound:
             return "<p>TMS (not bound: call <code>bind()</code> to serve and show its map)</p>"
