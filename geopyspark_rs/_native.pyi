@@ -308,3 +308,30 @@ def focal_runs(batch: pa.RecordBatch, key_columns: list[str], spec_json: str,
 def focal_with_strips(tiles: pa.RecordBatch, strips: pa.RecordBatch, spec_json: str) -> pa.RecordBatch:
     """Tiles (any order) turned into the operation's result with their neighbours' strips from ``strips``
     (``border_strips`` output of the layer), one per tile."""
+
+# render.rs — colour maps, PNG encoding, colour ramps (engine render/).
+def colormap_colors(colormap_json: str, values: np.ndarray) -> np.ndarray:
+    """0xRRGGBBAA colours (uint32) of float64 values (NaN = NoData) through a colour map's JSON."""
+def render_png_batch(batch: pa.RecordBatch, colormap_json: str | None = None, level: int = 1,
+                     filter: str = "up") -> pa.RecordBatch:
+    """The batch's key columns and a binary `png` column: band 0 through the map, or RGB(A) without one."""
+def render_tile_png(cell_type: str, bands: int, rows: int, cols: int, cells: bytes,
+                    colormap_json: str | None = None, level: int = 1, filter: str = "up") -> bytes: ...
+def encode_rgba_png(rgba: bytes, rows: int, cols: int, level: int = 1, filter: str = "up") -> bytes: ...
+def ramp_stops(colors: list[int], n: int) -> list[int]:
+    """GeoTrellis' ColorRamp.stops(n): evenly picked or channel-interpolated colours."""
+
+# tms.rs — the tile server (crate rust/tms).
+class TmsServer:
+    host: str
+    port: int
+    bound: bool
+    max_zoom: int | None
+    def set_handshake(self, text: str) -> None: ...
+    def unbind(self) -> None: ...
+    def request_log(self) -> list[str]: ...
+    def clear_cache(self) -> None: ...
+def tms_bind(sources: list, display: str | object, allow_overzooming: bool, files: dict[str, tuple[str, bytes]],
+             host: str, port: int, handshake: str = "", cache_entries: int = 2048) -> TmsServer:
+    """Serve tiles: sources are lists of catalog levels (zoom, tile_dir, key_index_json, schema_json,
+    store_options) or objects with tile(z, x, y) and zooms(); display a colour map's JSON or a callable."""
