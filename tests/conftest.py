@@ -15,10 +15,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def pytest_ignore_collect(collection_path, config):
     parts = Path(collection_path).parts
-    for suite in ("connect", "cluster"):
+    for suite in ("connect", "cluster", "dist"):
         if suite in parts and "tests" in parts and SUITE != suite:
             return True
-    if SUITE != "local" and Path(collection_path).is_file() and not any(s in parts for s in ("connect", "cluster")):
+    if SUITE != "local" and Path(collection_path).is_file() and not any(s in parts for s in ("connect", "cluster", "dist")):
         return True
     return None
 

@@ -131,3 +131,90 @@ def test_rendering_and_tiles_over_connect(spark, tmp_path):
             assert r.status == 200
     finally:
         tms.unbind()
+
+
+# Every public method of the layer classes over Connect: a call that must work, or the RDD method's clear
+# error naming its sibling. A new public method fails test_every_public_method_is_listed until it is added.
+RDD_SIBLINGS = {"to_numpy_rdd": "to_numpy_tiles", "from_numpy_rdd": "from_numpy_tiles",
+                "to_geotiff_rdd": "to_geotiff_dataframe", "to_png_rdd": "to_png_dataframe"}
+
+
+def _tiled_calls(layer, tmp_path):
+    import datetime
+
+    cmap = gps.ColorMap.from_colors([0.0, 10.0, 100.0], [0x000000FF, 0xFFFFFFFF])
+    md = layer.layer_metadata
+    return {
+        "aggregate_by_cell": lambda: layer.aggregate_by_cell(gps.Operation.SUM).count(),
+        "bands": lambda: layer.bands(0).count(),
+        "cache": lambda: layer.cache().unpersist(),
+        "collect_keys": lambda: layer.collect_keys(),
+        "collect_metadata": lambda: layer.collect_metadata(gps.LocalLayout(2)),
+        "convert_data_type": lambda: layer.convert_data_type(gps.CellType.INT16).count(),
+        "count": lambda: layer.count(),
+        "dataframe": lambda: layer.dataframe.count(),
+        "filter_by_times": lambda: pytest.raises(ValueError, layer.filter_by_times,
+                                                 [datetime.datetime(2020, 1, 1)]),
+        "focal": lambda: layer.focal(gps.Operation.MEAN, gps.Square(1)).get_min_max(),
+        "from_dataframe": lambda: gps.TiledRasterLayer.from_dataframe(layer.layer_type, layer.dataframe, md).count(),
+        "from_numpy_tiles": lambda: gps.TiledRasterLayer.from_numpy_tiles(
+            layer.layer_type, layer.to_numpy_tiles(), md).count(),
+        "getNumPartitions": lambda: layer.getNumPartitions(),
+        "get_class_histogram": lambda: layer.get_class_histogram(),
+        "get_histogram": lambda: layer.get_histogram(),
+        "get_min_max": lambda: layer.get_min_max(),
+        "get_partition_strategy": lambda: layer.get_partition_strategy(),
+        "get_point_values": lambda: layer.get_point_values([__import__("shapely").Point(0.5, 0.5)]),
+        "get_quantile_breaks": lambda: layer.get_quantile_breaks(4),
+        "get_quantile_breaks_exact_int": lambda: layer.get_quantile_breaks_exact_int(4),
+        "isEmpty": lambda: layer.isEmpty(),
+        "is_floating_point_layer": lambda: layer.is_floating_point_layer,
+        "local_max": lambda: layer.local_max(3).count(),
+        "local_mean": lambda: layer.local_mean([layer]).count(),
+        "local_min": lambda: layer.local_min(3).count(),
+        "lookup": lambda: layer.lookup(0, 0),
+        "map_cells": lambda: layer.map_cells(lambda cells, nd: cells + 1).count(),
+        "map_tiles": lambda: layer.map_tiles(lambda t: t).count(),
+        "merge": lambda: layer.merge().count(),
+        "normalize": lambda: layer.normalize(0, 1).count(),
+        "partitionBy": lambda: layer.partitionBy(gps.SpatialPartitionStrategy(2)).count(),
+        "persist": lambda: layer.persist().unpersist(),
+        "pyramid": lambda: None,  # layer has no zoom: covered by test_rendering_and_tiles_over_connect
+        "pysc": lambda: layer.pysc,
+        "read": lambda: None,  # GeoTIFF reads: test_geotiff_get_and_write_over_connect
+        "reclassify": lambda: layer.reclassify({5.0: 1.0}, float).count(),
+        "repartition": lambda: layer.repartition(2).count(),
+        "reproject": lambda: layer.reproject(3857).count(),
+        "save_stitched": lambda: layer.save_stitched(str(tmp_path / "s.tif")),
+        "slope": lambda: layer.slope(1.0).get_min_max(),
+        "stitch": lambda: layer.stitch(),
+        "tile_to_layout": lambda: layer.tile_to_layout(gps.LocalLayout(2)).count(),
+        "to_geotiff_dataframe": lambda: layer.to_geotiff_dataframe().count(),
+        "to_numpy_tiles": lambda: layer.to_numpy_tiles(),
+        "to_png_dataframe": lambda: layer.to_png_dataframe(cmap).count(),
+        "to_spatial_layer": lambda: layer.to_spatial_layer().count(),
+        "tobler": lambda: layer.tobler().get_min_max(),
+        "unpersist": lambda: layer.unpersist(),
+        "with_no_data": lambda: layer.with_no_data(-1.0).count(),
+        "wrapped_rdds": lambda: layer.wrapped_rdds(),
+    }
+
+
+def test_every_public_method_is_listed(spark, tmp_path):
+    layer = tiled({(0, 0): ramp((1, 4, 4))})
+    public = {n for n in dir(gps.TiledRasterLayer) if not n.startswith("_")}
+    assert public == set(_tiled_calls(layer, tmp_path)) | set(RDD_SIBLINGS)
+
+
+def test_every_public_method_over_connect(spark, tmp_path):
+    layer = tiled({(0, 0): ramp((1, 4, 4)), (1, 0): ramp((1, 4, 4), start=16)}, no_data=np.nan)
+    for name, call in _tiled_calls(layer, tmp_path).items():
+        call()  # raises if the method does not work over Connect
+    for name, sibling in RDD_SIBLINGS.items():
+        with pytest.raises(RuntimeError, match=sibling):
+            if name == "from_numpy_rdd":
+                gps.TiledRasterLayer.from_numpy_rdd(layer.layer_type, None, layer.layer_metadata)
+            elif name == "to_png_rdd":
+                layer.to_png_rdd(None)
+            else:
+                getattr(layer, name)()
