@@ -153,7 +153,7 @@ def _tiled_calls(layer, tmp_path):
         "convert_data_type": lambda: layer.convert_data_type(gps.CellType.INT16).count(),
         "count": lambda: layer.count(),
         "dataframe": lambda: layer.dataframe.count(),
-        "filter_by_times": lambda: pytest.raises(ValueError, layer.filter_by_times,
+        "filter_by_times": lambda: pytest.raises(TypeError, layer.filter_by_times,  # SPATIAL: as GeoPySpark
                                                  [datetime.datetime(2020, 1, 1)]),
         "focal": lambda: layer.focal(gps.Operation.MEAN, gps.Square(1)).get_min_max(),
         "from_dataframe": lambda: gps.TiledRasterLayer.from_dataframe(layer.layer_type, layer.dataframe, md).count(),
@@ -192,7 +192,7 @@ def _tiled_calls(layer, tmp_path):
         "to_geotiff_dataframe": lambda: layer.to_geotiff_dataframe().count(),
         "to_numpy_tiles": lambda: layer.to_numpy_tiles(),
         "to_png_dataframe": lambda: layer.to_png_dataframe(cmap).count(),
-        "to_spatial_layer": lambda: layer.to_spatial_layer().count(),
+        "to_spatial_layer": lambda: pytest.raises(ValueError, layer.to_spatial_layer),  # SPATIAL: as GeoPySpark
         "tobler": lambda: layer.tobler().get_min_max(),
         "unpersist": lambda: layer.unpersist(),
         "with_no_data": lambda: layer.with_no_data(-1.0).count(),
