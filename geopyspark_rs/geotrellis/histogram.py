@@ -210,10 +210,10 @@ class Histogram(object):
         """Merges this histogram with another of the same kind.
 
         Args:
-            other_histogram (:class:`~geopyspark_rs.geotrellis.histogram.Histogram`): The other histogram.
+            other_histogram (Histogram): The other histogram.
 
         Returns:
-            :class:`~geopyspark_rs.geotrellis.histogram.Histogram`
+            Histogram: both histograms' counts.
 
         Raises:
             ValueError: If one histogram is an integer histogram and the other is not.
