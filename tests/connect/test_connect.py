@@ -218,3 +218,81 @@ def test_every_public_method_over_connect(spark, tmp_path):
                 layer.to_png_rdd(None)
             else:
                 getattr(layer, name)()
+
+
+def _raster_calls(raster, tmp_path):
+    cmap = gps.ColorMap.from_colors([0.0, 10.0, 100.0], [0x000000FF, 0xFFFFFFFF])
+    return {
+        "bands": lambda: raster.bands(0).count(),
+        "cache": lambda: raster.cache().unpersist(),
+        "collect_keys": lambda: raster.collect_keys(),
+        "collect_metadata": lambda: raster.collect_metadata(gps.LocalLayout(2)),
+        "convert_data_type": lambda: raster.convert_data_type(gps.CellType.INT16).count(),
+        "count": lambda: raster.count(),
+        "dataframe": lambda: raster.dataframe.count(),
+        "filter_by_times": lambda: pytest.raises(TypeError, raster.filter_by_times, []),  # SPATIAL
+        "from_dataframe": lambda: gps.RasterLayer.from_dataframe(raster.layer_type, raster.dataframe).count(),
+        "from_numpy_tiles": lambda: gps.RasterLayer.from_numpy_tiles(raster.layer_type, raster.to_numpy_tiles()).count(),
+        "getNumPartitions": lambda: raster.getNumPartitions(),
+        "get_class_histogram": lambda: raster.get_class_histogram(),
+        "get_histogram": lambda: raster.get_histogram(),
+        "get_min_max": lambda: raster.get_min_max(),
+        "get_partition_strategy": lambda: raster.get_partition_strategy(),
+        "get_quantile_breaks": lambda: raster.get_quantile_breaks(4),
+        "get_quantile_breaks_exact_int": lambda: raster.get_quantile_breaks_exact_int(4),
+        "isEmpty": lambda: raster.isEmpty(),
+        "map_cells": lambda: raster.map_cells(lambda cells, nd: cells * 2).count(),
+        "map_tiles": lambda: raster.map_tiles(lambda t: t).count(),
+        "merge": lambda: raster.merge().count(),
+        "normalize": lambda: raster.normalize(0, 1).count(),
+        "partitionBy": lambda: raster.partitionBy(gps.HashPartitionStrategy(2)).count(),
+        "persist": lambda: raster.persist().unpersist(),
+        "pysc": lambda: raster.pysc,
+        "read": lambda: None,  # GeoTIFF reads: test_geotiff_get_and_write_over_connect
+        "reclassify": lambda: raster.reclassify({5.0: 1.0}, float).count(),
+        "repartition": lambda: raster.repartition(2).count(),
+        "reproject": lambda: raster.reproject(4326).count(),
+        "tile_to_layout": lambda: raster.tile_to_layout(gps.LocalLayout(2)).count(),
+        "to_geotiff_dataframe": lambda: raster.to_geotiff_dataframe().count(),
+        "to_numpy_tiles": lambda: raster.to_numpy_tiles(),
+        "to_png_dataframe": lambda: raster.to_png_dataframe(cmap).count(),
+        "to_spatial_layer": lambda: pytest.raises(ValueError, raster.to_spatial_layer),  # SPATIAL
+        "unpersist": lambda: raster.unpersist(),
+        "with_no_data": lambda: raster.with_no_data(-1.0).count(),
+        "wrapped_rdds": lambda: raster.wrapped_rdds(),
+    }
+
+
+def test_every_raster_and_pyramid_method_over_connect(spark, tmp_path):
+    tile = gps.Tile.from_numpy_array(ramp((1, 4, 4)), np.nan)
+    raster = gps.RasterLayer.from_numpy_tiles(
+        gps.LayerType.SPATIAL, [(gps.ProjectedExtent(gps.Extent(0.0, 0.0, 4.0, 4.0), epsg=3857), tile)])
+    calls = _raster_calls(raster, tmp_path)
+    assert {n for n in dir(gps.RasterLayer) if not n.startswith("_")} == set(calls) | set(RDD_SIBLINGS)
+    for call in calls.values():
+        call()
+    with pytest.raises(RuntimeError, match="to_numpy_tiles"):
+        raster.to_numpy_rdd()
+    with pytest.raises(RuntimeError, match="to_geotiff_dataframe"):
+        raster.to_geotiff_rdd()
+    with pytest.raises(RuntimeError, match="from_numpy_tiles"):
+        gps.RasterLayer.from_numpy_rdd(raster.layer_type, None)
+    wm = 20037508.342789244
+    layout = gps.LayoutDefinition(gps.Extent(-wm, -wm, wm, wm), gps.TileLayout(2, 2, 4, 4))
+    md = gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(1, 1)), "EPSG:3857", "float32",
+                      gps.Extent(-wm, -wm, wm, wm), layout)
+    pyramid = gps.TiledRasterLayer.from_numpy_tiles(
+        gps.LayerType.SPATIAL, [(gps.SpatialKey(0, 0), tile)], md, zoom_level=1).pyramid()
+    pyramid_calls = {
+        "cache": lambda: pyramid.cache().unpersist(),
+        "get_histogram": lambda: pyramid.get_histogram(),
+        "persist": lambda: pyramid.persist().unpersist(),
+        "pysc": lambda: pyramid.pysc,
+        "show": lambda: pyramid.show(host="127.0.0.1").unbind(),
+        "unpersist": lambda: pyramid.unpersist(),
+        "wrapped_rdds": lambda: pyramid.wrapped_rdds(),
+        "write": lambda: pyramid.write(str(tmp_path / "cat"), "p"),
+    }
+    assert {n for n in dir(gps.Pyramid) if not n.startswith("_")} == set(pyramid_calls)
+    for call in pyramid_calls.values():
+        call()
