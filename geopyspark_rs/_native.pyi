@@ -314,7 +314,7 @@ def colormap_colors(colormap_json: str, values: np.ndarray) -> np.ndarray:
     """0xRRGGBBAA colours (uint32) of float64 values (NaN = NoData) through a colour map's JSON."""
 def render_png_batch(batch: pa.RecordBatch, colormap_json: str | None = None, level: int = 1,
                      filter: str = "up") -> pa.RecordBatch:
-    """The batch's key columns and a binary `png` column: band 0 through the map, or RGB(A) without one."""
+    """One PNG per row (a one-column batch `png`): band 0 through the map, or RGB(A) without one."""
 def render_tile_png(cell_type: str, bands: int, rows: int, cols: int, cells: bytes,
                     colormap_json: str | None = None, level: int = 1, filter: str = "up") -> bytes: ...
 def encode_rgba_png(rgba: bytes, rows: int, cols: int, level: int = 1, filter: str = "up") -> bytes: ...

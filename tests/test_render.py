@@ -62,6 +62,8 @@ def test_png_kinds():
     pixels[0, 0] = (7, 8, 9, 0)
     got, mode = decode(_native.encode_rgba_png(pixels.tobytes(), 30, 40))
     assert mode == "RGBA" or mode == "RGB"
+    assert mode == "RGB"  # one fully transparent colour no opaque one shares: RGB with a tRNS value
+    np.testing.assert_array_equal(got, pixels)
     rng = np.random.default_rng(0)
     many = rng.integers(0, 256, (30, 40, 4), dtype=np.uint8)
     got, mode = decode(_native.encode_rgba_png(many.tobytes(), 30, 40))

@@ -14,6 +14,7 @@ import numpy as np
 
 from geopyspark_rs import _native
 
+from ._ramps import RAMPS
 from .constants import ClassificationStrategy, ColorRamp
 from .histogram import Histogram
 
@@ -71,8 +72,6 @@ def ramp_colors(ramp, num_colors=None):
     GeoTrellis' ramp (``Hot`` and ``CoolWarm``, which GeoTrellis lacks, matplotlib's ``hot`` and
     ``coolwarm``, 256 colours); any other string is a matplotlib colormap (256 colours). With
     ``num_colors``, GeoTrellis' ``ColorRamp.stops`` picks or interpolates that many."""
-    from ._ramps import RAMPS
-
     name = ramp.value if isinstance(ramp, ColorRamp) else ramp
     if not isinstance(name, str):
         raise TypeError(f"a colour ramp is a ColorRamp or its name, got {ramp!r}")

@@ -151,9 +151,18 @@ class Pyramid:
         from .constants import ColorRamp
         from .tms import TMS
 
-        if color_map is None:
+        if color_map is not None:
+            return TMS.build(self, color_map).bind(host, port)
+        # The histogram computes every level; cached, the TMS writes them without computing them again.
+        was_cached, fresh = self.is_cached, [z for z, level in self.levels.items() if not level.is_cached]
+        self.cache()
+        try:
             color_map = ColorMap.build(self.levels[min(self.levels)].get_histogram(), ColorRamp.VIRIDIS)
-        return TMS.build(self, color_map).bind(host, port)
+            return TMS.build(self, color_map).bind(host, port)
+        finally:
+            for z in fresh:  # only what was cached here
+                self.levels[z].unpersist()
+            self.is_cached = was_cached
 
     def __repr__(self):
         return (f"Pyramid(layer_type={self.layer_type}, max_zoom={self.max_zoom}, num_levels={len(self.levels)}, "

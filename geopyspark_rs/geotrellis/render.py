@@ -81,8 +81,8 @@ class PngOutput:
 
         def render(batches):
             for batch in batches:
-                out = _native.render_png_batch(batch, cmap_json)
-                yield pa.RecordBatch.from_arrays([out.column(n) for n in key_names] + [out.column(PNG_COLUMN)],
+                pngs = _native.render_png_batch(batch, cmap_json).column(PNG_COLUMN)
+                yield pa.RecordBatch.from_arrays([batch.column(n) for n in key_names] + [pngs],
                                                  names=key_names + [PNG_COLUMN])
 
         schema = StructType([f for f in tc.schema(tiled, self.layer_type).fields if f.name in key_names]

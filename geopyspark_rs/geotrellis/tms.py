@@ -63,7 +63,7 @@ def _layer_levels(uri, layer_name):
         return _CogSource(store, layer_name, zooms), cog.metadata(zooms[-1])
     levels = []
     for z in zooms:
-        layer = StoredLayer.open(store, layer_name, z)
+        layer = first if z == zooms[0] else StoredLayer.open(store, layer_name, z)
         levels.append((int(z), layer.tile_dir, layer.key_index_json, layer.schema_json, dict(store.options)))
     return levels, layer.metadata
 
@@ -73,6 +73,7 @@ class _CogSource:
 
     def __init__(self, store, name, zooms):
         self.store, self.name, self._zooms = store, name, zooms
+        self._layers = {}  # zoom → StoredLayer, so a request reads no attribute JSON
 
     def zooms(self):
         return self._zooms
@@ -83,7 +84,9 @@ class _CogSource:
 
         if z not in self._zooms:
             return None
-        found = read_cog_value(StoredLayer.open(self.store, self.name, z), int(x), int(y))
+        if z not in self._layers:
+            self._layers[z] = StoredLayer.open(self.store, self.name, z)
+        found = read_cog_value(self._layers[z], int(x), int(y))
         return None if found is None else tc.encode_tile(found)
 
 
@@ -111,7 +114,7 @@ class TMS(object):
 
     Attributes:
         pysc: the SparkContext when one is active (GeoPySpark's attribute), else None.
-        server: the running native server (None while unbound).
+        server: the running native server (None while unbound); collecting it stops the server.
         bound (bool): whether it is serving.
     """
 
@@ -266,11 +269,6 @@ class TMS(object):
         return (f'<iframe src="{self.url}" width="100%" height="420" style="border:0"></iframe>'
                 f'<p>Tiles at <code>{self.url_pattern}</code></p>')
 
-    def __del__(self):
-        try:
-            self.unbind()
-        except Exception:  # interpreter shutdown
-            pass
 
 
 def _map_settings(sources, metas, allow_overzooming):

@@ -139,13 +139,12 @@ RDD_SIBLINGS = {"to_numpy_rdd": "to_numpy_tiles", "from_numpy_rdd": "from_numpy_
                 "to_geotiff_rdd": "to_geotiff_dataframe", "to_png_rdd": "to_png_dataframe"}
 
 
-def _tiled_calls(layer, tmp_path):
-    import datetime
-
+def _common_calls(layer, tmp_path):
+    """Calls of the methods RasterLayer and TiledRasterLayer share, on ``layer``."""
+    cls = type(layer)
     cmap = gps.ColorMap.from_colors([0.0, 10.0, 100.0], [0x000000FF, 0xFFFFFFFF])
-    md = layer.layer_metadata
+    tif = str(tmp_path / "read.tif")
     return {
-        "aggregate_by_cell": lambda: layer.aggregate_by_cell(gps.Operation.SUM).count(),
         "bands": lambda: layer.bands(0).count(),
         "cache": lambda: layer.cache().unpersist(),
         "collect_keys": lambda: layer.collect_keys(),
@@ -153,50 +152,61 @@ def _tiled_calls(layer, tmp_path):
         "convert_data_type": lambda: layer.convert_data_type(gps.CellType.INT16).count(),
         "count": lambda: layer.count(),
         "dataframe": lambda: layer.dataframe.count(),
-        "filter_by_times": lambda: pytest.raises(TypeError, layer.filter_by_times,  # SPATIAL: as GeoPySpark
-                                                 [datetime.datetime(2020, 1, 1)]),
-        "focal": lambda: layer.focal(gps.Operation.MEAN, gps.Square(1)).get_min_max(),
-        "from_dataframe": lambda: gps.TiledRasterLayer.from_dataframe(layer.layer_type, layer.dataframe, md).count(),
-        "from_numpy_tiles": lambda: gps.TiledRasterLayer.from_numpy_tiles(
-            layer.layer_type, layer.to_numpy_tiles(), md).count(),
+        "filter_by_times": lambda: pytest.raises(TypeError, layer.filter_by_times, []),  # SPATIAL: as GeoPySpark
         "getNumPartitions": lambda: layer.getNumPartitions(),
         "get_class_histogram": lambda: layer.get_class_histogram(),
         "get_histogram": lambda: layer.get_histogram(),
         "get_min_max": lambda: layer.get_min_max(),
         "get_partition_strategy": lambda: layer.get_partition_strategy(),
-        "get_point_values": lambda: layer.get_point_values([__import__("shapely").Point(0.5, 0.5)]),
         "get_quantile_breaks": lambda: layer.get_quantile_breaks(4),
         "get_quantile_breaks_exact_int": lambda: layer.get_quantile_breaks_exact_int(4),
         "isEmpty": lambda: layer.isEmpty(),
-        "is_floating_point_layer": lambda: layer.is_floating_point_layer,
-        "local_max": lambda: layer.local_max(3).count(),
-        "local_mean": lambda: layer.local_mean([layer]).count(),
-        "local_min": lambda: layer.local_min(3).count(),
-        "lookup": lambda: layer.lookup(0, 0),
         "map_cells": lambda: layer.map_cells(lambda cells, nd: cells + 1).count(),
         "map_tiles": lambda: layer.map_tiles(lambda t: t).count(),
         "merge": lambda: layer.merge().count(),
         "normalize": lambda: layer.normalize(0, 1).count(),
-        "partitionBy": lambda: layer.partitionBy(gps.SpatialPartitionStrategy(2)).count(),
         "persist": lambda: layer.persist().unpersist(),
-        "pyramid": lambda: None,  # layer has no zoom: covered by test_rendering_and_tiles_over_connect
         "pysc": lambda: layer.pysc,
-        "read": lambda: None,  # GeoTIFF reads: test_geotiff_get_and_write_over_connect
+        # A GeoTIFF written here, read back by the class's own reader.
+        "read": lambda: (gps.RasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [(
+            gps.ProjectedExtent(gps.Extent(0.0, 0.0, 4.0, 4.0), epsg=3857),
+            gps.Tile.from_numpy_array(ramp((1, 4, 4)), np.nan))]).tile_to_layout(gps.LocalLayout(4)).save_stitched(tif),
+            (cls.read(tif) if cls is gps.RasterLayer else cls.read(tif, gps.LocalLayout(4))).count()),
         "reclassify": lambda: layer.reclassify({5.0: 1.0}, float).count(),
         "repartition": lambda: layer.repartition(2).count(),
-        "reproject": lambda: layer.reproject(3857).count(),
-        "save_stitched": lambda: layer.save_stitched(str(tmp_path / "s.tif")),
-        "slope": lambda: layer.slope(1.0).get_min_max(),
-        "stitch": lambda: layer.stitch(),
         "tile_to_layout": lambda: layer.tile_to_layout(gps.LocalLayout(2)).count(),
         "to_geotiff_dataframe": lambda: layer.to_geotiff_dataframe().count(),
         "to_numpy_tiles": lambda: layer.to_numpy_tiles(),
         "to_png_dataframe": lambda: layer.to_png_dataframe(cmap).count(),
         "to_spatial_layer": lambda: pytest.raises(ValueError, layer.to_spatial_layer),  # SPATIAL: as GeoPySpark
-        "tobler": lambda: layer.tobler().get_min_max(),
         "unpersist": lambda: layer.unpersist(),
         "with_no_data": lambda: layer.with_no_data(-1.0).count(),
         "wrapped_rdds": lambda: layer.wrapped_rdds(),
+    }
+
+
+def _tiled_calls(layer, tmp_path):
+    md = layer.layer_metadata
+    return {
+        **_common_calls(layer, tmp_path),
+        "aggregate_by_cell": lambda: layer.aggregate_by_cell(gps.Operation.SUM).count(),
+        "focal": lambda: layer.focal(gps.Operation.MEAN, gps.Square(1)).get_min_max(),
+        "from_dataframe": lambda: gps.TiledRasterLayer.from_dataframe(layer.layer_type, layer.dataframe, md).count(),
+        "from_numpy_tiles": lambda: gps.TiledRasterLayer.from_numpy_tiles(
+            layer.layer_type, layer.to_numpy_tiles(), md).count(),
+        "get_point_values": lambda: layer.get_point_values([__import__("shapely").Point(0.5, 0.5)]),
+        "is_floating_point_layer": lambda: layer.is_floating_point_layer,
+        "local_max": lambda: layer.local_max(3).count(),
+        "local_mean": lambda: layer.local_mean([layer]).count(),
+        "local_min": lambda: layer.local_min(3).count(),
+        "lookup": lambda: layer.lookup(0, 0),
+        "partitionBy": lambda: layer.partitionBy(gps.SpatialPartitionStrategy(2)).count(),
+        "pyramid": lambda: [level.count() for level in layer.pyramid().levels.values()],  # LocalLayoutScheme
+        "reproject": lambda: layer.reproject(3857).count(),
+        "save_stitched": lambda: layer.save_stitched(str(tmp_path / "s.tif")),
+        "slope": lambda: layer.slope(1.0).get_min_max(),
+        "stitch": lambda: layer.stitch(),
+        "tobler": lambda: layer.tobler().get_min_max(),
     }
 
 
@@ -221,45 +231,12 @@ def test_every_public_method_over_connect(spark, tmp_path):
 
 
 def _raster_calls(raster, tmp_path):
-    cmap = gps.ColorMap.from_colors([0.0, 10.0, 100.0], [0x000000FF, 0xFFFFFFFF])
     return {
-        "bands": lambda: raster.bands(0).count(),
-        "cache": lambda: raster.cache().unpersist(),
-        "collect_keys": lambda: raster.collect_keys(),
-        "collect_metadata": lambda: raster.collect_metadata(gps.LocalLayout(2)),
-        "convert_data_type": lambda: raster.convert_data_type(gps.CellType.INT16).count(),
-        "count": lambda: raster.count(),
-        "dataframe": lambda: raster.dataframe.count(),
-        "filter_by_times": lambda: pytest.raises(TypeError, raster.filter_by_times, []),  # SPATIAL
+        **_common_calls(raster, tmp_path),
         "from_dataframe": lambda: gps.RasterLayer.from_dataframe(raster.layer_type, raster.dataframe).count(),
         "from_numpy_tiles": lambda: gps.RasterLayer.from_numpy_tiles(raster.layer_type, raster.to_numpy_tiles()).count(),
-        "getNumPartitions": lambda: raster.getNumPartitions(),
-        "get_class_histogram": lambda: raster.get_class_histogram(),
-        "get_histogram": lambda: raster.get_histogram(),
-        "get_min_max": lambda: raster.get_min_max(),
-        "get_partition_strategy": lambda: raster.get_partition_strategy(),
-        "get_quantile_breaks": lambda: raster.get_quantile_breaks(4),
-        "get_quantile_breaks_exact_int": lambda: raster.get_quantile_breaks_exact_int(4),
-        "isEmpty": lambda: raster.isEmpty(),
-        "map_cells": lambda: raster.map_cells(lambda cells, nd: cells * 2).count(),
-        "map_tiles": lambda: raster.map_tiles(lambda t: t).count(),
-        "merge": lambda: raster.merge().count(),
-        "normalize": lambda: raster.normalize(0, 1).count(),
         "partitionBy": lambda: raster.partitionBy(gps.HashPartitionStrategy(2)).count(),
-        "persist": lambda: raster.persist().unpersist(),
-        "pysc": lambda: raster.pysc,
-        "read": lambda: None,  # GeoTIFF reads: test_geotiff_get_and_write_over_connect
-        "reclassify": lambda: raster.reclassify({5.0: 1.0}, float).count(),
-        "repartition": lambda: raster.repartition(2).count(),
         "reproject": lambda: raster.reproject(4326).count(),
-        "tile_to_layout": lambda: raster.tile_to_layout(gps.LocalLayout(2)).count(),
-        "to_geotiff_dataframe": lambda: raster.to_geotiff_dataframe().count(),
-        "to_numpy_tiles": lambda: raster.to_numpy_tiles(),
-        "to_png_dataframe": lambda: raster.to_png_dataframe(cmap).count(),
-        "to_spatial_layer": lambda: pytest.raises(ValueError, raster.to_spatial_layer),  # SPATIAL
-        "unpersist": lambda: raster.unpersist(),
-        "with_no_data": lambda: raster.with_no_data(-1.0).count(),
-        "wrapped_rdds": lambda: raster.wrapped_rdds(),
     }
 
 

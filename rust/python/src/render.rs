@@ -1,15 +1,23 @@
 //! Rendering bindings: colour maps applied to values, tiles and batches rendered to PNG, RGBA pictures
 //! encoded as PNG, colour ramps (engine `render`).
 
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
 use gps_engine::batch::TileRef;
 use gps_engine::render::{self, colormap::ColorMap, png::{Filter, PngOptions}, ramp};
-use gps_engine::CellType;
+use gps_engine::{CellType, EngineError};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::PyRecordBatch;
 
 use crate::error::{invalid_argument, Error};
+
+/// The byte length of a tile's cells, None when it overflows.
+pub(crate) fn cells_len(ct: &CellType, bands: usize, rows: usize, cols: usize) -> Option<usize> {
+    [bands, rows, cols, ct.bytes_per_cell()].iter().try_fold(1usize, |a, &b| a.checked_mul(b))
+}
 
 fn options(level: i32, filter: &str) -> PyResult<PngOptions> {
     Ok(PngOptions { level, filter: Filter::parse(filter).map_err(Error::from)? })
@@ -32,7 +40,7 @@ fn colormap_colors<'py>(
     Ok(PyArray1::from_vec(py, out))
 }
 
-/// Render a batch in the tile contract: its key columns and a binary `png` column.
+/// Render a batch in the tile contract: a one-column batch `png`, one PNG per input row.
 #[pyfunction]
 #[pyo3(signature = (batch, colormap_json=None, level=1, filter="up"))]
 fn render_png_batch<'py>(
@@ -43,7 +51,8 @@ fn render_png_batch<'py>(
     filter: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (batch, map, opts) = (batch.into_inner(), color_map(colormap_json)?, options(level, filter)?);
-    let out = py.detach(|| render::render_batch(&batch, map.as_ref(), opts)).map_err(Error::from)?;
+    let pngs = py.detach(|| render::render_batch(&batch, map.as_ref(), opts)).map_err(Error::from)?;
+    let out = RecordBatch::try_from_iter([("png", Arc::new(pngs) as ArrayRef)]).map_err(|e| Error::from(EngineError::from(e)))?;
     PyRecordBatch::new(out).into_pyarrow(py)
 }
 
@@ -63,8 +72,7 @@ fn render_tile_png<'py>(
     filter: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let ct = CellType::parse(cell_type).map_err(Error::from)?;
-    let size = [bands, rows, cols, ct.bytes_per_cell()].iter().try_fold(1usize, |a, &b| a.checked_mul(b));
-    if size != Some(cells.len()) {
+    if cells_len(&ct, bands, rows, cols) != Some(cells.len()) {
         return Err(invalid_argument(format!(
             "{} bytes of cells for a {bands}×{rows}×{cols} {cell_type} tile",
             cells.len()

@@ -18,8 +18,7 @@ type PyTileTuple = (String, usize, usize, usize, Vec<u8>);
 fn tile_from_tuple(t: PyTileTuple) -> gps_engine::Result<Tile> {
     let (cell_type, bands, rows, cols, cells) = t;
     let cell_type = CellType::parse(&cell_type)?;
-    let size = [bands, rows, cols, cell_type.bytes_per_cell()].iter().try_fold(1usize, |a, &b| a.checked_mul(b));
-    if size != Some(cells.len()) {
+    if crate::render::cells_len(&cell_type, bands, rows, cols) != Some(cells.len()) {
         return Err(EngineError::Value(format!("{} bytes of cells for a {bands}×{rows}×{cols} tile", cells.len())));
     }
     Ok(Tile { cell_type, bands, rows, cols, cells })

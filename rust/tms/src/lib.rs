@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use gps_engine::batch::TileRef;
 use gps_engine::catalog::avro::Tile;
 use gps_engine::render::colormap::ColorMap;
 use gps_engine::render::png::PngOptions;
@@ -151,10 +152,9 @@ impl State {
         match &self.config.display {
             Display::ColorMap(map) => {
                 let Some(t) = &tiles[0] else { return Ok(None) };
-                let n = t.rows * t.cols;
-                let mut values = vec![0.0; n];
-                t.cell_type.load(&t.cells, 0, &mut values);
-                gps_engine::render::render_png(&values, t.cols, t.rows, map, PngOptions::default())
+                let name = t.cell_type.name();
+                let tile = TileRef { cell_type: &name, bands: t.bands, rows: t.rows, cols: t.cols, cells: &t.cells };
+                gps_engine::render::tile_png(&t.cell_type, &tile, Some(map), PngOptions::default())
                     .map(Some)
                     .map_err(|e| e.to_string())
             }

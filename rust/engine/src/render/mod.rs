@@ -208,7 +208,7 @@ pub fn tile_png(
     }
 }
 
-/// The batch's key columns (every column but the tile columns) and a binary `png` column.
+/// One PNG per tile of a batch in the tile contract, in row order (the caller keeps the keys).
 ///
 /// # Errors
 /// A batch outside the tile contract, and as [`tile_png`].
@@ -216,12 +216,7 @@ pub fn render_batch(
     batch: &arrow_array::RecordBatch,
     map: Option<&ColorMap>,
     options: PngOptions,
-) -> Result<arrow_array::RecordBatch> {
-    use std::sync::Arc;
-
-    use arrow_array::{ArrayRef, BinaryArray};
-    use arrow_schema::{DataType, Field, Schema};
-
+) -> Result<arrow_array::BinaryArray> {
     let tiles = crate::batch::TileColumns::new(batch, 0)?;
     let mut types = crate::batch::CellTypeCache::default();
     let mut pngs = Vec::with_capacity(batch.num_rows());
@@ -229,15 +224,5 @@ pub fn render_batch(
         let ct = types.get(tiles.cell_type_name(i))?;
         pngs.push(tile_png(&ct, &tiles.tile(i, &ct)?, map, options)?);
     }
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
-        if !crate::batch::TILE_COLUMNS.contains(&field.name().as_str()) {
-            fields.push(field.as_ref().clone());
-            columns.push(col.clone());
-        }
-    }
-    fields.push(Field::new("png", DataType::Binary, false));
-    columns.push(Arc::new(BinaryArray::from_iter_values(pngs.iter())));
-    Ok(arrow_array::RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(arrow_array::BinaryArray::from_iter_values(pngs.iter()))
 }
