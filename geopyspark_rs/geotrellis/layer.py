@@ -20,6 +20,7 @@ from .map_algebra import MapAlgebra
 from .partition import check_partition_strategy, repartition as _repartition
 from .retile import RasterRetiling, TiledRetiling
 from .statistics import Statistics
+from .zonal import Zonal
 
 __all__ = ["RasterLayer", "TiledRasterLayer", "Pyramid"]
 
@@ -322,7 +323,7 @@ class RasterLayer(_Layer, RasterRetiling):
     __repr__ = __str__
 
 
-class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal):
+class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal, Zonal):
     """Tiles keyed by ``SpatialKey``/``SpaceTimeKey`` in a layout, with ``layer_metadata`` and ``zoom_level``."""
 
     _tiled = True

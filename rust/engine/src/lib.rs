@@ -16,12 +16,14 @@ pub mod merge;
 pub mod plan;
 pub mod point_values;
 pub mod pyramid;
+pub mod rasterize;
 pub mod render;
 pub mod resample;
 pub mod retile;
 pub mod stats;
 pub mod stitch;
 pub mod warp;
+pub mod zonal;
 
 pub use cell_type::{CellType, DataType, NoData};
 pub use error::{EngineError, Result};

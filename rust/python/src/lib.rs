@@ -26,6 +26,7 @@ mod stats;
 mod stitch;
 mod storage;
 mod warp;
+mod zonal;
 
 // The system allocator made fresh 64 MB output buffers several times slower (page faults, DESIGN §4).
 #[global_allocator]
@@ -55,5 +56,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     focal::register(m)?;
     render::register(m)?;
     tms::register(m)?;
+    zonal::register(m)?;
     Ok(())
 }

@@ -1,0 +1,9 @@
+//! Geometries on grids: WKB input (`geometry`), the cells a shape covers under each rule (`cells`), and
+//! burning shapes into tiles (`burn`), shared by masking, polygonal summaries, zonal statistics and
+//! rasterization.
+
+pub mod cells;
+pub mod geometry;
+
+pub use cells::{coverage, CellRule, Coverage, Grid};
+pub use geometry::Shape;
