@@ -18,6 +18,7 @@ mod merge;
 mod plan;
 mod point_values;
 mod pyramid;
+mod rasterize;
 mod render;
 mod tms;
 mod resample;
@@ -57,5 +58,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     render::register(m)?;
     tms::register(m)?;
     zonal::register(m)?;
+    rasterize::register(m)?;
     Ok(())
 }

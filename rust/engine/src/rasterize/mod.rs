@@ -2,6 +2,7 @@
 //! burning shapes into tiles (`burn`), shared by masking, polygonal summaries, zonal statistics and
 //! rasterization.
 
+pub mod burn;
 pub mod cells;
 pub mod geometry;
 

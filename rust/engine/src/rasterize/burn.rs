@@ -1,0 +1,151 @@
+//! Rasterization (GeoTrellis `RasterizeRDD`, GeoPySpark `rasterize`/`rasterize_features`): the keys each
+//! geometry reaches, and the reduce kernel that burns every geometry sent to a key into that key's tile.
+//!
+//! A key gets a geometry when its tile shares area with a polygon, or a line or point touches it
+//! (`MapKeyTransform.keysForGeometry`). In a tile, geometries burn in the order given (the `order` column):
+//! without z-indexes a later one overwrites an earlier one; with them, a geometry writes a cell that is still
+//! empty or holds a lower z-index (ties keep the earlier value), z-indexes first stored in their cell type
+//! as GeoTrellis does. Untouched cells are NoData.
+
+use std::ops::Range;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type};
+use arrow_array::{Array, BinaryArray, LargeBinaryArray, RecordBatch};
+use arrow_schema::DataType as ArrowType;
+
+use super::cells::{coverage, CellRule, Grid};
+use super::geometry::Shape;
+use crate::batch::{keyed_tiles, primitive_column, TileBuilder};
+use crate::cell_type::CellType;
+use crate::error::{EngineError, Result};
+use crate::exchange::RunKernel;
+use crate::layout::Layout;
+use crate::zonal::tile_grid;
+
+/// The keys of `layout` a shape reaches, row-major.
+pub fn shape_keys(shape: &Shape, layout: &Layout) -> Result<Vec<(i32, i32)>> {
+    layout.validate()?;
+    let grid = Grid {
+        xmin: layout.xmin,
+        ymax: layout.ymax,
+        cell_width: layout.tile_width(),
+        cell_height: layout.tile_height(),
+        cols: layout.layout_cols,
+        rows: layout.layout_rows,
+    };
+    Ok(coverage(shape, &grid, CellRule::AllTouched)?
+        .cells()
+        .map(|(c, r, _)| (c as i32, r as i32))
+        .collect())
+}
+
+/// Reads a WKB column of binary or large binary type.
+enum Wkb<'a> {
+    Small(&'a BinaryArray),
+    Large(&'a LargeBinaryArray),
+}
+
+impl<'a> Wkb<'a> {
+    fn new(batch: &'a RecordBatch) -> Result<Wkb<'a>> {
+        let a = batch
+            .column_by_name("wkb")
+            .ok_or_else(|| EngineError::Contract("missing column \"wkb\"".into()))?;
+        Ok(match a.data_type() {
+            ArrowType::Binary => Wkb::Small(a.as_binary()),
+            ArrowType::LargeBinary => Wkb::Large(a.as_binary()),
+            other => return Err(EngineError::Contract(format!("column \"wkb\" has type {other}; expected binary"))),
+        })
+    }
+
+    fn get(&self, i: usize) -> &'a [u8] {
+        match self {
+            Wkb::Small(a) => a.value(i),
+            Wkb::Large(a) => a.value(i),
+        }
+    }
+}
+
+/// The reduce kernel of rasterization over sorted pieces (`col`, `row`, `order`, `wkb`, `value`, `zindex`):
+/// one tile of `cell_type` per key.
+pub struct BurnRuns<'a> {
+    batch: &'a RecordBatch,
+    layout: Layout,
+    rule: CellRule,
+    cell_type: CellType,
+    zindex_type: Option<CellType>,
+    keys: (Vec<i32>, Vec<i32>),
+    tiles: TileBuilder,
+}
+
+impl<'a> BurnRuns<'a> {
+    pub fn new(
+        batch: &'a RecordBatch,
+        layout: &Layout,
+        rule: CellRule,
+        cell_type: CellType,
+        zindex_type: Option<CellType>,
+    ) -> Result<BurnRuns<'a>> {
+        layout.validate()?;
+        let bytes = batch.num_rows().min(64) * layout.tile_cols * layout.tile_rows * cell_type.bytes_per_cell();
+        Ok(BurnRuns {
+            batch,
+            layout: *layout,
+            rule,
+            cell_type,
+            zindex_type,
+            keys: (Vec::new(), Vec::new()),
+            tiles: TileBuilder::with_capacity(batch.num_rows(), bytes),
+        })
+    }
+}
+
+/// A value as its cell type stores it (GeoTrellis converts z-indexes into their tile's cell type).
+fn stored(ct: &CellType, v: f64) -> f64 {
+    let mut bytes = Vec::with_capacity(8);
+    ct.store(&[v], &mut bytes);
+    let mut out = [0.0];
+    ct.load(&bytes, 0, &mut out);
+    out[0]
+}
+
+impl RunKernel for BurnRuns<'_> {
+    fn run(&mut self, rows: Range<usize>) -> Result<()> {
+        let col = primitive_column::<Int32Type>(self.batch, "col")?;
+        let row = primitive_column::<Int32Type>(self.batch, "row")?;
+        let value = primitive_column::<Float64Type>(self.batch, "value")?;
+        let zindex = primitive_column::<Float64Type>(self.batch, "zindex")?;
+        let wkb = Wkb::new(self.batch)?;
+        let (c, r) = (col.value(rows.start), row.value(rows.start));
+        let (tc, tr) = (self.layout.tile_cols, self.layout.tile_rows);
+        let grid = tile_grid(&self.layout.key_extent(c as i64, r as i64), tc, tr);
+        let mut cells = vec![f64::NAN; tc * tr];
+        let mut z = vec![f64::NAN; if self.zindex_type.is_some() { tc * tr } else { 0 }];
+        for i in rows {
+            let shape = Shape::from_wkb(wkb.get(i))?;
+            let v = value.value(i);
+            let zi = self.zindex_type.as_ref().map(|t| stored(t, zindex.value(i)));
+            for (cc, rr, _) in coverage(&shape, &grid, self.rule)?.cells() {
+                let k = rr * tc + cc;
+                match zi {
+                    None => cells[k] = v,
+                    Some(zi) => {
+                        if cells[k].is_nan() || z[k] < zi {
+                            cells[k] = v;
+                            z[k] = zi;
+                        }
+                    }
+                }
+            }
+        }
+        self.cell_type.store(&cells, self.tiles.values_mut());
+        self.tiles.finish_tile(&self.cell_type, 1, tr, tc);
+        self.keys.0.push(c);
+        self.keys.1.push(r);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<RecordBatch> {
+        keyed_tiles(self.keys.0, self.keys.1, Vec::new(), self.tiles, false)
+    }
+}
