@@ -26,6 +26,7 @@ from .catalog import AttributeStore, query, read_layer_metadata, read_value, upd
 from .color import ColorMap, get_colors_from_colors, get_colors_from_matplotlib  # noqa: F401,E402
 from .tms import TMS, TileRender  # noqa: F401,E402
 from .rasterize import rasterize, rasterize_features  # noqa: F401,E402
+from .distance import euclidean_distance  # noqa: F401,E402
 
 __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
@@ -35,5 +36,5 @@ __all__ = [
     "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
     "Square", "Circle", "Wedge", "Nesw", "Annulus", "hillshade", "zfactor_calculator", "zfactor_lat_lng_calculator",
     "ColorMap", "get_colors_from_colors", "get_colors_from_matplotlib", "TMS", "TileRender",
-    "rasterize", "rasterize_features",
+    "rasterize", "rasterize_features", "euclidean_distance",
 ] + list(_constants_all)

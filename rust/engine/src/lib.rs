@@ -5,6 +5,7 @@ pub mod buffer;
 pub mod catalog;
 pub mod cell_type;
 pub mod crs;
+pub mod distance;
 pub mod error;
 pub mod exchange;
 pub mod focal;

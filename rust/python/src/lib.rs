@@ -7,6 +7,7 @@ mod buffer;
 mod catalog;
 mod cell_type;
 mod crs;
+mod distance;
 mod error;
 mod focal;
 mod geotiff;
@@ -59,5 +60,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tms::register(m)?;
     zonal::register(m)?;
     rasterize::register(m)?;
+    distance::register(m)?;
     Ok(())
 }

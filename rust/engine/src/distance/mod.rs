@@ -1,0 +1,3 @@
+//! Distance surfaces: Euclidean distance to a geometry (`euclidean`).
+
+pub mod euclidean;

@@ -1,0 +1,75 @@
+"""``gps.euclidean_distance`` against shapely distances (MultiPoint sources, as GeoPySpark's test at
+EPSG:3857 zoom 7) and against ``scipy.ndimage.distance_transform_edt`` of the burned grid (other geometries:
+distance to the nearest burned cell centre), within 1e-9 relative."""
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiPoint, Polygon
+
+import geopyspark_rs as gps
+
+ndi = pytest.importorskip("scipy.ndimage")
+rasterio = pytest.importorskip("rasterio")
+from rasterio.features import rasterize as rio_rasterize  # noqa: E402
+from rasterio.transform import from_origin  # noqa: E402
+
+
+def stitched(layer):
+    md = layer.layer_metadata
+    b, tc = md.bounds, md.tile_layout.tileCols
+    out = np.full(((b.maxKey.row - b.minKey.row + 1) * tc, (b.maxKey.col - b.minKey.col + 1) * tc), np.nan)
+    for k, t in layer.to_numpy_tiles():
+        r, c = (k.row - b.minKey.row) * tc, (k.col - b.minKey.col) * tc
+        out[r:r + tc, c:c + tc] = t.cells[0]
+    return out
+
+
+def centres(layer):
+    md = layer.layer_metadata
+    e, n = md.extent, md.tile_layout.tileCols
+    a = stitched(layer)
+    cw = (e.xmax - e.xmin) / a.shape[1]
+    xs = e.xmin + (np.arange(a.shape[1]) + 0.5) * cw
+    ys = e.ymax - (np.arange(a.shape[0]) + 0.5) * cw
+    return np.meshgrid(xs, ys), cw, a
+
+
+def test_multipoint_distances_equal_shapely(spark):
+    pts = MultiPoint([(100000.3, 150000.7), (-30000.2, 90000.1), (60000.0, -20000.5)])
+    layer = gps.euclidean_distance(pts, 3857, 7)
+    assert layer.zoom_level == 7 and layer.layer_metadata.cell_type == "float64"
+    (x, y), _, got = centres(layer)
+    want = shapely.distance(shapely.points(x.ravel(), y.ravel()), pts).reshape(got.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    assert layer.count() == len(list(layer.collect_keys())) == (
+        (layer.layer_metadata.bounds.maxKey.col - layer.layer_metadata.bounds.minKey.col + 1)
+        * (layer.layer_metadata.bounds.maxKey.row - layer.layer_metadata.bounds.minKey.row + 1))
+
+
+@pytest.mark.parametrize("geom", [
+    Polygon([(1.0e6, 6.0e6), (1.09e6, 6.02e6), (1.05e6, 6.07e6), (1.01e6, 6.04e6)]),
+    LineString([(1.0e6, 6.0e6), (1.04e6, 6.05e6), (1.08e6, 6.01e6)]),
+])
+def test_burned_geometries_equal_edt(spark, geom):
+    layer = gps.euclidean_distance(geom, 3857, 10)
+    (x, y), cw, got = centres(layer)
+    e = layer.layer_metadata.extent
+    burned = rio_rasterize([(geom, 1)], out_shape=got.shape, transform=from_origin(e.xmin, e.ymax, cw, cw),
+                           fill=0, all_touched=geom.geom_type == "LineString", dtype="uint8").astype(bool)
+    if geom.geom_type == "Polygon":  # the centre rule, as the engine burns polygons
+        want = ndi.distance_transform_edt(~burned) * cw
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+    else:  # lines burn every cell they pass through: at least as many as GDAL's all-touched line
+        assert (got[burned] == 0).all()
+
+
+def test_cell_types_and_bad_input(spark):
+    pts = MultiPoint([(1000.5, 2000.5), (5000.0, 7000.0)])
+    ints = gps.euclidean_distance(pts, 3857, 9, cell_type=gps.CellType.INT32)
+    floats = gps.euclidean_distance(pts, 3857, 9)
+    np.testing.assert_array_equal(stitched(ints), np.trunc(stitched(floats)))
+    with pytest.raises(TypeError):
+        gps.euclidean_distance("POINT (0 0)", 3857, 9)
+    with pytest.raises(ValueError):
+        gps.euclidean_distance(pts, 3857, -2)
