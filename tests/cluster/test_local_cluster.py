@@ -95,3 +95,24 @@ def _metadata(tile, n, size):
     layout = gps.LayoutDefinition(extent, gps.TileLayout(n, n, tile, tile))
     return gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(n - 1, n - 1)), "EPSG:3857", "float32",
                         extent, layout)
+
+
+def test_zonal_rasterize_and_distance_on_separate_executors(spark):
+    """Zone statistics through the keyed exchange, rasterization and distance with two executors: the same
+    results as computed here from the stitched raster."""
+    from shapely.geometry import MultiPoint, box
+
+    sc = spark.sparkContext
+    full = ramp((1, 64, 96))
+    recs = [(gps.ProjectedExtent(gps.Extent(0, 0, 96, 64), epsg=3857), gps.Tile(full, "FLOAT", np.nan))]
+    layer = gps.RasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, sc.parallelize(recs, 1)) \
+        .tile_to_layout(gps.LocalLayout(16)).repartition(4).cache()
+    zones = {1: box(10, 10, 50, 40), 2: box(60.5, 5.5, 90.5, 60.5)}
+    got = {r.zone: r for r in layer.zonal_statistics(zones, rule="fraction", partitions=2).collect()}
+    # box 1 covers rows 24..53, cols 10..49 exactly (row 0 at y = 64)
+    assert got[1]["count"] == 40 * 30 and got[1].sum == float(full[0, 24:54, 10:50].sum())
+    assert got[2]["count"] == pytest.approx(30 * 55, rel=1e-12)
+    burned = gps.rasterize([box(1.0e6, 6.0e6, 1.05e6, 6.05e6)], 3857, 10, 1.0, partition_strategy=gps.HashPartitionStrategy(2))
+    assert burned.get_min_max() == (1.0, 1.0)
+    distance = gps.euclidean_distance(MultiPoint([(1000.0, 1000.0), (-4.0e5, 2.0e5)]), 3857, 6)
+    assert distance.count() > 1 and distance.get_min_max()[0] >= 0.0

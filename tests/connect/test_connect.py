@@ -207,7 +207,53 @@ def _tiled_calls(layer, tmp_path):
         "slope": lambda: layer.slope(1.0).get_min_max(),
         "stitch": lambda: layer.stitch(),
         "tobler": lambda: layer.tobler().get_min_max(),
+        **_zonal_calls(layer),
     }
+
+
+def _zonal_calls(layer):
+    from shapely.geometry import box
+
+    zone = box(0.1, 0.1, 1.6, 0.9)
+    series = _spacetime(layer)
+    return {
+        "polygonal_min": lambda: layer.polygonal_min(zone, float),
+        "polygonal_max": lambda: layer.polygonal_max(zone, int),
+        "polygonal_sum": lambda: layer.polygonal_sum(zone, float),
+        "polygonal_mean": lambda: layer.polygonal_mean(zone),
+        "get_cell_value_counts": lambda: layer.get_cell_value_counts(zone),
+        "mask": lambda: layer.mask([zone]).count(),
+        "zonal_statistics": lambda: layer.zonal_statistics([(1, zone)], rule="fraction").collect(),
+        "histogram_series": lambda: series.histogram_series(zone),
+        "mean_series": lambda: series.mean_series(zone),
+        "max_series": lambda: series.max_series(zone),
+        "min_series": lambda: series.min_series(zone),
+        "sum_series": lambda: series.sum_series(zone),
+        "star_series": lambda: series.star_series(zone, "mean"),
+    }
+
+
+def _spacetime(layer):
+    import datetime
+
+    when = datetime.datetime(2020, 1, 1)
+    tiles = [(gps.SpaceTimeKey(k.col, k.row, when), t) for k, t in layer.to_numpy_tiles()]
+    md = layer.layer_metadata
+    bounds = gps.Bounds(gps.SpaceTimeKey(md.bounds.minKey.col, md.bounds.minKey.row, when),
+                        gps.SpaceTimeKey(md.bounds.maxKey.col, md.bounds.maxKey.row, when))
+    md = gps.Metadata(bounds, md.crs, md.cell_type, md.extent, md.layout_definition)
+    return gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPACETIME, tiles, md)
+
+
+def test_rasterize_and_distance_over_connect(spark):
+    from shapely.geometry import MultiPoint, box
+
+    burned = gps.rasterize([box(1.0e6, 6.0e6, 1.01e6, 6.01e6)], 3857, 10, 1.0)
+    assert burned.get_min_max() == (1.0, 1.0)
+    feats = [gps.Feature(box(0, 0, 5000, 5000), gps.CellValue(2.0, 1))]
+    assert gps.rasterize_features(feats, 3857, 8).get_min_max() == (2.0, 2.0)
+    distance = gps.euclidean_distance(MultiPoint([(1000.0, 1000.0)]), 3857, 6)
+    assert distance.get_min_max()[0] >= 0.0
 
 
 def test_every_public_method_is_listed(spark, tmp_path):
