@@ -26,10 +26,11 @@ MODULES = {
     "geotrellis.key_conversion": ["KeyTransform"],
     "geotrellis.color": ["get_colors_from_colors", "get_colors_from_matplotlib", "ColorMap"],
     "geotrellis.tms": ["TileRender", "TMS"],
+    "geotrellis.rasterize": ["rasterize", "rasterize_features"],
+    "geotrellis.euclidean_distance": ["euclidean_distance"],
 }
-# Modules of issues still open (rasterization, distance, rasterio reads).
-NOT_YET = ["geotrellis.rasterize", "geotrellis.euclidean_distance",
-           "geotrellis.cost_distance", "geotrellis.rasterio"]
+# Modules of issues still open (cost distance, rasterio reads).
+NOT_YET = ["geotrellis.cost_distance", "geotrellis.rasterio"]
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

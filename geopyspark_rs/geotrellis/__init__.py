@@ -26,7 +26,7 @@ from .catalog import AttributeStore, query, read_layer_metadata, read_value, upd
 from .color import ColorMap, get_colors_from_colors, get_colors_from_matplotlib  # noqa: F401,E402
 from .tms import TMS, TileRender  # noqa: F401,E402
 from .rasterize import rasterize, rasterize_features  # noqa: F401,E402
-from .distance import euclidean_distance  # noqa: F401,E402
+from .euclidean_distance import euclidean_distance  # noqa: F401,E402  (shadows the submodule, as in GeoPySpark)
 
 __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",

@@ -17,6 +17,8 @@ from .. import _native
 from . import vector
 from .constants import CellType, LayerType
 
+__all__ = ["rasterize", "rasterize_features"]
+
 _PIECES = "col int, row int, order long, wkb binary, value double, zindex double"
 TILE_SIZE = 256
 
