@@ -5,7 +5,7 @@ distance to the nearest burned cell centre), within 1e-9 relative."""
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import LineString, MultiPoint, Polygon
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 import geopyspark_rs as gps
 
@@ -73,3 +73,57 @@ def test_cell_types_and_bad_input(spark):
         gps.euclidean_distance("POINT (0 0)", 3857, 9)
     with pytest.raises(ValueError):
         gps.euclidean_distance(pts, 3857, -2)
+
+
+# --- cost distance -------------------------------------------------------------------------------------------
+
+graph = pytest.importorskip("skimage.graph")
+T, LC, LR, CELL = 16, 4, 3, 100.0
+X0, Y1 = 500_000.0, 5_000_000.0
+
+
+def friction_layer(friction):
+    extent = gps.Extent(X0, Y1 - LR * T * CELL, X0 + LC * T * CELL, Y1)
+    layout = gps.LayoutDefinition(extent, gps.TileLayout(LC, LR, T, T))
+    tiles = [(gps.SpatialKey(c, r), gps.Tile(friction[np.newaxis, r * T:(r + 1) * T, c * T:(c + 1) * T], "DOUBLE", None))
+             for r in range(LR) for c in range(LC)]
+    md = gps.Metadata(gps.Bounds(gps.SpatialKey(0, 0), gps.SpatialKey(LC - 1, LR - 1)), "EPSG:32633", "float64",
+                      extent, layout)
+    return gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, tiles, md)
+
+
+def cell_centre(r, c):
+    return Point(X0 + (c + 0.5) * CELL, Y1 - (r + 0.5) * CELL)
+
+
+@pytest.mark.parametrize("max_distance", [float("inf"), 25.0])
+def test_cost_distance_equals_one_search_over_the_stitched_raster(spark, max_distance):
+    from geopyspark_rs.geotrellis.cost_distance import _resolution
+
+    rng = np.random.default_rng(2)
+    friction = rng.uniform(1.0, 5.0, (LR * T, LC * T))
+    friction[rng.random(friction.shape) < 0.08] = np.nan  # impassable
+    starts = [(5, 7), (40, 60)]
+    friction[tuple(np.array(starts).T)] = 1.0
+    layer = friction_layer(friction)
+    res = _resolution(layer.layer_metadata)
+    got = stitched(gps.cost_distance(layer, [cell_centre(r, c) for r, c in starts], max_distance * res))
+    mcp = graph.MCP_Geometric(np.where(np.isnan(friction), np.inf, friction), fully_connected=True)
+    want, _ = mcp.find_costs(starts)
+    want = np.where(np.isfinite(want) & (want <= max_distance) & ~np.isnan(friction), want, np.nan)
+    np.testing.assert_allclose(got / res, want, rtol=1e-9)
+    assert np.isnan(got).sum() > np.isnan(friction).sum() or max_distance == float("inf")
+
+
+def test_cost_distance_bad_input(spark):
+    friction = np.ones((LR * T, LC * T))
+    layer = friction_layer(friction)
+    with pytest.raises(TypeError):
+        gps.cost_distance(layer, [cell_centre(1, 1)], "far")
+    with pytest.raises(ValueError):
+        gps.cost_distance(layer, [cell_centre(1, 1)], -1.0)
+    friction[3, 3] = -2.0
+    with pytest.raises(ValueError, match="negative"):
+        gps.cost_distance(friction_layer(friction), [cell_centre(1, 1)], 10.0)
+    far = gps.cost_distance(layer, [Point(0.0, 0.0)], 1e9)  # starts outside the layer reach nothing
+    assert np.isnan(stitched(far)).all()

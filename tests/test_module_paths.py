@@ -28,9 +28,11 @@ MODULES = {
     "geotrellis.tms": ["TileRender", "TMS"],
     "geotrellis.rasterize": ["rasterize", "rasterize_features"],
     "geotrellis.euclidean_distance": ["euclidean_distance"],
+    "geotrellis.cost_distance": ["cost_distance"],
+    "geotools.shapefile": ["get"],
 }
-# Modules of issues still open (cost distance, rasterio reads).
-NOT_YET = ["geotrellis.cost_distance", "geotrellis.rasterio"]
+# Modules of issues still open (rasterio reads).
+NOT_YET = ["geotrellis.rasterio"]
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -19,6 +19,7 @@ from .partition import check_partition_strategy  # noqa: F401
 from .union import check_layers, union  # noqa: F401  (the function shadows the submodule, as in GeoPySpark)
 from .combine_bands import combine_bands  # noqa: F401,E402
 from . import geotiff  # noqa: F401,E402  (a module, as in GeoPySpark: gps.geotiff.get)
+from . import shapefile  # noqa: F401,E402  (a module, as in GeoPySpark: gps.shapefile.get)
 from . import s3  # noqa: F401,E402
 from .s3 import Credentials  # noqa: F401,E402
 from . import catalog  # noqa: F401,E402
@@ -27,14 +28,15 @@ from .color import ColorMap, get_colors_from_colors, get_colors_from_matplotlib 
 from .tms import TMS, TileRender  # noqa: F401,E402
 from .rasterize import rasterize, rasterize_features  # noqa: F401,E402
 from .euclidean_distance import euclidean_distance  # noqa: F401,E402  (shadows the submodule, as in GeoPySpark)
+from .cost_distance import cost_distance  # noqa: F401,E402  (shadows the submodule, as in GeoPySpark)
 
 __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
     "LayoutDefinition", "Bounds", "Metadata", "GlobalLayout", "LocalLayout", "RasterizerOptions",
     "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
-    "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "Credentials",
+    "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "shapefile", "Credentials",
     "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
     "Square", "Circle", "Wedge", "Nesw", "Annulus", "hillshade", "zfactor_calculator", "zfactor_lat_lng_calculator",
     "ColorMap", "get_colors_from_colors", "get_colors_from_matplotlib", "TMS", "TileRender",
-    "rasterize", "rasterize_features", "euclidean_distance",
+    "rasterize", "rasterize_features", "euclidean_distance", "cost_distance",
 ] + list(_constants_all)

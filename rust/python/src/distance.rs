@@ -1,8 +1,10 @@
-//! Distance surfaces (engine `distance`): `euclidean_sources` (driver) and `EuclideanDistance` (tiles).
+//! Distance surfaces (engine `distance`): `euclidean_sources` (driver) and `EuclideanDistance` (tiles);
+//! cost distance's `cost_start`, `cost_edges` and `cost_step` (the driver loops until nothing changes).
 
 use arrow_array::types::Int32Type;
 use gps_engine::batch::{keyed_tiles, primitive_column, TileBuilder};
 use gps_engine::cell_type::CellType;
+use gps_engine::distance::cost_tiles::{self, CostParams};
 use gps_engine::distance::euclidean::{burned_edge_centres, distance_tile, NearestPoints};
 use gps_engine::layout::Layout;
 use gps_engine::rasterize::cells::Grid;
@@ -92,7 +94,58 @@ impl EuclideanDistance {
     }
 }
 
+/// The first search of every friction tile of `batch` from the cells the WKB geometries burn: a batch of
+/// search states (`col`, `row`, `friction`, `cost`, `changed`).
+#[pyfunction]
+fn cost_start<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    layout: LayoutArg,
+    wkbs: Vec<Vec<u8>>,
+    resolution: f64,
+    max_cost: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut starts = Shape::default();
+    for s in shapes(&wkbs)? {
+        starts.polygons.extend(s.polygons);
+        starts.lines.extend(s.lines);
+        starts.points.extend(s.points);
+    }
+    let batch = batch.into_inner();
+    let params = CostParams { resolution, max_cost };
+    let out = py.detach(|| cost_tiles::start(&batch, &layout.0, &starts, params)).map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
+/// The edges the changed tiles of a state batch send to their neighbours (`col`, `row`, `cells`).
+#[pyfunction]
+fn cost_edges<'py>(py: Python<'py>, batch: PyRecordBatch, layout: LayoutArg) -> PyResult<Bound<'py, PyAny>> {
+    let batch = batch.into_inner();
+    let out = py.detach(|| cost_tiles::edges(&batch, &layout.0)).map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
+/// Search again every tile of a state batch that receives edges.
+#[pyfunction]
+fn cost_step<'py>(
+    py: Python<'py>,
+    batch: PyRecordBatch,
+    edges: Vec<PyRecordBatch>,
+    layout: LayoutArg,
+    resolution: f64,
+    max_cost: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let batch = batch.into_inner();
+    let edges: Vec<_> = edges.into_iter().map(PyRecordBatch::into_inner).collect();
+    let params = CostParams { resolution, max_cost };
+    let out = py.detach(|| cost_tiles::step(&batch, &edges, &layout.0, params)).map_err(Error::from)?;
+    PyRecordBatch::new(out).into_pyarrow(py)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(cost_start, m)?)?;
+    m.add_function(wrap_pyfunction!(cost_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(cost_step, m)?)?;
     m.add_function(wrap_pyfunction!(euclidean_sources, m)?)?;
     m.add_class::<EuclideanDistance>()?;
     Ok(())

@@ -1,0 +1,1 @@
+"""GeoPySpark's ``geopyspark.geotools`` path: vector input (``geotools.shapefile``)."""
