@@ -299,3 +299,19 @@ def test_time_series(spark):
         layer_of(a).mean_series(geom)
     with pytest.raises(ValueError):
         layer.polygonal_mean(geom)
+
+
+def test_zones_from_a_shapefile_dataframe(spark, data, tmp_path):
+    """``gps.shapefile.get_dataframe`` rows (WKB geometry, ``properties`` map) are zones as they are."""
+    import pyogrio
+
+    _, layer = data
+    path = tmp_path / "zones.shp"
+    ids = np.array(list(zones()), np.int64)
+    pyogrio.raw.write(str(path), geometry=shapely.to_wkb([MultiPolygon([g]) if g.geom_type == "Polygon" else g
+                                                          for g in zones().values()]),
+                      field_data=[ids], fields=["zone_id"], geometry_type="MultiPolygon", crs=CRS)
+    df = gps.shapefile.get_dataframe(str(path))
+    got = {r.zone: r.sum for r in layer.zonal_statistics(df, id_column="zone_id", rule="fraction").where("band = 0").collect()}
+    want = {r.zone: r.sum for r in layer.zonal_statistics(zones(), rule="fraction").where("band = 0").collect()}
+    assert got == pytest.approx(want, rel=1e-12)

@@ -236,8 +236,8 @@ class Zonal:
         columns ``hist_values``/``hist_weights`` (the weight of each distinct value).
 
         ``zones``: a list of ``(id, geometry)`` pairs, a dict ``{id: geometry}``, a Spark or pandas
-        DataFrame with ``id_column`` and ``geometry_column`` (shapely geometries or WKB), or a path to a vector
-        file (GeoParquet, GeoJSON, Shapefile, … through pyogrio). ``rule``: ``"centre"`` (GeoPySpark),
+        DataFrame with ``id_column`` (or a ``properties`` map holding it, as ``gps.shapefile.get_dataframe``
+        gives) and ``geometry_column`` (shapely geometries or WKB), or a path to a vector file (GeoParquet, GeoJSON, Shapefile, … through pyogrio). ``rule``: ``"centre"`` (GeoPySpark),
         ``"all_touched"`` or ``"fraction"`` (exact coverage fractions, exactextract). ``zones_crs``: the
         zones' CRS when it is not the layer's (a file's own CRS is used when it has one). Zones that miss
         the layer have no row."""
@@ -317,7 +317,11 @@ def _zone_table(zones, id_column, geometry_column):
     if isinstance(zones, dict):
         pairs = list(zones.items())
     elif hasattr(zones, "select") and hasattr(zones, "schema"):  # a Spark DataFrame
-        pairs = [(r[0], r[1]) for r in zones.select(id_column, geometry_column).collect()]
+        from pyspark.sql import functions as F
+
+        # shapefile.get_dataframe's rows keep their attributes in a `properties` map
+        ids = F.col(id_column) if id_column in zones.columns else F.col("properties")[id_column]
+        pairs = [(r[0], r[1]) for r in zones.select(ids, geometry_column).collect()]
     elif hasattr(zones, "iloc"):  # pandas / geopandas
         pairs = list(zip(zones[id_column], zones[geometry_column]))
     elif isinstance(zones, (list, tuple)):

@@ -116,3 +116,23 @@ def test_zonal_rasterize_and_distance_on_separate_executors(spark):
     assert burned.get_min_max() == (1.0, 1.0)
     distance = gps.euclidean_distance(MultiPoint([(1000.0, 1000.0), (-4.0e5, 2.0e5)]), 3857, 6)
     assert distance.count() > 1 and distance.get_min_max()[0] >= 0.0
+
+
+def test_cost_distance_on_separate_executors(spark):
+    """The edge exchange between tiles converges to one search over the whole raster (uniform friction:
+    the cost is the 8-connected path length)."""
+    from shapely.geometry import Point
+
+    from geopyspark_rs.geotrellis.cost_distance import _resolution
+
+    sc = spark.sparkContext
+    ones = np.ones((1, 48, 64), np.float64)
+    recs = [(gps.ProjectedExtent(gps.Extent(500000.0, 5000000.0, 500640.0, 5000480.0), epsg=32633),
+             gps.Tile(ones, "DOUBLE", np.nan))]
+    layer = gps.RasterLayer.from_numpy_rdd(gps.LayerType.SPATIAL, sc.parallelize(recs, 1)) \
+        .tile_to_layout(gps.LocalLayout(16)).repartition(3)
+    res = _resolution(layer.layer_metadata)
+    cost = gps.cost_distance(layer, [Point(500005.0, 5000475.0)], float("inf")).stitch().cells[0] / res
+    r, c = np.mgrid[0:48, 0:64]
+    diag = np.minimum(r, c)
+    np.testing.assert_allclose(cost, diag * np.sqrt(2) + (np.maximum(r, c) - diag), rtol=1e-12)

@@ -214,7 +214,7 @@ def _tiled_calls(layer, tmp_path):
 def _zonal_calls(layer):
     from shapely.geometry import box
 
-    zone = box(0.1, 0.1, 1.6, 0.9)
+    zone = box(0.1, 1.1, 1.6, 1.9)  # over the tiles (0, 0) and (1, 0)
     series = _spacetime(layer)
     return {
         "polygonal_min": lambda: layer.polygonal_min(zone, float),
@@ -254,6 +254,24 @@ def test_rasterize_and_distance_over_connect(spark):
     assert gps.rasterize_features(feats, 3857, 8).get_min_max() == (2.0, 2.0)
     distance = gps.euclidean_distance(MultiPoint([(1000.0, 1000.0)]), 3857, 6)
     assert distance.get_min_max()[0] >= 0.0
+    friction = tiled({(0, 0): np.ones((1, 4, 4)), (1, 0): np.ones((1, 4, 4))})
+    cost = gps.cost_distance(friction, [__import__("shapely").Point(0.1, 1.9)], float("inf"))
+    assert cost.get_min_max()[0] == 0.0
+
+
+def test_shapefile_dataframe_over_connect(spark, tmp_path):
+    import pyogrio
+    import shapely
+    from shapely.geometry import MultiPolygon, box
+
+    path = tmp_path / "z.shp"
+    pyogrio.raw.write(str(path), geometry=shapely.to_wkb([MultiPolygon([box(0.1, 1.1, 1.5, 1.9)])]),
+                      field_data=[np.array([4])], fields=["id"], geometry_type="MultiPolygon", crs="EPSG:4326")
+    zones = gps.shapefile.get_dataframe(str(path))
+    layer = tiled({(0, 0): ramp((1, 4, 4)), (1, 0): ramp((1, 4, 4), start=16)})
+    assert [r.zone for r in layer.zonal_statistics(zones).collect()] == [4]
+    with pytest.raises(RuntimeError, match="get_dataframe"):
+        gps.shapefile.get(str(path))
 
 
 def test_every_public_method_is_listed(spark, tmp_path):
