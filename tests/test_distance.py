@@ -27,7 +27,7 @@ def stitched(layer):
 
 def centres(layer):
     md = layer.layer_metadata
-    e, n = md.extent, md.tile_layout.tileCols
+    e = md.extent
     a = stitched(layer)
     cw = (e.xmax - e.xmin) / a.shape[1]
     xs = e.xmin + (np.arange(a.shape[1]) + 0.5) * cw

@@ -4,7 +4,6 @@ cell holding them, z-index priority, and GeoPySpark's keys and metadata."""
 
 import numpy as np
 import pytest
-import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 import geopyspark_rs as gps

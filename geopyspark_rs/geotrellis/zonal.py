@@ -52,8 +52,8 @@ def combine_partials(table: pa.Table, keys) -> pa.Table:
     """Partials (possibly several per key) → one per key, exactly, by the engine's combine kernel."""
     if table.num_rows == 0:
         return table
-    table = table.sort_by([(k, "ascending") for k in keys]).combine_chunks()
-    out, _ = _native.combine_zonal_runs(table.to_batches()[0] if table.num_rows else table, list(keys), True)
+    batch = table.sort_by([(k, "ascending") for k in keys]).combine_chunks().to_batches()[0]
+    out, _ = _native.combine_zonal_runs(batch, list(keys), True)
     return pa.Table.from_batches([out])
 
 
