@@ -18,10 +18,8 @@ from .tile_contract import TILE_COLUMNS, decode_tile, encode_tile
 
 @dataclass(frozen=True)
 class PythonStep:
-    """A function over tiles run in Python between Rust segments: ``kind`` is ``"cells"``
-    (``func(cells, no_data_value) -> cells``, cell type kept), ``"tile"`` (``func(Tile) -> Tile``) or
-    ``"batch"`` (``func(batch) -> batch`` in the tile contract, cell type kept: a native kernel that needs
-    more than per-cell values, such as masking)."""
+    """A user function over tiles: ``kind`` is ``"cells"`` (``func(cells, no_data_value) -> cells``,
+    cell type kept) or ``"tile"`` (``func(Tile) -> Tile``)."""
 
     func: Callable
     kind: str
@@ -113,10 +111,7 @@ def _cell_buffers(cells: pa.Array):
 
 def run_steps(batch: pa.RecordBatch, segments) -> pa.RecordBatch:
     for seg in segments:
-        if isinstance(seg, PythonStep):
-            batch = seg.func(batch) if seg.kind == "batch" else _apply_python(batch, seg)
-        else:
-            batch = _native.run_plan(batch, seg)
+        batch = _apply_python(batch, seg) if isinstance(seg, PythonStep) else _native.run_plan(batch, seg)
     return batch
 
 
