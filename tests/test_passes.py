@@ -114,3 +114,15 @@ def test_pyramid_is_one_pass_per_level(spark):
     assert sorted(pyr.levels) == [0, 1, 2]
     # Level 0 is two exchanges away from the base: a map pass per exchange and the last reduce.
     assert python_passes(spark, lambda: pyr.levels[0].get_min_max()) == ["MapInArrow"] * 3
+
+
+def test_zonal_passes(spark, layer):
+    """A summary after steps is one pass (only partials leave it); many-zone statistics add the combining
+    pass after their shuffle; a mask then a summary stay one pass."""
+    from shapely.geometry import box
+
+    zone = box(0.1, 0.1, 1.7, 1.8)
+    assert python_passes(spark, lambda: (layer + 1).polygonal_sum(zone, float)) == ["MapInArrow"]
+    assert python_passes(spark, lambda: (layer * 2).zonal_statistics([(1, zone)]).collect()) == [
+        "MapInArrow", "MapInArrow"]
+    assert python_passes(spark, lambda: (layer + 1).mask(zone).get_min_max()) == ["MapInArrow"]
