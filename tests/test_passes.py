@@ -20,9 +20,12 @@ def _final_tree(plan: str) -> str:
     """The operator tree Spark ran: the adaptive plan's final plan, else the whole tree, without the plans
     of cached data (shown under ``InMemoryRelation``; they ran when the cache was filled)."""
     tree = plan.split("\n\n", 1)[0]
-    for final in ("== Final Plan ==", "== Current Plan =="):
-        if final in tree:
-            tree = tree.split(final, 1)[1].split("== Initial Plan ==", 1)[0]
+    # The outermost marker: a cached relation's own adaptive plan is printed inside, with its own markers
+    # (a flake: an execution still described by its "Current Plan" was read from the cached plan's "Final").
+    markers = [m for m in ("== Final Plan ==", "== Current Plan ==") if m in tree]
+    if markers:
+        first = min(markers, key=tree.index)
+        tree = tree.split(first, 1)[1].split("== Initial Plan ==", 1)[0]
     kept, cached_depth = [], None
     for line in tree.splitlines():
         depth = len(line) - len(line.lstrip(" +-:"))
@@ -41,9 +44,14 @@ def python_passes(spark, action):
         listed = store.executionsList()
         return [listed.apply(i) for i in range(listed.size())]
 
+    # The store is filled by Spark's listener bus, asynchronously: drain it so that executions of earlier
+    # actions are not taken for this one's (a flake seen in CI), and again before reading this one's.
+    bus = spark.sparkContext._jsc.sc().listenerBus()
     # By id, not by position: the store keeps only the last spark.sql.ui.retainedExecutions executions.
+    bus.waitUntilEmpty()
     before = max((e.executionId() for e in executions()), default=-1)
     action()
+    bus.waitUntilEmpty()
     passes = []
     for execution in sorted((e for e in executions() if e.executionId() > before), key=lambda e: e.executionId()):
         tree = _final_tree(execution.physicalPlanDescription())
