@@ -86,16 +86,17 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
 
     env = features.mapInArrow(envelope, "xmin double, ymin double, xmax double, ymax double").agg(
         F.min("xmin"), F.min("ymin"), F.max("xmax"), F.max("ymax")).collect()[0]
-    pieces = features.mapInArrow(emit, _PIECES)
-    n = partition_strategy.num_partitions if partition_strategy is not None and partition_strategy.num_partitions else None
-    pieces = (pieces.repartition(n, "col", "row") if n else pieces.repartition("col", "row")).sortWithinPartitions(
-        "col", "row", "order")
-    head = Head(stream_runs(lambda batch, complete: _native.rasterize_runs(batch, layout, rule, ct, zt, complete)))
     from .data_model import Extent
 
     if env[0] is None:
         raise ValueError("nothing to rasterize: no geometries")
     c0, r0, c1, r1 = key_bounds(layout, Extent(*env))
+    # GeoTrellis' partition count, one per 512 keys of the envelope, unless the strategy says (Spark's
+    # default of 200 shuffle partitions costs a Python worker round each for a few tiles).
+    n = (partition_strategy.num_partitions if partition_strategy is not None and partition_strategy.num_partitions
+         else max(1, (c1 - c0 + 1) * (r1 - r0 + 1) // 512))
+    pieces = features.mapInArrow(emit, _PIECES).repartition(n, "col", "row").sortWithinPartitions("col", "row", "order")
+    head = Head(stream_runs(lambda batch, complete: _native.rasterize_runs(batch, layout, rule, ct, zt, complete)))
     extent = Extent(layout.extent.xmin + c0 * (layout.extent.xmax - layout.extent.xmin) / layout.tileLayout.layoutCols,
                     layout.extent.ymax - (r1 + 1) * (layout.extent.ymax - layout.extent.ymin) / layout.tileLayout.layoutRows,
                     layout.extent.xmin + (c1 + 1) * (layout.extent.xmax - layout.extent.xmin) / layout.tileLayout.layoutCols,

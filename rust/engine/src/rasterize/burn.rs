@@ -100,12 +100,17 @@ impl<'a> BurnRuns<'a> {
     }
 }
 
-/// A value as its cell type stores it (GeoTrellis converts z-indexes into their tile's cell type).
-fn stored(ct: &CellType, v: f64) -> f64 {
+/// The bytes of one cell holding `v` (NaN: NoData) in a cell type.
+fn stored_bytes(ct: &CellType, v: f64) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(8);
     ct.store(&[v], &mut bytes);
+    bytes
+}
+
+/// A value as its cell type stores it (GeoTrellis converts z-indexes into their tile's cell type).
+fn stored(ct: &CellType, v: f64) -> f64 {
     let mut out = [0.0];
-    ct.load(&bytes, 0, &mut out);
+    ct.load(&stored_bytes(ct, v), 0, &mut out);
     out[0]
 }
 
@@ -119,26 +124,32 @@ impl RunKernel for BurnRuns<'_> {
         let (c, r) = (col.value(rows.start), row.value(rows.start));
         let (tc, tr) = (self.layout.tile_cols, self.layout.tile_rows);
         let grid = tile_grid(&self.layout.key_extent(c as i64, r as i64), tc, tr);
-        let mut cells = vec![f64::NAN; tc * tr];
+        // Cells are written straight in the output cell type: NoData everywhere, then each geometry's value.
+        let size = self.cell_type.bytes_per_cell();
+        let nodata = stored_bytes(&self.cell_type, f64::NAN);
+        let out = self.tiles.values_mut();
+        let start = out.len();
+        out.reserve(tc * tr * size);
+        for _ in 0..tc * tr {
+            out.extend_from_slice(&nodata);
+        }
+        // z-index of each written cell (NaN: not written yet), only when features carry them.
         let mut z = vec![f64::NAN; if self.zindex_type.is_some() { tc * tr } else { 0 }];
         for i in rows {
             let shape = Shape::from_wkb(wkb.get(i))?;
-            let v = value.value(i);
+            let v = stored_bytes(&self.cell_type, value.value(i));
             let zi = self.zindex_type.as_ref().map(|t| stored(t, zindex.value(i)));
             for (cc, rr, _) in coverage(&shape, &grid, self.rule)?.cells() {
                 let k = rr * tc + cc;
-                match zi {
-                    None => cells[k] = v,
-                    Some(zi) => {
-                        if cells[k].is_nan() || z[k] < zi {
-                            cells[k] = v;
-                            z[k] = zi;
-                        }
+                if let Some(zi) = zi {
+                    if !(z[k].is_nan() || z[k] < zi) {
+                        continue;
                     }
+                    z[k] = zi;
                 }
+                out[start + k * size..start + (k + 1) * size].copy_from_slice(&v);
             }
         }
-        self.cell_type.store(&cells, self.tiles.values_mut());
         self.tiles.finish_tile(&self.cell_type, 1, tr, tc);
         self.keys.0.push(c);
         self.keys.1.push(r);
