@@ -238,7 +238,8 @@ class Zonal:
 
         ``zones``: a list of ``(id, geometry)`` pairs, a dict ``{id: geometry}``, a Spark or pandas
         DataFrame with ``id_column`` (or a ``properties`` map holding it, as ``gps.shapefile.get_dataframe``
-        gives) and ``geometry_column`` (shapely geometries or WKB), or a path to a vector file (GeoParquet, GeoJSON, Shapefile, … through pyogrio). ``rule``: ``"centre"`` (GeoPySpark),
+        gives) and ``geometry_column`` (shapely geometries or WKB), or a path to a vector file (GeoParquet,
+        GeoJSON, Shapefile, … through pyogrio). ``rule``: ``"centre"`` (GeoPySpark),
         ``"all_touched"`` or ``"fraction"`` (exact coverage fractions, exactextract). ``zones_crs``: the
         zones' CRS when it is not the layer's (a file's own CRS is used when it has one). Zones that miss
         the layer have no row."""
