@@ -183,6 +183,14 @@ def test_polygonal_bad_input(data):
     bowtie = Polygon([(1100, 4600), (1300, 4800), (1300, 4600), (1100, 4800)])
     with pytest.raises(ValueError, match="Self-intersection"):
         layer.polygonal_mean(bowtie)
+    with pytest.raises(ValueError, match="empty"):
+        layer.polygonal_sum(Polygon(), float)
+    with pytest.raises(ValueError, match="empty"):
+        layer.zonal_statistics([(1, Polygon())])
+    with pytest.raises(TypeError, match="integers"):
+        layer.zonal_statistics([("a", zones()[1])])
+    with pytest.raises(TypeError):
+        layer.mask(zones()[1], options="PixelIsArea")
     with pytest.raises(ValueError, match="rule"):
         layer.zonal_statistics(zones(), rule="nearest")
     with pytest.raises(ValueError, match="CRS"):
