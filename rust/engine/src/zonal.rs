@@ -25,7 +25,7 @@ use crate::batch::{primitive_column, with_tiles, CellTypeCache, TileBuilder, Til
 use crate::error::{EngineError, Result};
 use crate::exchange::RunKernel;
 use crate::layout::{Extent, Layout};
-use crate::rasterize::{coverage, CellRule, Grid, Shape};
+use crate::rasterize::{coverage, CellRule, Coverage, Grid, Shape};
 
 /// Zones to summarise: an id and a shape each, indexed by the layout keys their bounding box meets.
 pub struct Zones {
@@ -105,7 +105,7 @@ impl Partial {
         }
     }
 
-    #[inline]
+    #[cfg(test)]
     fn add(&mut self, v: f64, w: f64) {
         self.cells += 1;
         self.weight += w;
@@ -122,6 +122,46 @@ impl Partial {
         if let Some(h) = &mut self.histogram {
             *h.entry((v + 0.0).to_bits()).or_insert(0.0) += w;
         }
+    }
+
+    /// The statistics of the covered cells of one band of a tile (`band`: its working values, `cols` wide),
+    /// row by row over the coverage window: sums first, then the squared deviations from their mean (two
+    /// passes, no division per cell).
+    fn of_window(band: &[f64], cols: usize, cover: &Coverage, histogram: bool) -> Partial {
+        let mut p = Partial::new(histogram);
+        let rows = || {
+            (0..cover.rows).map(move |r| {
+                let start = (cover.row0 + r) * cols + cover.col0;
+                (&band[start..start + cover.cols], &cover.weights[r * cover.cols..(r + 1) * cover.cols])
+            })
+        };
+        for (values, weights) in rows() {
+            for (&v, &w) in values.iter().zip(weights) {
+                if w > 0.0 && !v.is_nan() {
+                    p.cells += 1;
+                    p.weight += w;
+                    p.sum += w * v;
+                    p.min = p.min.min(v);
+                    p.max = p.max.max(v);
+                }
+            }
+        }
+        if p.cells == 0 {
+            return p;
+        }
+        p.mean = p.sum / p.weight;
+        let mean = p.mean;
+        for (values, weights) in rows() {
+            for (&v, &w) in values.iter().zip(weights) {
+                if w > 0.0 && !v.is_nan() {
+                    p.m2 += w * (v - mean) * (v - mean);
+                    if let Some(h) = &mut p.histogram {
+                        *h.entry((v + 0.0).to_bits()).or_insert(0.0) += w;
+                    }
+                }
+            }
+        }
+        p
     }
 
     /// Fold another partial of the same zone, band and instant into this one.
@@ -194,17 +234,17 @@ pub fn zonal_partials(
         let t = instant.map_or(0, |a| a.value(i));
         for &z in here {
             let cover = coverage(&zones.shapes[z], &grid, rule)?;
-            if cover.cells().next().is_none() {
+            if !cover.weights.iter().any(|w| *w > 0.0) {
                 continue;
             }
             for b in 0..tile.bands {
                 let band = &values[b * n..(b + 1) * n];
-                let p = acc.entry((z, b as i32, t)).or_insert_with(|| Partial::new(histogram));
-                for (cc, rr, w) in cover.cells() {
-                    let v = band[rr * tile.cols + cc];
-                    if !v.is_nan() {
-                        p.add(v, w);
+                let window = Partial::of_window(band, tile.cols, &cover, histogram);
+                match acc.entry((z, b as i32, t)) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(window);
                     }
+                    std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(&window),
                 }
             }
         }

@@ -100,6 +100,17 @@ impl<'a> BurnRuns<'a> {
     }
 }
 
+/// Write one cell's bytes at cell `k` (sizes known at compile time, so each write is one store).
+#[inline(always)]
+fn write_cell(cells: &mut [u8], k: usize, v: &[u8]) {
+    match v.len() {
+        1 => cells[k] = v[0],
+        2 => cells[2 * k..2 * k + 2].copy_from_slice(&v[..2]),
+        4 => cells[4 * k..4 * k + 4].copy_from_slice(&v[..4]),
+        n => cells[n * k..n * (k + 1)].copy_from_slice(v),
+    }
+}
+
 /// The bytes of one cell holding `v` (NaN: NoData) in a cell type.
 fn stored_bytes(ct: &CellType, v: f64) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(8);
@@ -129,25 +140,34 @@ impl RunKernel for BurnRuns<'_> {
         let nodata = stored_bytes(&self.cell_type, f64::NAN);
         let out = self.tiles.values_mut();
         let start = out.len();
-        out.reserve(tc * tr * size);
-        for _ in 0..tc * tr {
-            out.extend_from_slice(&nodata);
+        let row: Vec<u8> = nodata.iter().copied().cycle().take(tc * size).collect();
+        for _ in 0..tr {
+            out.extend_from_slice(&row);
         }
+        let cells = &mut out[start..];
         // z-index of each written cell (NaN: not written yet), only when features carry them.
         let mut z = vec![f64::NAN; if self.zindex_type.is_some() { tc * tr } else { 0 }];
         for i in rows {
             let shape = Shape::from_wkb(wkb.get(i))?;
             let v = stored_bytes(&self.cell_type, value.value(i));
             let zi = self.zindex_type.as_ref().map(|t| stored(t, zindex.value(i)));
-            for (cc, rr, _) in coverage(&shape, &grid, self.rule)?.cells() {
-                let k = rr * tc + cc;
-                if let Some(zi) = zi {
-                    if !(z[k].is_nan() || z[k] < zi) {
+            let cover = coverage(&shape, &grid, self.rule)?;
+            for r in 0..cover.rows {
+                let weights = &cover.weights[r * cover.cols..(r + 1) * cover.cols];
+                let first = (cover.row0 + r) * tc + cover.col0;
+                for (j, w) in weights.iter().enumerate() {
+                    if *w <= 0.0 {
                         continue;
                     }
-                    z[k] = zi;
+                    let k = first + j;
+                    if let Some(zi) = zi {
+                        if !(z[k].is_nan() || z[k] < zi) {
+                            continue;
+                        }
+                        z[k] = zi;
+                    }
+                    write_cell(cells, k, &v);
                 }
-                out[start + k * size..start + (k + 1) * size].copy_from_slice(&v);
             }
         }
         self.tiles.finish_tile(&self.cell_type, 1, tr, tc);
