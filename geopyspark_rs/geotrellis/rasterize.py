@@ -23,23 +23,19 @@ _PIECES = "col int, row int, order long, wkb binary, value double, zindex double
 TILE_SIZE = 256
 
 
-def _features_df(rows_or_rdd, spark, with_zindex: bool):
-    """A DataFrame of (order, wkb, value, zindex) from a list of (geometry, value, zindex) or a PySpark RDD of
-    ``Feature``s / geometries."""
-    from pyspark import RDD
-
+def _features_df(rows_or_rdd, geoms, spark):
+    """A DataFrame of (order, wkb, value, zindex) from a list of (geometry, value, zindex) with its shapely
+    ``geoms``, or from a PySpark RDD of such triples (``geoms`` None)."""
     schema = "order long, wkb binary, value double, zindex double"
-    if isinstance(rows_or_rdd, RDD):
+    if geoms is None:
         def encode(pair):
             item, i = pair
             geom, value, zindex = item
             return (i, bytes(vector.to_geometry(geom, "geometry").wkb), float(value), float(zindex))
 
         return rows_or_rdd.zipWithIndex().map(encode).toDF(schema)
-    rows = list(rows_or_rdd)
-    geoms = [vector.to_geometry(g, "geometry") for g, _, _ in rows]
     wkbs = vector.wkb_list(geoms) if geoms else []
-    data = [(i, w, float(v), float(z)) for i, (w, (_, v, z)) in enumerate(zip(wkbs, rows))]
+    data = [(i, w, float(v), float(z)) for i, (w, (_, v, z)) in enumerate(zip(wkbs, rows_or_rdd))]
     return spark.createDataFrame(data, schema)
 
 
@@ -60,7 +56,8 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     _native.plan_output_cell_type("[]", [ct])  # refuses an unknown cell type on the driver
     layout = zoomed_layout(crs, TILE_SIZE, zoom)
     spark = active_session()
-    features = _features_df(rows, spark, zt is not None)
+    geoms = [vector.to_geometry(g, "geometry") for g, _, _ in rows] if isinstance(rows, list) else None
+    features = _features_df(rows, geoms, spark)
 
     def emit(batches):
         for batch in batches:
@@ -84,8 +81,14 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
 
     from pyspark.sql import functions as F
 
-    env = features.mapInArrow(envelope, "xmin double, ymin double, xmax double, ymax double").agg(
-        F.min("xmin"), F.min("ymin"), F.max("xmax"), F.max("ymax")).collect()[0]
+    if geoms is not None:  # the geometries are here: no job for their envelope
+        import shapely
+
+        env = list(shapely.total_bounds(geoms)) if geoms else [None]
+        env = [None] if env[0] is not None and np.isnan(env[0]) else env
+    else:
+        env = features.mapInArrow(envelope, "xmin double, ymin double, xmax double, ymax double").agg(
+            F.min("xmin"), F.min("ymin"), F.max("xmax"), F.max("ymax")).collect()[0]
     from .data_model import Extent
 
     if env[0] is None:
