@@ -28,6 +28,10 @@ _PARTIAL_SCHEMA = ("zone long, band int, {instant}weight double, cells long, sum
 
 _RULES = ("centre", "all_touched", "fraction")
 
+# Up to this many zones (and no partition count asked for), zonal_statistics combines the partials on the
+# driver instead of shuffling them: a zone has a few partials (one per tile it reaches and band).
+DRIVER_COMBINE_ZONES = 100_000
+
 
 def _schema(spacetime: bool, histogram: bool) -> str:
     return _PARTIAL_SCHEMA.format(instant="instant long, " if spacetime else "",
@@ -253,16 +257,21 @@ class Zonal:
         spacetime = self.layer_type == LayerType.SPACETIME
         keys = ["zone", "band"] + (["instant"] if spacetime else [])
         partials = self._zone_partials(ids, vector.wkb_list(geoms), rule, histogram)
-        from .exchange import shuffle_by_key, stream_runs
+        if len(ids) <= DRIVER_COMBINE_ZONES and partitions is None:
+            # A few partials per zone: combined on the driver, which saves a shuffle stage (the statistics
+            # are computed now; the DataFrame holds the results).
+            combined = partials.sparkSession.createDataFrame(combine_partials(partials.toArrow(), keys))
+        else:
+            from .exchange import shuffle_by_key, stream_runs
 
-        # Partials are small: the layer's partition count (Spark's default of 200 would cost a Python
-        # worker round each for a few rows).
-        n = partitions or self._partitions or (
-            None if _is_connect(partials) else partials.sparkSession.sparkContext.defaultParallelism)
-        df, _, _ = shuffle_by_key(partials, keys, self.layer_type, None, n)
-        combined = df.mapInArrow(
-            stream_runs(lambda batch, complete: _native.combine_zonal_runs(batch, keys, complete)),
-            _schema(spacetime, histogram))
+            # Partials are small: the layer's partition count (Spark's default of 200 would cost a Python
+            # worker round each for a few rows).
+            n = partitions or self._partitions or (
+                None if _is_connect(partials) else partials.sparkSession.sparkContext.defaultParallelism)
+            df, _, _ = shuffle_by_key(partials, keys, self.layer_type, None, n)
+            combined = df.mapInArrow(
+                stream_runs(lambda batch, complete: _native.combine_zonal_runs(batch, keys, complete)),
+                _schema(spacetime, histogram))
         from pyspark.sql import functions as F
 
         some = F.col("cells") > 0  # a zone whose covered cells are all NoData: count 0, no mean, min, max
