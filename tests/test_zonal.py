@@ -291,6 +291,16 @@ def test_mask_keeps_covered_cells_of_every_band(data):
         layer.mask(42)
 
 
+def test_mask_takes_rdds_and_dataframes_of_geometries(spark, data):
+    _, layer = data
+    geoms = [zones()[1], zones()[4]]
+    want = layer.mask(geoms).stitch().cells
+    rdd = spark.sparkContext.parallelize(geoms, 2)
+    np.testing.assert_array_equal(layer.mask(rdd).stitch().cells, want)
+    df = spark.createDataFrame([(shapely.to_wkb(g),) for g in geoms], "wkb binary")
+    np.testing.assert_array_equal(layer.mask(df).stitch().cells, want)
+
+
 def test_time_series(spark):
     a = raster(bands=1, seed=5)
     instants = [datetime.datetime(2020, 1, d) for d in (1, 2, 3)]

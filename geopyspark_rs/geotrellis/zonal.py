@@ -303,15 +303,11 @@ def _histogram_of(values, weights, floating):
 
 def _collect_geometries(geometries, what):
     """Shapely geometries from one geometry, WKB, a list, or a PySpark RDD/DataFrame of geometries."""
-    try:
-        from pyspark import RDD
-    except ImportError:  # pragma: no cover
-        RDD = ()
-    from pyspark.sql import DataFrame
+    from pyspark import RDD
 
     if isinstance(geometries, RDD):
         geometries = geometries.collect()
-    elif isinstance(geometries, DataFrame) or type(geometries).__name__ == "DataFrame" and hasattr(geometries, "schema"):
+    elif hasattr(geometries, "select") and hasattr(geometries, "schema"):  # a Spark DataFrame (classic or Connect)
         geometries = [r[0] for r in geometries.select(geometries.columns[0]).collect()]
     return vector.to_geometries(geometries, what)
 

@@ -194,8 +194,8 @@ impl Partial {
 /// Partial statistics of every zone over every tile of `batch` (`col`, `row`, optional `instant`, tile
 /// columns): one row per zone, band (and instant) that covers at least one cell (`cells` 0 when all the
 /// covered cells are NoData, so that callers still learn the band count). Output columns: `zone`
-/// (int64), `band` (int32), `instant` (int64, if the batch has it), then [`PARTIAL_COLUMNS`] (the
-/// histogram columns only when `histogram`).
+/// (int64), `band` (int32), `instant` (int64, if the batch has it), `weight`, `cells`, `sum`, `mean`, `m2`,
+/// `min`, `max`, and with `histogram` `hist_values`, `hist_weights` (lists of float64).
 ///
 /// # Errors
 /// `Contract` for a batch outside the tile contract, `Value` for `Fraction` over lines or points.
@@ -252,10 +252,6 @@ pub fn zonal_partials(
     let keys: Vec<(i64, i32, i64)> = acc.keys().map(|&(z, b, t)| (zones.ids[z], b, t)).collect();
     partials_batch(&keys, acc.values(), instant.is_some(), histogram)
 }
-
-/// The statistics columns of a partial, after the key columns.
-pub const PARTIAL_COLUMNS: [&str; 9] =
-    ["weight", "cells", "sum", "mean", "m2", "min", "max", "hist_values", "hist_weights"];
 
 fn partials_batch<'a>(
     keys: &[(i64, i32, i64)],
