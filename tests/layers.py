@@ -35,3 +35,15 @@ def cells(layer):
 
 def ramp(shape, dtype=np.float32, start=0):
     return (np.arange(int(np.prod(shape))) + start).reshape(shape).astype(dtype)
+
+
+def stitched_over_bounds(layer):
+    """Band 0 of a tiled layer placed over its metadata's key bounds (keys without a tile stay NaN)."""
+    md = layer.layer_metadata
+    b = md.bounds
+    tc, tr = md.tile_layout.tileCols, md.tile_layout.tileRows
+    out = np.full(((b.maxKey.row - b.minKey.row + 1) * tr, (b.maxKey.col - b.minKey.col + 1) * tc), np.nan)
+    for k, t in layer.to_numpy_tiles():
+        r, c = (k.row - b.minKey.row) * tr, (k.col - b.minKey.col) * tc
+        out[r:r + tr, c:c + tc] = t.cells[0]
+    return out

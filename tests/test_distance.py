@@ -8,21 +8,12 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 import geopyspark_rs as gps
+from layers import stitched_over_bounds as stitched
 
 ndi = pytest.importorskip("scipy.ndimage")
 rasterio = pytest.importorskip("rasterio")
 from rasterio.features import rasterize as rio_rasterize  # noqa: E402
 from rasterio.transform import from_origin  # noqa: E402
-
-
-def stitched(layer):
-    md = layer.layer_metadata
-    b, tc = md.bounds, md.tile_layout.tileCols
-    out = np.full(((b.maxKey.row - b.minKey.row + 1) * tc, (b.maxKey.col - b.minKey.col + 1) * tc), np.nan)
-    for k, t in layer.to_numpy_tiles():
-        r, c = (k.row - b.minKey.row) * tc, (k.col - b.minKey.col) * tc
-        out[r:r + tc, c:c + tc] = t.cells[0]
-    return out
 
 
 def centres(layer):

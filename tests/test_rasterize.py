@@ -7,6 +7,7 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
 import geopyspark_rs as gps
+from layers import stitched_over_bounds as stitched
 
 rasterio = pytest.importorskip("rasterio")
 from rasterio.features import rasterize as rio_rasterize  # noqa: E402
@@ -38,18 +39,6 @@ def reference(layer, geoms, values, all_touched):
     cols = round((e.xmax - e.xmin) / cw)
     return rio_rasterize(list(zip(geoms, values)), out_shape=(rows, cols), transform=from_origin(e.xmin, e.ymax, cw, cw),
                          fill=np.nan, all_touched=all_touched, dtype="float64")
-
-
-def stitched(layer):
-    """The layer's tiles placed over its metadata extent (keys outside the layer stay NaN)."""
-    md = layer.layer_metadata
-    b = md.bounds
-    tc, tr = md.tile_layout.tileCols, md.tile_layout.tileRows
-    out = np.full(((b.maxKey.row - b.minKey.row + 1) * tr, (b.maxKey.col - b.minKey.col + 1) * tc), np.nan)
-    for k, t in layer.to_numpy_tiles():
-        r, c = (k.row - b.minKey.row) * tr, (k.col - b.minKey.col) * tc
-        out[r:r + tr, c:c + tc] = t.cells[0]
-    return out
 
 
 @pytest.mark.parametrize("options,all_touched", [(None, False), (gps.RasterizerOptions(True, "PixelIsArea"), True)])

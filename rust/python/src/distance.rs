@@ -105,12 +105,7 @@ fn cost_start<'py>(
     resolution: f64,
     max_cost: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut starts = Shape::default();
-    for s in shapes(&wkbs)? {
-        starts.polygons.extend(s.polygons);
-        starts.lines.extend(s.lines);
-        starts.points.extend(s.points);
-    }
+    let starts = Shape::merged(shapes(&wkbs)?);
     let batch = batch.into_inner();
     let params = CostParams { resolution, max_cost };
     let out = py.detach(|| cost_tiles::start(&batch, &layout.0, &starts, params)).map_err(Error::from)?;

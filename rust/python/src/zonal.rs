@@ -87,12 +87,7 @@ fn mask_tiles<'py>(
     wkbs: Vec<Vec<u8>>,
     rule: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut shape = Shape::default();
-    for s in shapes(&wkbs)? {
-        shape.polygons.extend(s.polygons);
-        shape.lines.extend(s.lines);
-        shape.points.extend(s.points);
-    }
+    let shape = Shape::merged(shapes(&wkbs)?);
     let (batch, rule) = (batch.into_inner(), self::rule(rule)?);
     let out = py
         .detach(|| zonal::mask_tiles(&batch, &layout.0, &shape, rule))

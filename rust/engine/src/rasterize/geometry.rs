@@ -37,6 +37,17 @@ impl Shape {
         Ok(shape)
     }
 
+    /// One shape holding every part of `shapes` (a mask or a set of start cells made of several geometries).
+    pub fn merged(shapes: impl IntoIterator<Item = Shape>) -> Shape {
+        let mut out = Shape::default();
+        for s in shapes {
+            out.polygons.extend(s.polygons);
+            out.lines.extend(s.lines);
+            out.points.extend(s.points);
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.polygons.is_empty() && self.lines.is_empty() && self.points.is_empty()
     }
