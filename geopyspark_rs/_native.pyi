@@ -19,11 +19,16 @@ _Layout = Union[
 # catalog.rs — GeoTrellis catalog tile files. schema_json is the layer's stored writer schema (JSON text).
 def catalog_read_tiles(paths: list[str], schema_json: str, space_time: bool,
                        key_box: Optional[tuple[int, int, int, int, Optional[int], Optional[int]]] = None,
-                       options: Optional[dict[str, str]] = None) -> pa.RecordBatch:
-    """Tiles of the files (col, row[, instant] + tile columns), keys inside key_box (inclusive) only."""
+                       options: Optional[dict[str, str]] = None, parallel: bool = False) -> pa.RecordBatch:
+    """Tiles of the files (col, row[, instant] + tile columns), keys inside key_box (inclusive) only;
+    ``parallel`` decodes on every core."""
 def catalog_read_value(path: str, schema_json: str, col: int, row: int, instant: Optional[int] = None,
                        options: Optional[dict[str, str]] = None) -> Optional[tuple[str, int, int, int, bytes]]:
     """(cell_type, bands, rows, cols, cells) of one key, or None when the file or key is absent."""
+def catalog_write_all(batch: pa.RecordBatch, index_column: str, directory: str, width: int, multiband: bool,
+                      options: Optional[dict[str, str]] = None,
+                      compression_level: Optional[int] = None) -> tuple[int, int]:
+    """One file per run of equal index values of a whole batch sorted by the index, on every core: (files, bytes)."""
 def catalog_write_runs(batch: pa.RecordBatch, key_columns: list[str], directory: str, width: int, multiband: bool,
                        last_run_complete: bool, existing_schema: Optional[str] = None,
                        options: Optional[dict[str, str]] = None,

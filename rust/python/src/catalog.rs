@@ -20,9 +20,10 @@ fn schema(text: &str) -> Result<Schema, Error> {
 
 /// The tiles in the files at `paths` (decoded with the layer's writer schema `schema_json`) as a batch in
 /// the tile contract; `key_box = (min_col, min_row, max_col, max_row, min_instant, max_instant)` keeps
-/// only keys inside it (inclusive).
+/// only keys inside it (inclusive). `parallel` decodes the files on every core (Spark-free reads; a
+/// Spark task keeps to its one core).
 #[pyfunction]
-#[pyo3(signature = (paths, schema_json, space_time, key_box=None, options=None))]
+#[pyo3(signature = (paths, schema_json, space_time, key_box=None, options=None, parallel=false))]
 fn catalog_read_tiles<'py>(
     py: Python<'py>,
     paths: Vec<String>,
@@ -30,6 +31,7 @@ fn catalog_read_tiles<'py>(
     space_time: bool,
     key_box: Option<(i32, i32, i32, i32, Option<i64>, Option<i64>)>,
     options: Options,
+    parallel: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let schema = schema(schema_json)?;
     let options: StoreOptions = options.unwrap_or_default();
@@ -39,7 +41,8 @@ fn catalog_read_tiles<'py>(
     });
     let batch = py
         .detach(|| {
-            let pairs = files::read_tiles(&paths, &schema, key_box.as_ref(), &options)?;
+            let read = if parallel { files::read_tiles_parallel } else { files::read_tiles };
+            let pairs = read(&paths, &schema, key_box.as_ref(), &options)?;
             files::pairs_to_batch(&pairs, space_time)
         })
         .map_err(Error::from)?;
@@ -104,6 +107,27 @@ fn catalog_write_runs<'py>(
     Ok((PyRecordBatch::new(out).into_pyarrow(py)?, start))
 }
 
+/// Write one tile file per run of equal values of the int64 column `index_column` of a whole batch sorted
+/// by it, on every core (the Spark-free writer; arguments as `catalog_write_runs`). Returns `(files, bytes)`.
+#[pyfunction]
+#[pyo3(signature = (batch, index_column, directory, width, multiband, options=None, compression_level=None))]
+fn catalog_write_all(
+    py: Python<'_>,
+    batch: PyRecordBatch,
+    index_column: &str,
+    directory: &str,
+    width: usize,
+    multiband: bool,
+    options: Options,
+    compression_level: Option<u8>,
+) -> PyResult<(i64, i64)> {
+    let options: StoreOptions = options.unwrap_or_default();
+    let batch = batch.into_inner();
+    let compression = compression_level.map_or(Compression::GeoTrellis, Compression::Fast);
+    let target = FileTarget { directory, width, multiband, existing: None, options: &options, compression };
+    Ok(py.detach(|| files::write_all_runs_parallel(&batch, index_column, &target)).map_err(Error::from)?)
+}
+
 /// The writer schema GeoTrellis 3.x stores for a layer, byte for byte.
 #[pyfunction]
 fn catalog_schema(space_time: bool, multiband: bool) -> String {
@@ -114,6 +138,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalog_read_tiles, m)?)?;
     m.add_function(wrap_pyfunction!(catalog_read_value, m)?)?;
     m.add_function(wrap_pyfunction!(catalog_write_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(catalog_write_all, m)?)?;
     m.add_function(wrap_pyfunction!(catalog_schema, m)?)?;
     Ok(())
 }

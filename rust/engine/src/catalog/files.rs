@@ -50,6 +50,23 @@ pub fn read_tiles(
     Ok(out)
 }
 
+/// [`read_tiles`] with the files fetched and decoded on every core (rayon), for a whole job run in one
+/// process; pairs in file order.
+pub fn read_tiles_parallel(
+    paths: &[String],
+    schema: &Schema,
+    keys: Option<&KeyBox>,
+    options: &StoreOptions,
+) -> Result<Vec<(Key, Tile)>> {
+    use rayon::prelude::*;
+
+    let per_file: Vec<Vec<(Key, Tile)>> = paths
+        .par_iter()
+        .map(|path| read_tiles(std::slice::from_ref(path), schema, keys, options))
+        .collect::<Result<_>>()?;
+    Ok(per_file.into_iter().flatten().collect())
+}
+
 /// The tile of `key` in the file at `path`; None when the file or the key in it is absent.
 pub fn read_value(path: &str, schema: &Schema, key: &Key, options: &StoreOptions) -> Result<Option<Tile>> {
     let Some(bytes) = io::read_if_exists(path, options)? else {
@@ -163,6 +180,35 @@ pub fn write_runs(
         bytes: 0,
     };
     reduce_runs(batch, &[index_column], last_run_complete, kernel)
+}
+
+/// Write one file per run of equal `index_column` values of a whole batch sorted by index, the runs
+/// encoded and stored on every core (rayon). Returns `(files, bytes)`.
+pub fn write_all_runs_parallel(batch: &RecordBatch, index_column: &str, target: &FileTarget) -> Result<(i64, i64)> {
+    use rayon::prelude::*;
+
+    let index = primitive_column::<Int64Type>(batch, index_column)?;
+    let values = index.values();
+    let mut starts: Vec<usize> = (0..values.len()).filter(|&i| i == 0 || values[i] != values[i - 1]).collect();
+    starts.push(values.len());
+    // Runs grouped in chunks so that each task slices and writes many small files.
+    let chunks: Vec<Range<usize>> = starts
+        .windows(2)
+        .map(|w| w[0]..w[1])
+        .collect::<Vec<_>>()
+        .chunks(64)
+        .map(|c| c[0].start..c[c.len() - 1].end)
+        .collect();
+    let totals: Vec<(i64, i64)> = chunks
+        .into_par_iter()
+        .map(|rows| {
+            let slice = batch.slice(rows.start, rows.len());
+            let (out, _) = write_runs(&slice, index_column, target, true)?;
+            let col = |i: usize| out.column(i).as_any().downcast_ref::<Int64Array>().map_or(0, |a| a.value(0));
+            Ok((col(0), col(1)))
+        })
+        .collect::<Result<_>>()?;
+    Ok(totals.into_iter().fold((0, 0), |(f, b), (f2, b2)| (f + f2, b + b2)))
 }
 
 /// The run kernel of [`write_runs`]: one file per index value.
