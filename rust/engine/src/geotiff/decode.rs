@@ -5,6 +5,7 @@
 //! bytes come straight from the prefetched ranges, scratch buffers are reused across segments, and
 //! every malformed input is an error rather than one of the crate's panics.
 
+use super::codecs;
 use super::info::{ImageLayout, SampleKind};
 
 /// Reusable buffers for decoding segments.
@@ -13,6 +14,8 @@ pub struct Scratch {
     inflate: Option<libdeflater::Decompressor>,
     lzw: Option<super::lzw::Decoder>,
     raw: Vec<u8>,
+    /// A LERC blob once its deflate or zstd pass is undone.
+    lerc: Vec<u8>,
 }
 
 /// Shape of one segment as stored.
@@ -67,9 +70,11 @@ pub fn decode_segment(
         return Ok(());
     }
     *out = target;
+    // LERC and JPEG 2000 decode to sample values (written little-endian), not to stored bytes.
+    let native = matches!(layout.compression, 34712 | 34887);
     match layout.predictor {
         1 => {
-            if !little_endian {
+            if !little_endian && !native {
                 swap_to_le(out, kind.bytes());
             }
         }
@@ -184,7 +189,12 @@ fn decompress(
             }
         }
         7 => decode_jpeg(layout, data, shape, needed, out)?,
-        c => return Err(format!("unsupported compression {c}")),
+        34925 => codecs::lzma(layout, data, shape, needed, out)?,
+        50001 => codecs::webp(layout, data, shape, out)?,
+        34712 => codecs::jpeg2000(layout, data, shape, out)?,
+        34887 => codecs::lerc(layout, data, shape, &mut scratch.inflate, &mut scratch.lerc, out)?,
+        // read_windows checks the codec first (codecs::check): this is only reached by other callers.
+        c => return Err(format!("unsupported compression {c} ({})", layout.compression_name())),
     }
     Ok(())
 }

@@ -33,6 +33,8 @@ const MODEL_TIEPOINT: u16 = 33922;
 const MODEL_TRANSFORMATION: u16 = 34264;
 const GDAL_METADATA: u16 = 42112;
 const GDAL_NODATA: u16 = 42113;
+/// GDAL's LercParameters: [LERC version, additional compression (0 none, 1 deflate, 2 zstd)].
+const LERC_PARAMETERS: u16 = 50674;
 
 /// ASCII TIFF tags reported under GDAL's metadata names.
 const ASCII_TAGS: [(u16, &str); 7] = [
@@ -128,6 +130,8 @@ pub struct ImageLayout {
     pub offsets: Vec<u64>,
     pub byte_counts: Vec<u64>,
     pub jpeg_tables: Option<Vec<u8>>,
+    /// The LercParameters tag's values (empty without it).
+    pub lerc_parameters: Vec<u64>,
 }
 
 impl ImageLayout {
@@ -143,6 +147,7 @@ impl ImageLayout {
         self.segments_across() * self.segments_down()
     }
 
+    /// The compression as GDAL's `COMPRESS=` creation option spells it, lowercased.
     pub fn compression_name(&self) -> String {
         match self.compression {
             1 => "none".into(),
@@ -150,7 +155,15 @@ impl ImageLayout {
             7 => "jpeg".into(),
             8 | 32946 => "deflate".into(),
             32773 => "packbits".into(),
+            34712 => "jpeg2000".into(),
+            34887 => match self.lerc_parameters.get(1) {
+                Some(1) => "lerc_deflate".into(),
+                Some(2) => "lerc_zstd".into(),
+                _ => "lerc".into(),
+            },
+            34925 => "lzma".into(),
             50000 => "zstd".into(),
+            50001 => "webp".into(),
             c => format!("unknown({c})"),
         }
     }
@@ -184,6 +197,15 @@ impl ImageLayout {
         let bits = all_same(BITS_PER_SAMPLE, 1)?;
         let format = all_same(SAMPLE_FORMAT, 1)?;
         let kind = SampleKind::from_tags(bits, format).ok_or_else(|| {
+            let compression = ifd.u64(COMPRESSION).unwrap_or(1);
+            if compression == 7 && bits == 12 {
+                // GDAL writes 12-bit JPEG (NBITS=12) where libjpeg is built for it; no Rust JPEG
+                // decoder reads the 12-bit (extended sequential) process.
+                return EngineError::unsupported(
+                    path,
+                    "12-bit JPEG compression is not supported (the JPEG decoder, zune-jpeg, reads 8-bit JPEG only)",
+                );
+            }
             EngineError::unsupported(
                 path,
                 format!("unsupported sample type: {bits} bits, SampleFormat {format}"),
@@ -240,6 +262,7 @@ impl ImageLayout {
             offsets,
             byte_counts,
             jpeg_tables: ifd.get(JPEG_TABLES).and_then(|v| v.as_bytes()),
+            lerc_parameters: ifd.get(LERC_PARAMETERS).and_then(|v| v.as_u64s()).unwrap_or_default(),
         };
         let needed = layout.segments_per_plane() * if planar { bands } else { 1 };
         if layout.offsets.len() < needed || layout.byte_counts.len() < needed {

@@ -33,6 +33,7 @@ pub fn read_windows(
 ) -> Result<Vec<Raster>> {
     let layout = info.layout(ifd)?;
     let path = src.name();
+    super::codecs::check(layout).map_err(|m| EngineError::unsupported(path, m))?;
     for &(x, y, w, h) in windows {
         let fits = x.checked_add(w).is_some_and(|e| e <= layout.width)
             && y.checked_add(h).is_some_and(|e| e <= layout.height);
