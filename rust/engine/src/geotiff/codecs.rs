@@ -309,3 +309,169 @@ pub fn lzma(layout: &ImageLayout, data: &[u8], shape: &SegmentShape, needed: usi
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 16×16 uint8 gradient (3·row + 5·col mod 256), losslessly coded.
+    fn gradient() -> Vec<u8> {
+        (0..16usize)
+            .flat_map(|r| (0..16usize).map(move |c| ((r * 3 + c * 5) % 256) as u8))
+            .collect()
+    }
+
+    /// The gradient as a J2K codestream written by GDAL's JP2OpenJPEG driver (QUALITY=100,
+    /// REVERSIBLE=YES, CODEC=J2K).
+    const GRADIENT_J2K: &str = "ff4fff510029000200000010000000100000000000000000000000100000001000000000000000000001070101ff52000d0100000100000404000199ff5c00044040ff64003d000143726561746564206279204f70656e4a5045472076657273696f6e20322e352e332e204c4f53534c4553532073657474696e67732075736564ff90000a0000000000da0001ff93df8592123765dacb87f2fef91a36e9dabf28ea2fa0e87b9373486117755547a3fe9201344a74a52c9a2560929805d349fe039a39618f54092fca52a8fceea1013e582d162096390ca48c299f7bde2f629225a523a7870533c5ec5257501cfb9230a68a6ca9d01d45e60724856ce3fb68bcc0e490ad9c7f6d17981c9215b38feda2f303923e2df66d011abd5eaf57abd5eaf57abd5eaf57abd5eaf57abd5eaf57abd5eaf57abd5eaf5791f3113889c44e227113889c44e227113889c44e227113889c44e227113889c44e226fffd9";
+
+    /// The gradient as an xz stream the way libtiff writes it (delta filter, LZMA2, no check).
+    const GRADIENT_XZ: &str = "fd377a585a000000ff12d94102010301002101167920c4eee000ff000a5d000001b9cdd76b385dc80000000000011e80020000002fcf66e1a8000afc020000000000595a";
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    fn layout(compression: u16, kind: SampleKind, bands: usize) -> ImageLayout {
+        ImageLayout {
+            width: 16,
+            height: 16,
+            bands,
+            kind,
+            tiled: true,
+            segment_cols: 16,
+            segment_rows: 16,
+            planar: false,
+            compression,
+            predictor: 1,
+            photometric: if bands >= 3 { 2 } else { 1 },
+            offsets: vec![0],
+            byte_counts: vec![0],
+            jpeg_tables: None,
+            lerc_parameters: Vec::new(),
+        }
+    }
+
+    fn shape(samples: usize) -> SegmentShape {
+        SegmentShape { cols: 16, rows: 16, samples }
+    }
+
+    /// Decodes with `decode`, then every truncation and many garbled copies of `good`: each must be
+    /// an error or (for garbling the codec cannot detect) a full segment, never a panic.
+    fn robust(good: &[u8], expected: &[u8], decode: &dyn Fn(&[u8], &mut Vec<u8>) -> Result<(), String>) {
+        let mut out = Vec::new();
+        decode(good, &mut out).unwrap();
+        assert_eq!(out, expected);
+        for cut in 0..good.len() {
+            let mut out = Vec::new();
+            let r = decode(&good[..cut], &mut out);
+            assert!(r.is_err() || out.len() == expected.len(), "truncated to {cut}: {r:?}");
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..300 {
+            let mut bad = good.to_vec();
+            for _ in 0..3 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let at = (state % bad.len() as u64) as usize;
+                bad[at] ^= (state >> 32) as u8 | 1;
+            }
+            let mut out = Vec::new();
+            if decode(&bad, &mut out).is_ok() {
+                assert_eq!(out.len(), expected.len());
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg2000_decodes_gdal_codestream_and_survives_bad_input() {
+        let l = layout(34712, SampleKind::U8, 1);
+        robust(&hex(GRADIENT_J2K), &gradient(), &|d, out| jpeg2000(&l, d, &shape(1), out));
+        // A 16-bit image asked of an 8-bit stream keeps the values; a 3-band segment is refused.
+        let l3 = layout(34712, SampleKind::U8, 3);
+        let err = jpeg2000(&l3, &hex(GRADIENT_J2K), &shape(3), &mut Vec::new()).unwrap_err();
+        assert!(err.contains("1 components"), "{err}");
+    }
+
+    #[test]
+    fn lzma_decodes_libtiff_stream_and_survives_bad_input() {
+        let l = layout(34925, SampleKind::U8, 1);
+        robust(&hex(GRADIENT_XZ), &gradient(), &|d, out| lzma(&l, d, &shape(1), 256, out));
+    }
+
+    #[test]
+    fn webp_lossless_and_bad_input() {
+        let rgb: Vec<u8> = gradient().iter().flat_map(|&v| [v, 255 - v, v / 2]).collect();
+        let mut encoded = Vec::new();
+        image_webp::WebPEncoder::new(&mut encoded)
+            .encode(&rgb, 16, 16, image_webp::ColorType::Rgb8)
+            .unwrap();
+        let l = layout(50001, SampleKind::U8, 3);
+        robust(&encoded, &rgb, &|d, out| webp(&l, d, &shape(3), out));
+        // An RGB image for an RGBA segment gets an opaque alpha.
+        let l4 = layout(50001, SampleKind::U8, 4);
+        let mut out = Vec::new();
+        webp(&l4, &encoded, &shape(4), &mut out).unwrap();
+        assert_eq!(&out[..8], &[rgb[0], rgb[1], rgb[2], 255, rgb[3], rgb[4], rgb[5], 255]);
+    }
+
+    #[test]
+    fn lerc_all_extra_compressions_and_bad_input() {
+        let vals: Vec<f32> = gradient().iter().map(|&v| v as f32 * 0.25 - 3.0).collect();
+        let blob = lerc::encode_slice(16, 16, &vals, lerc::Precision::Lossless).unwrap();
+        let expected: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut zlib, &blob).unwrap();
+        let deflated = zlib.finish().unwrap();
+        let zstded = zstd::bulk::compress(&blob, 3).unwrap();
+        for (add, data) in [(0u64, blob.clone()), (1, deflated), (2, zstded)] {
+            let mut l = layout(34887, SampleKind::F32, 1);
+            l.lerc_parameters = vec![4, add];
+            robust(&data, &expected, &|d, out| {
+                lerc(&l, d, &shape(1), &mut None, &mut Vec::new(), out)
+            });
+        }
+        // A blob of another sample type than the file says is an error, not a reinterpretation.
+        let l = layout(34887, SampleKind::U16, 1);
+        assert!(lerc(&l, &blob, &shape(1), &mut None, &mut Vec::new(), &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn lerc_mask_gives_nan_for_floats() {
+        let mut vals: Vec<f32> = gradient().iter().map(|&v| v as f32).collect();
+        vals[17] = f32::NAN;
+        let mut mask = lerc::bitmask::BitMask::all_valid(256);
+        mask.set_invalid(17);
+        let blob = lerc::encode_slice_masked(16, 16, &vals, &mask, lerc::Precision::Lossless).unwrap();
+        let l = layout(34887, SampleKind::F32, 1);
+        let mut out = Vec::new();
+        lerc(&l, &blob, &shape(1), &mut None, &mut Vec::new(), &mut out).unwrap();
+        let got: Vec<f32> = out.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        assert!(got[17].is_nan());
+        assert_eq!(got[18], vals[18]);
+    }
+
+    #[test]
+    fn unsupported_combinations_are_named() {
+        let cases = [
+            (layout(50001, SampleKind::U16, 3), "WebP"),
+            (layout(34712, SampleKind::F32, 1), "JPEG 2000"),
+            (layout(34887, SampleKind::I64, 1), "LERC"),
+            (layout(7, SampleKind::U16, 1), "16-bit JPEG"),
+            (layout(50002, SampleKind::U8, 1), "jxl"),
+            (layout(34676, SampleKind::U8, 1), "tag 34676"),
+        ];
+        for (l, what) in cases {
+            let err = check(&l).unwrap_err();
+            assert!(err.contains(what), "{err}");
+        }
+        let mut l = layout(34887, SampleKind::F32, 1);
+        l.lerc_parameters = vec![4, 7];
+        assert!(check(&l).unwrap_err().contains("additional compression 7"));
+        for c in [1, 5, 7, 8, 32773, 32946, 34712, 34887, 34925, 50000] {
+            assert!(check(&layout(c, SampleKind::U8, 1)).is_ok(), "{c}");
+        }
+        assert!(check(&layout(50001, SampleKind::U8, 4)).is_ok());
+    }
+}

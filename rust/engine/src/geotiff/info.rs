@@ -164,6 +164,7 @@ impl ImageLayout {
             34925 => "lzma".into(),
             50000 => "zstd".into(),
             50001 => "webp".into(),
+            50002 => "jxl".into(),
             c => format!("unknown({c})"),
         }
     }
