@@ -20,6 +20,7 @@ from .union import check_layers, union  # noqa: F401  (the function shadows the 
 from .combine_bands import combine_bands  # noqa: F401,E402
 from . import geotiff  # noqa: F401,E402  (a module, as in GeoPySpark: gps.geotiff.get)
 from . import shapefile  # noqa: F401,E402  (a module, as in GeoPySpark: gps.shapefile.get)
+from . import rasterio  # noqa: F401,E402  (gps.rasterio.get; imports the rasterio package only when used)
 from . import s3  # noqa: F401,E402
 from .s3 import Credentials  # noqa: F401,E402
 from . import catalog  # noqa: F401,E402
@@ -34,7 +35,7 @@ __all__ = [
     "Tile", "Extent", "ProjectedExtent", "TemporalProjectedExtent", "SpatialKey", "SpaceTimeKey", "TileLayout",
     "LayoutDefinition", "Bounds", "Metadata", "GlobalLayout", "LocalLayout", "RasterizerOptions",
     "HashPartitionStrategy", "SpatialPartitionStrategy", "SpaceTimePartitionStrategy", "SourceInfo", "Feature",
-    "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "shapefile", "Credentials",
+    "CellValue", "Histogram", "KeyTransform", "RasterLayer", "TiledRasterLayer", "Pyramid", "union", "combine_bands", "geotiff", "rasterio", "shapefile", "Credentials",
     "AttributeStore", "query", "read_layer_metadata", "read_value", "update_layer", "write",
     "Square", "Circle", "Wedge", "Nesw", "Annulus", "hillshade", "zfactor_calculator", "zfactor_lat_lng_calculator",
     "ColorMap", "get_colors_from_colors", "get_colors_from_matplotlib", "TMS", "TileRender",

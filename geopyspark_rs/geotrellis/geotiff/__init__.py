@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ...session import active_session, is_connect
 from ..constants import (DEFAULT_CHUNK_SIZE, DEFAULT_GEOTIFF_TIME_FORMAT, DEFAULT_GEOTIFF_TIME_TAG,
-                         DEFAULT_MAX_TILE_SIZE, DEFAULT_PARTITION_BYTES, DEFAULT_S3_CLIENT, LayerType)
+                         DEFAULT_MAX_TILE_SIZE, DEFAULT_PARTITION_BYTES, DEFAULT_S3_CLIENT, LayerType, ReadMethod)
 from . import plan as _plan
 
 __all__ = ["get"]
@@ -40,9 +40,11 @@ def _parallelism(spark) -> int:
 
 def read_layer(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_partitions=None,
                partition_bytes=DEFAULT_PARTITION_BYTES, time_tag=DEFAULT_GEOTIFF_TIME_TAG,
-               time_format=DEFAULT_GEOTIFF_TIME_FORMAT, delimiter=None, s3_credentials=None):
+               time_format=DEFAULT_GEOTIFF_TIME_FORMAT, delimiter=None, s3_credentials=None,
+               read_method=ReadMethod.GEOTRELLIS):
     """A RasterLayer of the GeoTIFFs at ``uri``: planned here from the headers into one source row per
-    window, decoded by the executors in the pass that consumes the layer (``source``)."""
+    window, decoded by the executors in the pass that consumes the layer (``source``). With
+    ``ReadMethod.GDAL`` rasterio lists and reads the rasters instead (any format GDAL reads)."""
     from .. import s3
     from ..layer import RasterLayer
     from ..plan import Head
@@ -58,9 +60,14 @@ def read_layer(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE
     def store_options(u):
         return s3.store_options(u, s3_credentials, spark)
 
+    head_of, readers = window_reader, {}
+    if ReadMethod(read_method) == ReadMethod.GDAL:  # the same plan and layer, GDAL's headers and windows
+        from .. import rasterio as gdal
+
+        head_of, readers = gdal.window_reader, {"list_of": gdal.list_rasters, "info_of": gdal.raster_info}
     units = _plan.plan_read(uris, layer_type, crs=_crs_text(crs), max_tile_size=max_tile_size,
                             time_tag=time_tag, time_format=time_format, delimiter=delimiter,
-                            store_options=store_options)
+                            store_options=store_options, **readers)
     n = _plan.partition_count(units, num_partitions, partition_bytes, _parallelism(spark))
     parts = _plan.split_partitions(units, n)
     n = max(1, len(parts))
@@ -70,7 +77,7 @@ def read_layer(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE
     for u in uris:
         store.update(store_options(u))
     layer = RasterLayer(layer_type, source_frame(spark, window_rows(ordered, layer_type), part_of_window, n))
-    layer._head = Head(window_reader(store), row_aligned=True)
+    layer._head = Head(head_of(store), row_aligned=True)
     layer._partitions = n
     return layer
 

@@ -126,12 +126,14 @@ def file_instant(uri: str, info: dict, time_tag: str, time_format: str) -> int:
 
 
 def plan_read(uris, layer_type, *, crs=None, max_tile_size=256, time_tag=None, time_format=None,
-              delimiter=None, store_options=lambda uri: {}) -> list[ReadUnit]:
+              delimiter=None, store_options=lambda uri: {}, list_of=list_sources,
+              info_of=_native.geotiff_info) -> list[ReadUnit]:
     """The read units of every window of every file; raises on the driver for missing files, bad
-    headers and missing time tags."""
+    headers and missing time tags. ``list_of`` finds the files and ``info_of`` reads a header (the
+    GeoTIFF reader's by default; ``gps.rasterio``'s for ``ReadMethod.GDAL``)."""
     units = []
-    for uri in list_sources(uris, store_options, delimiter):
-        info = _native.geotiff_info(uri, store_options(uri))
+    for uri in list_of(uris, store_options, delimiter):
+        info = info_of(uri, store_options(uri))
         instant = file_instant(uri, info, time_tag, time_format) if layer_type == LayerType.SPACETIME else None
         units.extend(units_of(uri, info, list_windows(info, max_tile_size), crs or info["crs"], instant))
     return units

@@ -1,6 +1,7 @@
 """``RasterLayer.read`` and ``TiledRasterLayer.read``: one raster per source file (GeoPySpark's
 RasterSource reads), optionally reprojected, or tiled straight to a layout; ``SourceInfo`` lists
-assemble bands of several files."""
+assemble bands of several files. ``ReadMethod.GEOTRELLIS`` reads GeoTIFFs with the Rust reader,
+``ReadMethod.GDAL`` any raster GDAL reads, with rasterio on the executors (``gps.rasterio``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def _check(layer_type, read_method, resample_method):
     layer_type = LayerType(layer_type)
     if layer_type == LayerType.SPACETIME:
         raise UnsupportedError("read() of SPACETIME layers is not supported; use geotiff.get with a time_tag")
-    ReadMethod(read_method)  # both methods read through the Rust reader here
+    ReadMethod(read_method)
     ResampleMethod(resample_method)
     return layer_type
 
@@ -23,7 +24,8 @@ def read_raster_layer(paths, layer_type=LayerType.SPATIAL, target_crs=None, num_
     from . import read_layer
 
     layer_type = _check(layer_type, read_method, resample_method)
-    layer = read_layer(paths, layer_type, max_tile_size=None, num_partitions=num_partitions)
+    layer = read_layer(paths, layer_type, max_tile_size=None, num_partitions=num_partitions,
+                       read_method=ReadMethod(read_method))
     return layer if target_crs is None else layer.reproject(target_crs, resample_method)
 
 
