@@ -113,9 +113,9 @@ def _time_intervals(time_intervals):
     return [(ms[i], ms[i + 1] if i + 1 < len(ms) else ms[i]) for i in range(0, len(ms), 2)]
 
 
-def _key_box(layer: StoredLayer, geom, is_point, intervals):
+def _key_box(layer: StoredLayer, geom, is_point, intervals, key_range=None):
     """The inclusive key box to read (None when nothing can match): the layer's bounds, narrowed to the
-    geometry's keys and the time intervals."""
+    geometry's keys, the ``(min_col, min_row, max_col, max_row)`` key range and the time intervals."""
     md = layer.metadata
     if md.bounds is None:
         return None
@@ -128,6 +128,9 @@ def _key_box(layer: StoredLayer, geom, is_point, intervals):
         else:
             gc0, gr0, gc1, gr1 = key_bounds(md.layout_definition, Extent(*geom.bounds))
         c0, r0, c1, r1 = max(c0, gc0), max(r0, gr0), min(c1, gc1), min(r1, gr1)
+    if key_range is not None:
+        kc0, kr0, kc1, kr1 = key_range
+        c0, r0, c1, r1 = max(c0, kc0), max(r0, kr0), min(c1, kc1), min(r1, kr1)
     if c0 > c1 or r0 > r1:
         return None
     t0 = t1 = None
@@ -256,19 +259,40 @@ def query(uri, layer_name, layer_zoom=None, query_geom=None, time_intervals=None
     """
     from ...session import active_session
 
+    layer, plan = plan_query(uri, layer_name, layer_zoom, query_geom, time_intervals, query_proj, num_partitions,
+                             store)
+    return planned_layer(active_session(), layer, plan)
+
+
+def _key_range(key_range):
+    if key_range is None:
+        return None
+    try:
+        values = tuple(key_range)
+    except TypeError:
+        values = ()
+    if len(values) != 4 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"key_range must be (min_col, min_row, max_col, max_row) ints, got {key_range!r}")
+    return tuple(int(v) for v in values)
+
+
+def plan_query(uri, layer_name, layer_zoom=None, query_geom=None, time_intervals=None, query_proj=None,
+               num_partitions=None, store=None, key_range=None) -> tuple[StoredLayer, dict]:
+    """The stored layer and the read plan of a query (``query``'s arguments, and an inclusive key range),
+    made on the driver from the catalog's attributes and one listing: the tile files to read, in
+    partitions, and the exact filters."""
+    key_range = _key_range(key_range)
     layer = _open(uri, layer_name, layer_zoom, store)
     geom, is_point = _geometry(query_geom, query_proj, layer)
     intervals = _time_intervals(time_intervals)
     if intervals is not None and not layer.space_time:
         raise ValueError(f"time_intervals were given but layer {layer_name!r} is SPATIAL")
-    key_box = _key_box(layer, geom, is_point, intervals)
+    key_box = _key_box(layer, geom, is_point, intervals, key_range)
     if layer.layer_format == "COGLayerType":
         from .cog import cog_plan
 
-        plan = cog_plan(layer, key_box, geom, is_point, num_partitions)
-    else:
-        plan = make_plan(layer, key_box, geom, is_point, intervals, num_partitions)
-    return planned_layer(active_session(), layer, plan)
+        return layer, cog_plan(layer, key_box, geom, is_point, num_partitions)
+    return layer, make_plan(layer, key_box, geom, is_point, intervals, num_partitions)
 
 
 def file_reader(plan: dict, options: dict):

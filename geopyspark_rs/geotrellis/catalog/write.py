@@ -7,8 +7,6 @@ import warnings
 
 import numpy as np
 import pyarrow as pa
-from pyspark.sql.types import LongType, StructField, StructType
-
 from ... import _native
 from ...errors import LayerExistsError, UnsupportedError
 from .. import tile_contract as tc
@@ -26,7 +24,6 @@ _UNIT_MS = {
     TimeUnit.YEARS: 365 * _DAY_MS,
 }
 _KEY_CLASS = {LayerType.SPATIAL: "geotrellis.layer.SpatialKey", LayerType.SPACETIME: "geotrellis.layer.SpaceTimeKey"}
-_STATS_SCHEMA = StructType([StructField("files", LongType(), False), StructField("bytes", LongType(), False)])
 
 
 def _bounds_keys(bounds: Bounds, space_time: bool):
@@ -100,8 +97,11 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
                  compression_level=None) -> tuple:
     """One keyed exchange on the tiles' index, then one file per index written from the executors:
     (files, bytes)."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
     from ..exchange import shuffle_by_key, stream_runs
 
+    stats = StructType([StructField("files", LongType(), False), StructField("bytes", LongType(), False)])
     space_time = layer.layer_type == LayerType.SPACETIME
     width = _native.key_index_file_width(index_json, space_time)
     add_index = _with_index(index_json, space_time)
@@ -113,7 +113,7 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
         return _native.catalog_write_runs(batch, ["index"], directory, width, multiband, complete, existing_schema,
                                           options, compression_level)
 
-    totals = df.mapInArrow(stream_runs(write_run), _STATS_SCHEMA).groupBy().sum("files", "bytes").collect()[0]
+    totals = df.mapInArrow(stream_runs(write_run), stats).groupBy().sum("files", "bytes").collect()[0]
     return int(totals[0] or 0), int(totals[1] or 0)
 
 
@@ -162,40 +162,56 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
 
     if not isinstance(tiled_raster_layer, TiledRasterLayer):
         raise TypeError(f"write takes a TiledRasterLayer, got {type(tiled_raster_layer).__name__}")
-    if use_cogs:
-        raise UnsupportedError("writing GeoTrellis COG layers is not supported; use_cogs=False writes Avro")
-    name = check_name("layer name", layer_name)
-    compression_level = _compression_level(compression_level)
-    zoom = tiled_raster_layer.zoom_level
-    if zoom is None:
-        warnings.warn(f"layer {name!r} has no zoom_level; writing it at zoom 0", stacklevel=2)
-        zoom = 0
-    zoom = check_zoom(zoom)
-    store = AttributeStore.build(store if store is not None else uri)
-    index_strategy = IndexingMethod(index_strategy.value if isinstance(index_strategy, IndexingMethod)
-                                    else index_strategy)
-    layer_type = tiled_raster_layer.layer_type
-    space_time = layer_type == LayerType.SPACETIME
-    temporal = _temporal(index_strategy, layer_type, time_unit, time_resolution)
-    md = tiled_raster_layer.layer_metadata
-    if md.bounds is None:
-        raise ValueError(f"cannot write layer {name!r}: it is empty")
-    if store.contains(name, zoom):
-        raise LayerExistsError(f"layer {name!r} at zoom {zoom} already exists in {store.uri}; "
-                         "use update_layer to change it")
+    target = NewLayer(uri, layer_name, tiled_raster_layer.layer_type, tiled_raster_layer.layer_metadata,
+                      tiled_raster_layer.zoom_level, index_strategy, time_unit, time_resolution, store, use_cogs,
+                      compression_level)
+    _write_tiles(tiled_raster_layer, target.directory, target.index_json, True, None, target.store.options,
+                 target.compression_level)
+    target.commit()
 
-    index_json = _native.key_index_create(index_strategy.value, *_bounds_keys(md.bounds, space_time), temporal)
-    header = store.location.header(name, zoom, _KEY_CLASS[layer_type], "geotrellis.raster.MultibandTile")
-    directory = store.location.tile_dir(header)
-    _remove_leftovers(directory, store.options)
-    _write_tiles(tiled_raster_layer, directory, index_json, True, None, store.options, compression_level)
-    value = {
-        "header": header,
-        "metadata": metadata_value(md),
-        "keyIndex": RawJson(index_json),
-        "schema": RawJson(_native.catalog_schema(space_time, True)),
-    }
-    write_json(store.location.attribute_path(name, zoom, "metadata"), name, zoom, value, store.options)
+
+class NewLayer:
+    """A layer about to be written: the checks, key index, header and directory worked out on the driver
+    before any tile is written (by Spark's executors or by the Spark-free writer), and ``commit``, which
+    writes the metadata attribute last so that an interrupted write never looks like a layer."""
+
+    def __init__(self, uri, layer_name, layer_type, metadata, zoom, index_strategy=IndexingMethod.ZORDER,
+                 time_unit=None, time_resolution=None, store=None, use_cogs=False, compression_level=None):
+        if use_cogs:
+            raise UnsupportedError("writing GeoTrellis COG layers is not supported; use_cogs=False writes Avro")
+        name = check_name("layer name", layer_name)
+        self.compression_level = _compression_level(compression_level)
+        if zoom is None:
+            warnings.warn(f"layer {name!r} has no zoom_level; writing it at zoom 0", stacklevel=3)
+            zoom = 0
+        zoom = check_zoom(zoom)
+        store = AttributeStore.build(store if store is not None else uri)
+        index_strategy = IndexingMethod(index_strategy.value if isinstance(index_strategy, IndexingMethod)
+                                        else index_strategy)
+        layer_type = LayerType(layer_type)
+        self.space_time = layer_type == LayerType.SPACETIME
+        temporal = _temporal(index_strategy, layer_type, time_unit, time_resolution)
+        if metadata.bounds is None:
+            raise ValueError(f"cannot write layer {name!r}: it is empty")
+        if store.contains(name, zoom):
+            raise LayerExistsError(f"layer {name!r} at zoom {zoom} already exists in {store.uri}; "
+                                   "use update_layer to change it")
+        self.store, self.name, self.zoom, self.metadata = store, name, zoom, metadata
+        self.index_json = _native.key_index_create(index_strategy.value, *_bounds_keys(metadata.bounds,
+                                                                                       self.space_time), temporal)
+        self.header = store.location.header(name, zoom, _KEY_CLASS[layer_type], "geotrellis.raster.MultibandTile")
+        self.directory = store.location.tile_dir(self.header)
+        _remove_leftovers(self.directory, store.options)
+
+    def commit(self) -> None:
+        value = {
+            "header": self.header,
+            "metadata": metadata_value(self.metadata),
+            "keyIndex": RawJson(self.index_json),
+            "schema": RawJson(_native.catalog_schema(self.space_time, True)),
+        }
+        write_json(self.store.location.attribute_path(self.name, self.zoom, "metadata"), self.name, self.zoom, value,
+                   self.store.options)
 
 
 def _merge_metadata(old: Metadata, new: Metadata, name: str) -> Metadata:
