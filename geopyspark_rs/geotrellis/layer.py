@@ -411,12 +411,14 @@ class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal, Zonal):
         return [tile for _, tile in found.to_numpy_tiles()]
 
     def stitch(self):
-        """Mosaic the whole layer into one Tile (SPATIAL layers)."""
+        """Mosaic the whole layer into one Tile (SPATIAL layers). Ours: the Tile also knows its ``extent``
+        and ``crs``, and converts with ``to_raster()`` (for rasterio) and ``to_xarray()``."""
         from .stitch import stitch
 
         if self.layer_type != LayerType.SPATIAL:
             raise ValueError("Only TiledRasterLayers with a layer_type of Spatial can use stitch()")
-        return stitch(self.dataframe.toArrow())  # one pass: the tiles come to the driver
+        # One pass: the tiles come to the driver.
+        return stitch(self.dataframe.toArrow(), self.layer_metadata)
 
     def save_stitched(self, path, crop_bounds=None, crop_dimensions=None, cog=False):
         """Stitch the layer (SPATIAL only) and write it as one GeoTIFF at ``path``, optionally cropped to
