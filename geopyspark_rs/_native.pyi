@@ -4,7 +4,7 @@ InvalidArgumentError (a ValueError) for bad values, TileContractError (a TypeErr
 contract, NotFoundError (a FileNotFoundError) for missing files and objects, StorageError (an OSError) for other
 I/O failures, CorruptDataError (a ValueError) for files that cannot be decoded."""
 
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 import pyarrow as pa
@@ -179,6 +179,54 @@ def read_geotiff_windows(
     ``cells``), one per window, in order. Each segment is fetched and decoded at most once per call.
     InvalidArgumentError for a window outside the image, CorruptDataError for a corrupt file (both ValueErrors;
     the message names the file)."""
+
+# cog.rs — the async GeoTIFF/COG reader (geopyspark_rs.cog). Images are numbered 0 (full resolution), k
+# (the k-th overview); windows are (col_off, row_off, width, height); bands are indexes from 0. Every call
+# that reads or decodes releases the GIL.
+class CogSource:
+    """An open GeoTIFF: its header and, when opened by URI, its storage."""
+
+class CogBytes:
+    """Byte ranges of a file fetched for one read."""
+    @property
+    def nbytes(self) -> int: ...
+
+def cog_open(uri: str, options: Optional[dict[str, str]] = None) -> CogSource:
+    """Opens a path or URI and parses its header. NotFoundError (a FileNotFoundError) naming a missing file,
+    CorruptDataError for a file that is not a readable TIFF, UnsupportedError for a sample type we cannot read."""
+def cog_open_partial(
+    name: str, size: int, starts: list[int], buffers: list[Any]
+) -> CogSource | tuple[int, int]:
+    """Parses the header of a ``size``-byte file from the byte ranges at hand (``buffers[i]``, any buffer of
+    bytes, holds the bytes from ``starts[i]``): the open source, or the ``(start, end)`` range still needed."""
+def cog_info(src: CogSource) -> dict[str, Any]:
+    """Header facts: ``name``, ``size``, ``bigtiff``, ``crs`` (``"EPSG:<n>"``, a proj4 string or None),
+    ``geotransform`` (GDAL order), ``no_data`` (float or None), ``pixel_is_point``, ``color_map``, ``tags``,
+    ``band_tags`` and ``images``: per image (full resolution first, then the overviews) a dict of ``width``,
+    ``height``, ``bands``, ``dtype`` (numpy name; 1-bit reads as uint8), ``bits``, ``tiled``, ``tile_width``,
+    ``tile_height``, ``planar``, ``compression``, ``predictor``, ``photometric`` and ``has_mask``."""
+def cog_ranges(
+    src: CogSource, image: int, windows: list[tuple[int, int, int, int]], bands: list[int], mask: bool
+) -> list[tuple[int, int]]:
+    """The byte ranges ``(start, end)`` that reading ``windows`` in ``bands`` needs (with ``mask``, also those
+    of the image's internal mask). InvalidArgumentError for a window or band outside the image,
+    CorruptDataError for a segment past the end of the file."""
+def cog_bytes(starts: list[int], buffers: list[Any]) -> CogBytes:
+    """Byte ranges fetched elsewhere (e.g. by an obstore store): ``buffers[i]`` holds the bytes from ``starts[i]``."""
+def cog_fetch(src: CogSource, ranges: list[tuple[int, int]]) -> CogBytes:
+    """Fetches ``ranges`` of a file opened by URI in one storage call (object stores coalesce them)."""
+def cog_read(
+    src: CogSource,
+    image: int,
+    windows: list[tuple[int, int, int, int]],
+    bands: list[int],
+    mask: bool,
+    fetched: Optional[CogBytes] = None,
+) -> list[tuple[np.ndarray, Optional[np.ndarray]]]:
+    """Decodes ``windows``: per window a flat uint8 array of little-endian samples in the image's dtype,
+    ``(bands, rows, cols)``, and with ``mask`` the internal mask as a flat 0/1 uint8 array ``(rows, cols)``
+    or None. Bytes come from ``fetched`` or, when None, from the file's own storage. CorruptDataError names
+    the file and segment; UnsupportedError (a NotImplementedError) names an unsupported codec."""
 
 # geotiff_write.rs — GeoTIFF / COG writer. options keys: storage ('tiled'|'striped'), rows_per_strip,
 # tile_cols, tile_rows, compression ('none'|'deflate'|'lzw'|'zstd'|'NoCompression'|'DeflateCompression'), compression_level,

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod buffer;
 mod catalog;
 mod cell_type;
+mod cog;
 mod crs;
 mod distance;
 mod error;
@@ -48,6 +49,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stitch::register(m)?;
     stats::register(m)?;
     geotiff::register(m)?;
+    cog::register(m)?;
     geotiff_write::register(m)?;
     resample::register(m)?;
     pyramid::register(m)?;

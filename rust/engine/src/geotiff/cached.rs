@@ -3,6 +3,10 @@
 //! (an object store then coalesces them; the file is never fetched whole).
 //!
 //! `CachedReader` gives the `Read + Seek` view that stream-based decoders expect.
+//!
+//! [`FetchedRanges`] holds the bytes of one read without touching the source's state, so that many reads
+//! of one open file can run at once (the async COG reader). [`PartialSource`] is a file known only by the
+//! ranges handed to it, for storage the engine cannot reach itself (bytes fetched by a Python object store).
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -167,15 +171,15 @@ impl CachedSource {
         Ok(out)
     }
 
-    /// Loads the given byte ranges with one `read_ranges` call, so that later reads of them (or of any
-    /// part of one) cost no request. Ranges already held are skipped; the previous prefetch is dropped.
-    pub fn prefetch(&self, ranges: &[Range<u64>]) -> Result<()> {
+    /// Fetches the given byte ranges with one `read_ranges` call (an object store coalesces them) and
+    /// returns them without keeping them: safe to call from many threads at once.
+    pub fn fetch(&self, ranges: &[Range<u64>]) -> Result<FetchedRanges> {
         for r in ranges {
             self.check_range(r.start, r.end.saturating_sub(r.start))?;
         }
         let mut wanted: Vec<Range<u64>> =
             ranges.iter().filter(|r| r.end > r.start).cloned().collect();
-        wanted.sort_by_key(|r| r.start);
+        wanted.sort_by_key(|r| (r.start, r.end));
         wanted.dedup();
         let fetched = if wanted.is_empty() {
             Vec::new()
@@ -186,11 +190,7 @@ impl CachedSource {
         if fetched.len() != wanted.len() {
             return Err(EngineError::io(self.name(), "storage returned fewer ranges than asked"));
         }
-        let mut pre = self
-            .prefetched
-            .lock()
-            .map_err(|_| EngineError::Internal(format!("{}: GeoTIFF cache lock poisoned", self.name())))?;
-        pre.clear();
+        let mut pieces = Vec::with_capacity(wanted.len());
         for (r, data) in wanted.into_iter().zip(fetched) {
             if data.len() as u64 != r.end - r.start {
                 return Err(EngineError::geotiff(
@@ -198,8 +198,20 @@ impl CachedSource {
                     format!("short read of bytes {}..{}", r.start, r.end),
                 ));
             }
-            pre.push((r.start, Arc::new(data)));
+            pieces.push((r.start, data));
         }
+        Ok(FetchedRanges::new(pieces))
+    }
+
+    /// Loads the given byte ranges with one `read_ranges` call, so that later reads of them (or of any
+    /// part of one) cost no request. Ranges already held are skipped; the previous prefetch is dropped.
+    pub fn prefetch(&self, ranges: &[Range<u64>]) -> Result<()> {
+        let fetched = self.fetch(ranges)?;
+        let mut pre = self
+            .prefetched
+            .lock()
+            .map_err(|_| EngineError::Internal(format!("{}: GeoTIFF cache lock poisoned", self.name())))?;
+        *pre = fetched.pieces;
         Ok(())
     }
 
@@ -216,6 +228,89 @@ impl CachedSource {
             source: self,
             pos: 0,
         }
+    }
+}
+
+/// Byte ranges of a file fetched for one read: `(start, bytes)` sorted by start.
+#[derive(Clone, Default)]
+pub struct FetchedRanges {
+    pieces: Vec<(u64, Arc<Vec<u8>>)>,
+}
+
+impl FetchedRanges {
+    /// Ranges given as `(start, bytes)`, in any order.
+    pub fn new(pieces: Vec<(u64, Vec<u8>)>) -> FetchedRanges {
+        let mut pieces: Vec<(u64, Arc<Vec<u8>>)> =
+            pieces.into_iter().map(|(s, d)| (s, Arc::new(d))).collect();
+        pieces.sort_by_key(|(s, d)| (*s, d.len()));
+        FetchedRanges { pieces }
+    }
+
+    /// Total bytes held.
+    pub fn bytes(&self) -> usize {
+        self.pieces.iter().map(|(_, d)| d.len()).sum()
+    }
+
+    /// The bytes `range`, when one fetched piece holds all of them.
+    pub fn get(&self, range: Range<u64>) -> Option<SharedBytes> {
+        let contains = |(start, data): &(u64, Arc<Vec<u8>>)| {
+            (*start <= range.start && range.end - start <= data.len() as u64).then(|| SharedBytes {
+                data: data.clone(),
+                range: (range.start - start) as usize..(range.end - start) as usize,
+            })
+        };
+        if range.end < range.start {
+            return None;
+        }
+        // Usually the last piece starting at or before `range.start`; overlapping pieces need a scan.
+        let i = self.pieces.partition_point(|(s, _)| *s <= range.start);
+        i.checked_sub(1)
+            .and_then(|j| contains(&self.pieces[j]))
+            .or_else(|| self.pieces[..i].iter().rev().find_map(contains))
+    }
+}
+
+/// A file of known length of which only some byte ranges are at hand. A read outside them fails and
+/// records the bytes that were missing ([`PartialSource::missing`]), so that a caller holding the real
+/// storage can fetch them and parse again. Used for headers of files behind a Python object store.
+pub struct PartialSource {
+    name: String,
+    len: u64,
+    known: FetchedRanges,
+    missing: Mutex<Option<Range<u64>>>,
+}
+
+impl PartialSource {
+    pub fn new(name: &str, len: u64, known: FetchedRanges) -> PartialSource {
+        PartialSource { name: name.to_string(), len, known, missing: Mutex::new(None) }
+    }
+
+    /// The first range a read asked for and did not find, if any.
+    pub fn missing(&self) -> Option<Range<u64>> {
+        self.missing.lock().ok().and_then(|m| m.clone())
+    }
+}
+
+impl RangeSource for PartialSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn len(&self) -> Result<u64> {
+        Ok(self.len)
+    }
+
+    fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>> {
+        if let Some(bytes) = self.known.get(range.clone()) {
+            return Ok(bytes.to_vec());
+        }
+        if let Ok(mut m) = self.missing.lock() {
+            m.get_or_insert(range.clone());
+        }
+        Err(EngineError::io(
+            &self.name,
+            format!("bytes {}..{} have not been fetched", range.start, range.end),
+        ))
     }
 }
 
@@ -335,6 +430,27 @@ mod tests {
         );
         assert_eq!(mem.1.load(Ordering::Relaxed), before);
         assert!(c.prefetch(&[299_999..300_001]).is_err());
+    }
+
+    #[test]
+    fn fetched_ranges_serve_sub_ranges_and_partial_sources_report_gaps() {
+        let mem = source(300_000);
+        let c = CachedSource::new(mem.clone()).unwrap();
+        let f = c.fetch(&[200_000..250_000, 10..20, 10..20, 150_000..160_000]).unwrap();
+        assert_eq!(f.bytes(), 60_010);
+        assert_eq!(&*f.get(150_100..150_150).unwrap(), &mem.0[150_100..150_150]);
+        assert_eq!(&*f.get(10..20).unwrap(), &mem.0[10..20]);
+        assert!(f.get(19..21).is_none());
+        assert!(f.get(100..50).is_none());
+        // Overlapping pieces: a range inside the earlier, larger one is still found.
+        let o = FetchedRanges::new(vec![(0, vec![1; 100]), (10, vec![2; 5])]);
+        assert_eq!(&*o.get(50..60).unwrap(), &[1u8; 10]);
+
+        let p = PartialSource::new("part", 300_000, f);
+        assert_eq!(p.read_range(200_010..200_020).unwrap(), mem.0[200_010..200_020]);
+        assert!(p.missing().is_none());
+        assert!(p.read_range(5..15).is_err());
+        assert_eq!(p.missing(), Some(5..15));
     }
 
     #[test]

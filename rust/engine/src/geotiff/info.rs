@@ -1,5 +1,6 @@
-//! What a GeoTIFF header says: image layout of the full-resolution image and its overviews, the
-//! GeoTrellis cell type, georeferencing (geotransform, extent, CRS) and metadata tags under GDAL's names.
+//! What a GeoTIFF header says: image layout of the full-resolution image and its overviews (each with
+//! its internal mask, if any), the GeoTrellis cell type, georeferencing (geotransform, extent, CRS) and
+//! metadata tags under GDAL's names.
 
 use std::collections::BTreeMap;
 
@@ -284,6 +285,10 @@ pub struct GeoTiffInfo {
     pub bigtiff: bool,
     pub image: ImageLayout,
     pub overviews: Vec<ImageLayout>,
+    /// The internal mask of each image (GDAL's per-dataset mask: NewSubfileType bit 2 with
+    /// PhotometricInterpretation 4, written with GDAL_TIFF_INTERNAL_MASK=YES), indexed as
+    /// [`GeoTiffInfo::layout`]: 0 for full resolution, k for the k-th overview.
+    pub masks: Vec<Option<ImageLayout>>,
     pub cell_type: CellType,
     /// The GDAL_NODATA value, at the precision of the sample type for float32 (as GDAL reports it).
     pub no_data: Option<f64>,
@@ -301,6 +306,11 @@ pub struct GeoTiffInfo {
 }
 
 impl GeoTiffInfo {
+    /// The internal mask of image `ifd` (0: full resolution, k: k-th overview), if it has one.
+    pub fn mask(&self, ifd: usize) -> Option<&ImageLayout> {
+        self.masks.get(ifd).and_then(|m| m.as_ref())
+    }
+
     /// The layout of image `ifd`: 0 is full resolution, k the k-th overview.
     pub fn layout(&self, ifd: usize) -> Result<&ImageLayout> {
         if ifd == 0 {
@@ -337,6 +347,26 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         let ov = ImageLayout::from_ifd(ifd, &path)?;
         if ov.bands == image.bands && ov.kind == image.kind {
             overviews.push(ov);
+        }
+    }
+    // Each mask belongs to the image of its size (GDAL writes it right after that image); a mask
+    // matching no image is ignored, as GDAL does.
+    let mut masks: Vec<Option<ImageLayout>> = vec![None; 1 + overviews.len()];
+    for ifd in tiff
+        .ifds
+        .iter()
+        .filter(|i| subfile(i) & 4 == 4 && i.u64(PHOTOMETRIC) == Some(4))
+    {
+        let mask = ImageLayout::from_ifd(ifd, &path)?;
+        if mask.bands != 1 || !matches!(mask.kind, SampleKind::Bit | SampleKind::U8) {
+            continue;
+        }
+        let images = std::iter::once(&image).chain(overviews.iter());
+        let slot = images
+            .zip(masks.iter())
+            .position(|(im, m)| m.is_none() && (im.width, im.height) == (mask.width, mask.height));
+        if let Some(i) = slot {
+            masks[i] = Some(mask);
         }
     }
 
@@ -454,6 +484,7 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         bigtiff: tiff.bigtiff,
         image,
         overviews,
+        masks,
         cell_type,
         no_data,
         geotransform: gt,
