@@ -354,3 +354,29 @@ def test_import_without_rasterio():
         "        raise AssertionError('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_s3_objects(spark, s3_conf, rasters):
+    """Both readers read objects from the (local) S3 server with the session's S3A settings, through GDAL's
+    /vsis3/; a missing object is a FileNotFoundError naming it."""
+    bucket = s3_conf.create_bucket("rasterio")
+    client = s3_conf.client()
+    names = [n for n in ("tif", "jp2") if n in rasters]
+    for n in names:
+        client.upload_file(rasters[n], bucket, Path(rasters[n]).name)
+    for n in names:
+        uri = f"s3a://{bucket}/{Path(rasters[n]).name}"
+        remote = sorted(gps.rasterio.get(uri, xcols=XCOLS, ycols=YCOLS).collect(), key=lambda r: r[0].extent)
+        local = sorted(gps.rasterio.get(rasters[n], xcols=XCOLS, ycols=YCOLS).collect(), key=lambda r: r[0].extent)
+        assert [k for k, _ in remote] == [k for k, _ in local]
+        for (_, a), (_, b) in zip(remote, local):
+            np.testing.assert_array_equal(a.cells, b.cells)
+        [(_, tile)] = gps.RasterLayer.read(uri.replace("s3a://", "s3://"), read_method=ReadMethod.GDAL).to_numpy_tiles()
+        with rasterio.open(rasters[n]) as ds:
+            np.testing.assert_array_equal(tile.cells, ds.read())
+    by_rdd = gps.rasterio.get(spark.sparkContext.parallelize([f"s3a://{bucket}/ints.tif"]), xcols=XCOLS, ycols=YCOLS)
+    assert by_rdd.count() == math.ceil(WIDTH / XCOLS) * math.ceil(HEIGHT / YCOLS)
+    with pytest.raises(FileNotFoundError, match="missing.jp2"):
+        gps.rasterio.get(f"s3a://{bucket}/missing.jp2")
+    with pytest.raises(FileNotFoundError, match="missing.jp2"):
+        gps.RasterLayer.read(f"s3://{bucket}/missing.jp2", read_method=ReadMethod.GDAL)

@@ -130,6 +130,21 @@ def gdal_config(options: dict) -> dict:
     return config
 
 
+def gdal_env(config: dict | None):
+    """A ``rasterio.Env`` with the GDAL options of ``gdal_config``. rasterio refuses AWS keys as plain
+    options (it wants a boto3 session); a Session that hands GDAL the options as they are needs no boto3."""
+    rasterio = _rasterio()
+    if not config:
+        return rasterio.Env()
+    from rasterio.session import Session
+
+    class _Options(Session):
+        def get_credential_options(self):
+            return dict(config)
+
+    return rasterio.Env(session=_Options())
+
+
 def _open(uri: str):
     """The rasterio dataset of ``uri``; NotFoundError (a FileNotFoundError) when it does not exist,
     CorruptDataError (a ValueError) when GDAL cannot read it, both naming ``uri``."""
@@ -155,22 +170,21 @@ def _storage_dtype(uri: str, dtypes) -> np.dtype:
     from .data_model import Tile
     from .tile_contract import _PROTO_TO_STORAGE
 
-    common = np.result_type(*dtypes)
     try:
-        return np.dtype(_PROTO_TO_STORAGE[Tile.dtype_to_cell_type(common)])
+        return np.dtype(_PROTO_TO_STORAGE[Tile.dtype_to_cell_type(np.result_type(*dtypes))])
     except TypeError:
-        raise UnsupportedError(f"{uri}: {common.name} rasters have no GeoTrellis cell type") from None
+        raise UnsupportedError(f"{uri}: {'/'.join(sorted(set(dtypes)))} rasters have no GeoTrellis cell type") from None
 
 
 def _check_north_up(uri: str, ds) -> None:
-    """Rasters with rotated or south-up grids cannot be keyed by an extent: refused, naming the file."""
+    """Rasters with rotated or south-up grids, or none, cannot be keyed by an extent: refused, naming the file."""
     from ..errors import UnsupportedError
 
     t = ds.transform
     if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
         raise UnsupportedError(
-            f"{uri}: only north-up rasters without rotation can be read (its geotransform is {tuple(t)[:6]}); "
-            "warp it first, e.g. with a GDAL VRT")
+            f"{uri}: only georeferenced north-up rasters without rotation can be read (its geotransform is "
+            f"{tuple(t)[:6]}); warp it first (gdalwarp, or a warped VRT)")
 
 
 def check_bands(bands):
@@ -250,8 +264,7 @@ def raster_info(uri: str, options: dict) -> dict:
     read from its header by rasterio: size, bands, cell type, extent, CRS, block size and tags."""
     from .. import _native
 
-    rasterio = _rasterio()
-    with rasterio.Env(**gdal_config(options)), _open(uri) as ds:
+    with gdal_env(gdal_config(options)), _open(uri) as ds:
         _check_north_up(uri, ds)
         dtype = _storage_dtype(uri, ds.dtypes)
         nodata = ds.nodata
@@ -273,12 +286,12 @@ def window_reader(store_options: dict):
     config = gdal_config(store_options)
 
     def read(batches):
-        rasterio = _rasterio()
-        from rasterio.windows import Window
-
         import pyarrow as pa
 
-        with rasterio.Env(**config):
+        _rasterio()
+        from rasterio.windows import Window
+
+        with gdal_env(config):
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
@@ -321,10 +334,10 @@ def _read_windows(uri, xcols, ycols, bands, crs_to_proj4, config=None):
     """The ``(ProjectedExtent, Tile)`` windows of one raster, in row-major window order."""
     from .data_model import Extent, ProjectedExtent, Tile
 
-    rasterio = _rasterio()
+    _rasterio()
     from rasterio.windows import Window
 
-    with rasterio.Env(**(config or {})), _open(uri) as ds:
+    with gdal_env(config), _open(uri) as ds:
         _check_north_up(uri, ds)
         _check_bands_of(uri, ds, bands)
         indexes = list(bands) if bands is not None else list(range(1, ds.count + 1))
@@ -400,9 +413,8 @@ def get(data_source, xcols=256, ycols=256, bands=None, crs_to_proj4=crs_to_proj4
     if not isinstance(uris, (list, tuple)) or not uris or not all(isinstance(u, str) for u in uris):
         raise TypeError(f"data_source must be a URI, a non-empty list of URIs or an RDD of URIs, got {data_source!r}")
     configs = {u: gdal_config(s3.store_options(u, None, spark)) for u in uris}
-    rasterio = _rasterio()
     for u in uris:  # on the driver, headers only: a missing file or a bad band fails here, typed
-        with rasterio.Env(**configs[u]), _open(u) as ds:
+        with gdal_env(configs[u]), _open(u) as ds:
             _check_north_up(u, ds)
             _check_bands_of(u, ds, bands)
             _storage_dtype(u, ds.dtypes if bands is None else [ds.dtypes[i - 1] for i in bands])
