@@ -136,3 +136,15 @@ def test_zonal_passes(spark, layer):
     assert python_passes(spark, lambda: (layer * 2).zonal_statistics([(1, zone)], partitions=2).collect()) == [
         "MapInArrow", "MapInArrow"]
     assert python_passes(spark, lambda: (layer + 1).mask(zone).get_min_max()) == ["MapInArrow"]
+
+
+def test_counting_a_read_layer_brings_no_cells_back(spark, layer, tmp_path):
+    uri = str(tmp_path / "catalog")
+    layer.zoom_level = 0
+    gps.write(uri, "counted", layer)
+    back = gps.query(uri, "counted", 0)
+    # The files are decoded in the pass (the head's rows are files, not tiles); only keys leave it.
+    assert "cells" not in back._headers().columns
+    assert python_passes(spark, back.count) == ["MapInArrow"]
+    assert back.count() == 4 and not back.isEmpty()
+    assert sorted((k.col, k.row) for k in back.collect_keys()) == [(0, 0), (0, 1), (1, 0), (1, 1)]

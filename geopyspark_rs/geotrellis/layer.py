@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from ..session import active_session, is_connect
 from . import plan as _plan
@@ -81,6 +82,19 @@ class CachableLayer:
             return self._df
         return _plan.execute(self._df, self._head, (), self._schema())
 
+    def _headers(self):
+        """``_rows`` without the cells: for counts, keys and grids. When the head must run (its rows are
+        not the tiles'), the cells stay in the Python pass; only the other columns come back."""
+        if self._head is None or self._head.row_aligned:
+            return self._df
+        fields = [f for f in self._schema().fields if f.name != "cells"]
+
+        def drop_cells(batches):
+            for batch in batches:
+                yield batch.drop_columns(["cells"])
+
+        return _plan.execute(self._df, self._head, (), StructType(fields), drop_cells)
+
     @property
     def pysc(self):
         """The SparkContext (None on Spark Connect, which has none)."""
@@ -127,10 +141,10 @@ class CachableLayer:
 
     # Steps never add or drop rows, so counting needs no steps (and no cells, under a row-aligned read).
     def count(self):
-        return self._rows().count()
+        return self._headers().count()
 
     def isEmpty(self):
-        return self._rows().isEmpty()
+        return self._headers().isEmpty()
 
 
 class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput, PngOutput):
@@ -204,7 +218,7 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput, PngOutput):
         return tc.table_to_records(self.dataframe.toArrow(), self._tiled, self.layer_type)
 
     def collect_keys(self):
-        rows = self._rows().select(*self._key_columns).collect()
+        rows = self._headers().select(*self._key_columns).collect()
         return [tc.decode_key(r.asDict(), self._tiled, self.layer_type) for r in rows]
 
     # --- partitions ---------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def _raster_table(layer):
     columns = ["xmin", "ymin", "xmax", "ymax", "cols", "rows", "cell_type", "crs"]
     if layer.layer_type == LayerType.SPACETIME:
         columns.append("instant")
-    return layer._rows().select(*columns).toArrow()
+    return layer._headers().select(*columns).toArrow()
 
 
 def _table_crs(table):

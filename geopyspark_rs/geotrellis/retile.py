@@ -107,7 +107,7 @@ class RasterRetiling(Retiling):
         return lambda batch: batch
 
     def _layer_crs(self):
-        crs = [r[0] for r in self._rows().select("crs").distinct().collect()]
+        crs = [r[0] for r in self._headers().select("crs").distinct().collect()]
         if len(crs) > 1:
             raise ValueError(f"the layer's rasters are in several CRSs ({crs}); reproject them to one first")
         return crs[0] if crs else None
@@ -124,7 +124,7 @@ class RasterRetiling(Retiling):
                 F.collect_set("cell_type"), F.collect_set("crs")]
         if self.layer_type == LayerType.SPACETIME:
             aggs += [F.min("instant"), F.max("instant")]
-        row = self._rows().agg(*aggs).first()
+        row = self._headers().agg(*aggs).first()
         if row[0] is None:
             raise ValueError("cannot collect metadata of an empty layer")
         extent = Extent(row[0], row[1], row[2], row[3])
