@@ -145,6 +145,14 @@ def gdal_env(config: dict | None):
     return rasterio.Env(session=_Options())
 
 
+def local_absolute(uri: str) -> str:
+    """A relative local path made absolute on the driver (executors, on Spark Connect or a cluster, run
+    elsewhere); URIs and GDAL names unchanged."""
+    if "://" in uri or _GDAL_NAME.match(uri) or os.path.isabs(uri):
+        return uri
+    return os.path.abspath(uri)
+
+
 def _open(uri: str):
     """The rasterio dataset of ``uri``; NotFoundError (a FileNotFoundError) when it does not exist,
     CorruptDataError (a ValueError) when GDAL cannot read it, both naming ``uri``."""
@@ -246,6 +254,7 @@ def list_rasters(uris, store_options, delimiter=None) -> list[str]:
         if _GDAL_NAME.match(uri):
             found.append(uri)
             continue
+        uri = local_absolute(uri)
         files = _native.list_files(uri, store_options(uri))
         if files != [uri]:
             suffixes = _raster_suffixes()
@@ -412,6 +421,7 @@ def get(data_source, xcols=256, ycols=256, bands=None, crs_to_proj4=crs_to_proj4
     uris = [data_source] if isinstance(data_source, str) else data_source
     if not isinstance(uris, (list, tuple)) or not uris or not all(isinstance(u, str) for u in uris):
         raise TypeError(f"data_source must be a URI, a non-empty list of URIs or an RDD of URIs, got {data_source!r}")
+    uris = [local_absolute(u) for u in uris]
     configs = {u: gdal_config(s3.store_options(u, None, spark)) for u in uris}
     for u in uris:  # on the driver, headers only: a missing file or a bad band fails here, typed
         with gdal_env(configs[u]), _open(u) as ds:
