@@ -136,3 +136,32 @@ def test_cost_distance_on_separate_executors(spark):
     r, c = np.mgrid[0:48, 0:64]
     diag = np.minimum(r, c)
     np.testing.assert_allclose(cost, diag * np.sqrt(2) + (np.maximum(r, c) - diag), rtol=1e-12)
+
+
+def test_spark_free_reader_and_writer_in_executor_processes(spark, tmp_path):
+    """geopyspark_rs.local inside tasks of two executor processes: each writes and reads a layer of its own."""
+    import pandas as pd
+    from affine import Affine
+
+    import geopyspark_rs.local as gl
+
+    root = str(tmp_path)
+
+    def per_task(frames):
+        import os
+
+        for df in frames:
+            out = []
+            for i in df["i"]:
+                data = np.full((1, 40, 70), int(i), dtype="int16")
+                gl.write(root, f"t{i}", gl.Raster(data, Affine(1, 0, 0, 0, -1, 40), 3857, -1),
+                         layout=gps.LocalLayout(32))
+                back = gl.read(root, f"t{i}", 0, query_geom=gps.Extent(0, 0, 70, 40))
+                out.append((int(i), int(back.data.sum()), os.getppid()))
+            yield pd.DataFrame(out, columns=["i", "total", "daemon"])
+
+    ids = spark.createDataFrame([(i,) for i in range(6)], "i int").repartition(4)
+    got = ids.mapInPandas(per_task, "i int, total long, daemon long").collect()
+    assert sorted((r.i, r.total) for r in got) == [(i, i * 40 * 70) for i in range(6)]
+    assert len({r.daemon for r in got}) >= 2, "expected tasks in two executor processes"
+    assert gl.read(root, "t5", 0).data.shape == (1, 64, 96)  # whole 32×32 tiles
