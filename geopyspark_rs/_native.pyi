@@ -201,7 +201,8 @@ def cog_open_partial(
     bytes, holds the bytes from ``starts[i]``): the open source, or the ``(start, end)`` range still needed."""
 def cog_info(src: CogSource) -> dict[str, Any]:
     """Header facts: ``name``, ``size``, ``bigtiff``, ``crs`` (``"EPSG:<n>"``, a proj4 string or None),
-    ``geotransform`` (GDAL order), ``no_data`` (float or None), ``pixel_is_point``, ``color_map``, ``tags``,
+    ``geotransform`` (GDAL order), ``no_data`` (float or None), ``pixel_is_point``, ``alpha_band`` (index or
+    None), ``color_map``, ``tags``,
     ``band_tags`` and ``images``: per image (full resolution first, then the overviews) a dict of ``width``,
     ``height``, ``bands``, ``dtype`` (numpy name; 1-bit reads as uint8), ``bits``, ``tiled``, ``tile_width``,
     ``tile_height``, ``planar``, ``compression``, ``predictor``, ``photometric`` and ``has_mask``."""

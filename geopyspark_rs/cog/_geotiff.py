@@ -36,9 +36,9 @@ class RasterArray:
     Attributes:
         data: ``(bands, rows, cols)`` samples in the file's dtype (1-bit samples as uint8 0/1).
         mask: ``(bands, rows, cols)`` booleans, True where a cell is valid (GDAL's convention, the inverse of
-            numpy's masked arrays): the image's internal mask when it has one (it then takes precedence over
-            NoData, as in GDAL), else cells unequal to the NoData value (not NaN for a NaN NoData), else all
-            True.
+            numpy's masked arrays), chosen as GDAL chooses a band's mask: the image's internal mask when it has
+            one, else cells unequal to the NoData value (not NaN for a NaN NoData), else where the alpha band is
+            not 0 (the alpha band itself is all valid), else all True.
         transform: the window's affine transform (its top-left corner at the window's origin).
         crs: the coordinate reference system, or None for a file without one.
         nodata: the NoData value, or None.
@@ -173,7 +173,7 @@ class _Image:
             return full
         base = self._reader.info["images"][0]
         # As GDAL: an overview covers the same extent with fewer, larger pixels.
-        return full * Affine.scale(base["width"] / self.width, base["height"] / self.height)
+        return full @ Affine.scale(base["width"] / self.width, base["height"] / self.height)
 
     @property
     def res(self) -> tuple[float, float]:
@@ -233,14 +233,32 @@ class _Image:
             NotImplementedError: a codec or sample layout the reader does not support (named).
         """
         window, picked = self._check(window, bands)
-        data, mask = await self._read(window, picked, mask=self.has_mask)
-        return RasterArray(data, _dtype_mask(data, self.nodata, mask), self._window_transform(window), self.crs,
-                           self.nodata)
+        alpha = self._alpha_band
+        if alpha is None or alpha in picked:
+            data, mask = await self._read(window, picked, mask=self.has_mask)
+            valid = _dtype_mask(data, self.nodata, mask)
+            if alpha is not None:
+                valid = data[picked.index(alpha)] != 0
+                valid = np.broadcast_to(valid, data.shape).copy()
+                valid[picked.index(alpha)] = True
+        else:
+            both, _ = await self._read(window, (*picked, alpha), mask=False)
+            data = both[:-1]
+            valid = np.broadcast_to(both[-1] != 0, data.shape).copy()
+        return RasterArray(data, valid, self._window_transform(window), self.crs, self.nodata)
+
+    @property
+    def _alpha_band(self) -> int | None:
+        """The band masking the others, as GDAL uses it: only without an internal mask and NoData."""
+        alpha = self._reader.info["alpha_band"]
+        if alpha is None or self.has_mask or self.nodata is not None:
+            return None
+        return int(alpha)
 
     async def read_mask(self, window: Window | None = None) -> np.ndarray:
         """Reads the validity of a window: ``(rows, cols)`` booleans, True where valid, from the internal
-        mask, or from NoData in every band (GDAL's mask of band 1 when there is no internal mask: valid where
-        the first band is not NoData), or all True.
+        mask, else from NoData in the first band, else from the alpha band (not 0), else all True (GDAL's
+        mask of the first band).
 
         Raises:
             WindowError: a window outside the image.
@@ -250,13 +268,16 @@ class _Image:
             _, mask = await self._read(window, (0,), mask=True)
             assert mask is not None
             return mask
+        if self._alpha_band is not None:
+            alpha, _ = await self._read(window, (self._alpha_band,), mask=False)
+            return np.asarray(alpha[0] != 0)
         if self.nodata is None:
             return np.ones((window.height, window.width), dtype=np.bool_)
         data, _ = await self._read(window, (0,), mask=False)
         return _dtype_mask(data, self.nodata, None)[0]
 
     def _window_transform(self, window: Window) -> Affine:
-        return self.transform * Affine.translation(window.col_off, window.row_off)
+        return self.transform @ Affine.translation(window.col_off, window.row_off)
 
     async def _read(
         self, window: Window, bands: tuple[int, ...], *, mask: bool

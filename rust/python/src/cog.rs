@@ -146,6 +146,7 @@ fn cog_info<'py>(py: Python<'py>, src: &CogSource) -> PyResult<Bound<'py, PyDict
     d.set_item("geotransform", info.geotransform.to_vec())?;
     d.set_item("no_data", info.no_data)?;
     d.set_item("pixel_is_point", info.pixel_is_point)?;
+    d.set_item("alpha_band", info.alpha_band)?;
     d.set_item("color_map", info.color_map.clone())?;
     d.set_item("tags", info.tags.clone())?;
     d.set_item("band_tags", info.band_tags.clone())?;

@@ -27,6 +27,7 @@ const TILE_WIDTH: u16 = 322;
 const TILE_LENGTH: u16 = 323;
 const TILE_OFFSETS: u16 = 324;
 const TILE_BYTE_COUNTS: u16 = 325;
+const EXTRA_SAMPLES: u16 = 338;
 const SAMPLE_FORMAT: u16 = 339;
 const JPEG_TABLES: u16 = 347;
 const MODEL_PIXEL_SCALE: u16 = 33550;
@@ -289,6 +290,8 @@ pub struct GeoTiffInfo {
     /// PhotometricInterpretation 4, written with GDAL_TIFF_INTERNAL_MASK=YES), indexed as
     /// [`GeoTiffInfo::layout`]: 0 for full resolution, k for the k-th overview.
     pub masks: Vec<Option<ImageLayout>>,
+    /// The band (from 0) that is an alpha channel (ExtraSamples 1, associated, or 2, unassociated), if any.
+    pub alpha_band: Option<usize>,
     pub cell_type: CellType,
     /// The GDAL_NODATA value, at the precision of the sample type for float32 (as GDAL reports it).
     pub no_data: Option<f64>,
@@ -370,6 +373,11 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         }
     }
 
+    // ExtraSamples describes the last bands; GDAL takes the first alpha among them as the alpha band.
+    let alpha_band = main_ifd.get(EXTRA_SAMPLES).and_then(|v| v.as_u64s()).and_then(|extra| {
+        let first = image.bands.checked_sub(extra.len())?;
+        extra.iter().position(|&e| e == 1 || e == 2).map(|i| first + i)
+    });
     let raw_no_data = main_ifd
         .get(GDAL_NODATA)
         .and_then(|v| v.as_str())
@@ -482,6 +490,7 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
         path,
         little_endian: tiff.little_endian,
         bigtiff: tiff.bigtiff,
+        alpha_band,
         image,
         overviews,
         masks,
