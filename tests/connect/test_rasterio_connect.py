@@ -39,3 +39,17 @@ def test_read_method_gdal_on_connect(spark, jp2_or_tif):
 def test_rasterio_get_on_connect_names_the_alternative(spark, jp2_or_tif):
     with pytest.raises(RuntimeError, match="ReadMethod.GDAL"):
         gps.rasterio.get(jp2_or_tif[0])
+
+
+def test_relative_paths_read_with_the_geotrellis_reader_on_connect(spark, tmp_path, monkeypatch):
+    from rasterio.transform import from_origin
+
+    monkeypatch.chdir(tmp_path)
+    data = np.arange(40 * 50, dtype="int16").reshape(1, 40, 50)
+    with rasterio.open("rel.tif", "w", driver="GTiff", width=50, height=40, count=1, dtype="int16",
+                       crs="EPSG:3857", transform=from_origin(0, 400, 10, 10)) as ds:
+        ds.write(data)
+    [(_, tile)] = gps.RasterLayer.read("rel.tif").to_numpy_tiles()
+    np.testing.assert_array_equal(tile.cells, data)
+    [(_, tile)] = gps.geotiff.get(gps.LayerType.SPATIAL, "./rel.tif", max_tile_size=None).to_numpy_tiles()
+    np.testing.assert_array_equal(tile.cells, data)

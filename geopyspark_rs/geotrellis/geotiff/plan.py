@@ -7,6 +7,7 @@ segment is decoded once and no worker ever holds a whole large image."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,9 @@ def list_sources(uris, store_options, delimiter=None) -> list[str]:
     for uri in [uris] if isinstance(uris, str) else list(uris):
         if not isinstance(uri, str):
             raise TypeError(f"uri must be a str or a list of str, got {type(uri).__name__}")
+        if "://" not in uri:
+            # Executors (on Spark Connect or a cluster) run in another directory than the driver.
+            uri = os.path.abspath(uri)
         files = _native.list_files(uri, store_options(uri))
         if files != [uri]:  # a directory, prefix or pattern: keep its GeoTIFFs
             files = [f for f in files if f.endswith(_TIFF_SUFFIXES)]
