@@ -25,7 +25,7 @@ use crate::batch::{primitive_column, with_tiles, CellTypeCache, TileBuilder, Til
 use crate::error::{EngineError, Result};
 use crate::exchange::RunKernel;
 use crate::layout::{Extent, Layout};
-use crate::rasterize::{coverage, CellRule, Coverage, Grid, Shape};
+use crate::rasterize::{centre_spans, coverage, CellRule, Coverage, Grid, Shape, Span};
 
 /// Zones to summarise: an id and a shape each, indexed by the layout keys their bounding box meets.
 pub struct Zones {
@@ -125,25 +125,45 @@ impl Partial {
     }
 
     /// The statistics of the covered cells of one band of a tile (`band`: its working values, `cols` wide),
-    /// row by row over the coverage window: sums first, then the squared deviations from their mean (two
-    /// passes, no division per cell).
+    /// row by row over the coverage window.
     fn of_window(band: &[f64], cols: usize, cover: &Coverage, histogram: bool) -> Partial {
+        Partial::of_runs(
+            || {
+                (0..cover.rows).map(move |r| {
+                    let start = (cover.row0 + r) * cols + cover.col0;
+                    (&band[start..start + cover.cols], Some(&cover.weights[r * cover.cols..(r + 1) * cover.cols]))
+                })
+            },
+            histogram,
+        )
+    }
+
+    /// The statistics of the cells of row spans (the centre rule: each cell weighs 1).
+    fn of_spans(band: &[f64], cols: usize, spans: &[Span], histogram: bool) -> Partial {
+        Partial::of_runs(
+            || spans.iter().map(move |s| (&band[s.row * cols + s.col0..s.row * cols + s.col1], None)),
+            histogram,
+        )
+    }
+
+    /// The statistics of runs of cells, each with its weights (None: all 1): sums first, then the squared
+    /// deviations from their mean (two passes, no division per cell). NaN cells are skipped.
+    fn of_runs<'a, I>(runs: impl Fn() -> I, histogram: bool) -> Partial
+    where
+        I: Iterator<Item = (&'a [f64], Option<&'a [f64]>)>,
+    {
         let mut p = Partial::new(histogram);
-        let rows = || {
-            (0..cover.rows).map(move |r| {
-                let start = (cover.row0 + r) * cols + cover.col0;
-                (&band[start..start + cover.cols], &cover.weights[r * cover.cols..(r + 1) * cover.cols])
-            })
+        let mut first = |v: f64, w: f64| {
+            p.cells += 1;
+            p.weight += w;
+            p.sum += w * v;
+            p.min = p.min.min(v);
+            p.max = p.max.max(v);
         };
-        for (values, weights) in rows() {
-            for (&v, &w) in values.iter().zip(weights) {
-                if w > 0.0 && !v.is_nan() {
-                    p.cells += 1;
-                    p.weight += w;
-                    p.sum += w * v;
-                    p.min = p.min.min(v);
-                    p.max = p.max.max(v);
-                }
+        for (values, weights) in runs() {
+            match weights {
+                Some(weights) => values.iter().zip(weights).filter(|(v, w)| **w > 0.0 && !v.is_nan()).for_each(|(&v, &w)| first(v, w)),
+                None => values.iter().filter(|v| !v.is_nan()).for_each(|&v| first(v, 1.0)),
             }
         }
         if p.cells == 0 {
@@ -151,14 +171,16 @@ impl Partial {
         }
         p.mean = p.sum / p.weight;
         let mean = p.mean;
-        for (values, weights) in rows() {
-            for (&v, &w) in values.iter().zip(weights) {
-                if w > 0.0 && !v.is_nan() {
-                    p.m2 += w * (v - mean) * (v - mean);
-                    if let Some(h) = &mut p.histogram {
-                        *h.entry((v + 0.0).to_bits()).or_insert(0.0) += w;
-                    }
-                }
+        let mut second = |v: f64, w: f64| {
+            p.m2 += w * (v - mean) * (v - mean);
+            if let Some(h) = &mut p.histogram {
+                *h.entry((v + 0.0).to_bits()).or_insert(0.0) += w;
+            }
+        };
+        for (values, weights) in runs() {
+            match weights {
+                Some(weights) => values.iter().zip(weights).filter(|(v, w)| **w > 0.0 && !v.is_nan()).for_each(|(&v, &w)| second(v, w)),
+                None => values.iter().filter(|v| !v.is_nan()).for_each(|&v| second(v, 1.0)),
             }
         }
         p
@@ -187,6 +209,36 @@ impl Partial {
             for (v, w) in oh {
                 *h.entry(*v).or_insert(0.0) += w;
             }
+        }
+    }
+}
+
+/// The cells of a tile one zone covers: row spans for the centre rule over polygons (whole runs summed),
+/// else the weight of every cell of the zone's window.
+enum Cover {
+    Spans(Vec<Span>),
+    Weights(Coverage),
+}
+
+impl Cover {
+    fn of(shape: &Shape, grid: &Grid, rule: CellRule) -> Result<Cover> {
+        if rule == CellRule::Centre && shape.lines.is_empty() && shape.points.is_empty() {
+            return Ok(Cover::Spans(centre_spans(shape, grid)));
+        }
+        Ok(Cover::Weights(coverage(shape, grid, rule)?))
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Cover::Spans(spans) => spans.is_empty(),
+            Cover::Weights(cover) => !cover.weights.iter().any(|w| *w > 0.0),
+        }
+    }
+
+    fn partial(&self, band: &[f64], cols: usize, histogram: bool) -> Partial {
+        match self {
+            Cover::Spans(spans) => Partial::of_spans(band, cols, spans, histogram),
+            Cover::Weights(cover) => Partial::of_window(band, cols, cover, histogram),
         }
     }
 }
@@ -233,13 +285,13 @@ pub fn zonal_partials(
         let grid = tile_grid(&layout.key_extent(c, r), tile.cols, tile.rows);
         let t = instant.map_or(0, |a| a.value(i));
         for &z in here {
-            let cover = coverage(&zones.shapes[z], &grid, rule)?;
-            if !cover.weights.iter().any(|w| *w > 0.0) {
+            let cover = Cover::of(&zones.shapes[z], &grid, rule)?;
+            if cover.is_empty() {
                 continue;
             }
             for b in 0..tile.bands {
                 let band = &values[b * n..(b + 1) * n];
-                let window = Partial::of_window(band, tile.cols, &cover, histogram);
+                let window = cover.partial(band, tile.cols, histogram);
                 match acc.entry((z, b as i32, t)) {
                     std::collections::btree_map::Entry::Vacant(e) => {
                         e.insert(window);

@@ -14,7 +14,7 @@ use arrow_array::types::{Float64Type, Int32Type};
 use arrow_array::{Array, BinaryArray, LargeBinaryArray, RecordBatch};
 use arrow_schema::DataType as ArrowType;
 
-use super::cells::{coverage, CellRule, Grid};
+use super::cells::{centre_spans, coverage, CellRule, Grid};
 use super::geometry::Shape;
 use crate::batch::{keyed_tiles, primitive_column, TileBuilder};
 use crate::cell_type::CellType;
@@ -87,7 +87,11 @@ impl<'a> BurnRuns<'a> {
         zindex_type: Option<CellType>,
     ) -> Result<BurnRuns<'a>> {
         layout.validate()?;
-        let bytes = batch.num_rows().min(64) * layout.tile_cols * layout.tile_rows * cell_type.bytes_per_cell();
+        // One tile per key: sized once, so that the output never moves while it grows.
+        let col = primitive_column::<Int32Type>(batch, "col")?.values();
+        let row = primitive_column::<Int32Type>(batch, "row")?.values();
+        let keys = (0..batch.num_rows()).filter(|&i| i == 0 || (col[i], row[i]) != (col[i - 1], row[i - 1])).count();
+        let bytes = keys * layout.tile_cols * layout.tile_rows * cell_type.bytes_per_cell();
         Ok(BurnRuns {
             batch,
             layout: *layout,
@@ -108,6 +112,14 @@ fn write_cell(cells: &mut [u8], k: usize, v: &[u8]) {
         2 => cells[2 * k..2 * k + 2].copy_from_slice(&v[..2]),
         4 => cells[4 * k..4 * k + 4].copy_from_slice(&v[..4]),
         n => cells[n * k..n * (k + 1)].copy_from_slice(v),
+    }
+}
+
+/// Write one value's bytes into cells `ks`.
+fn write_span(cells: &mut [u8], ks: Range<usize>, v: &[u8]) {
+    match v.len() {
+        1 => cells[ks].fill(v[0]),
+        n => cells[n * ks.start..n * ks.end].chunks_exact_mut(n).for_each(|c| c.copy_from_slice(v)),
     }
 }
 
@@ -151,6 +163,23 @@ impl RunKernel for BurnRuns<'_> {
             let shape = Shape::from_wkb(wkb.get(i))?;
             let v = stored_bytes(&self.cell_type, value.value(i));
             let zi = self.zindex_type.as_ref().map(|t| stored(t, zindex.value(i)));
+            if self.rule == CellRule::Centre && shape.lines.is_empty() && shape.points.is_empty() {
+                for span in centre_spans(&shape, &grid) {
+                    let (k0, k1) = (span.row * tc + span.col0, span.row * tc + span.col1);
+                    match zi {
+                        None => write_span(cells, k0..k1, &v),
+                        Some(zi) => {
+                            for k in k0..k1 {
+                                if z[k].is_nan() || z[k] < zi {
+                                    z[k] = zi;
+                                    write_cell(cells, k, &v);
+                                }
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             let cover = coverage(&shape, &grid, self.rule)?;
             for r in 0..cover.rows {
                 let weights = &cover.weights[r * cover.cols..(r + 1) * cover.cols];

@@ -107,18 +107,12 @@ pub fn coverage(shape: &Shape, grid: &Grid, rule: CellRule) -> Result<Coverage> 
         return Ok(Coverage::default());
     };
     let mut weights = vec![0.0; w.cols * w.rows];
-    let to_window = |[x, y]: Coord| -> Coord {
-        (
-            (x - grid.xmin) / grid.cell_width - w.col0 as f64,
-            (grid.ymax - y) / grid.cell_height - w.row0 as f64,
-        )
-            .into()
-    };
-    let rings: Vec<(Vec<Coord>, f64)> = oriented_rings(&shape.polygons)
-        .map(|(ring, sign)| (ring.iter().copied().map(to_window).collect(), sign))
-        .collect();
+    let to_window = window_coords(grid, &w);
+    let rings = window_rings(shape, grid, &w);
     match rule {
-        CellRule::Centre => centres_inside(&rings, w.cols, w.rows, &mut weights),
+        CellRule::Centre => centre_runs(&rings, w.cols, w.rows, |r, c0, c1| {
+            weights[r * w.cols + c0..r * w.cols + c1].fill(1.0);
+        }),
         _ => {
             let fractions = fractions(&rings, w.cols, w.rows);
             for (out, f) in weights.iter_mut().zip(fractions) {
@@ -132,7 +126,7 @@ pub fn coverage(shape: &Shape, grid: &Grid, rule: CellRule) -> Result<Coverage> 
         }
     }
     for line in &shape.lines {
-        let line: Vec<Coord> = line.iter().copied().map(to_window).collect();
+        let line: Vec<Coord> = line.iter().copied().map(&to_window).collect();
         for seg in line.windows(2) {
             walk_segment(seg[0], seg[1], w.cols, w.rows, |c, r| weights[r * w.cols + c] = 1.0);
         }
@@ -144,6 +138,44 @@ pub fn coverage(shape: &Shape, grid: &Grid, rule: CellRule) -> Result<Coverage> 
         mark_point(to_window(p), w.cols, w.rows, &mut weights);
     }
     Ok(Coverage { col0: w.col0, row0: w.row0, cols: w.cols, rows: w.rows, weights })
+}
+
+/// A run of cells `[col0, col1)` of one grid row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub row: usize,
+    pub col0: usize,
+    pub col1: usize,
+}
+
+/// The cells of `grid` whose centres lie inside the shape's polygons (non-zero winding) as row spans, rows
+/// in order: the centre rule of [`coverage`] without its per-cell weights, for kernels that fill or sum
+/// whole runs. Lines and points are not included.
+pub fn centre_spans(shape: &Shape, grid: &Grid) -> Vec<Span> {
+    let Some(w) = window(shape, grid) else {
+        return Vec::new();
+    };
+    let mut spans = Vec::new();
+    centre_runs(&window_rings(shape, grid, &w), w.cols, w.rows, |r, c0, c1| {
+        spans.push(Span { row: w.row0 + r, col0: w.col0 + c0, col1: w.col0 + c1 })
+    });
+    spans
+}
+
+/// The shape's polygon rings in window coordinates, each with the sign of its winding around the
+/// polygon's inside.
+fn window_rings(shape: &Shape, grid: &Grid, w: &Window) -> Vec<(Vec<Coord>, f64)> {
+    let to_window = window_coords(grid, w);
+    oriented_rings(&shape.polygons)
+        .map(|(ring, sign)| (ring.iter().copied().map(&to_window).collect(), sign))
+        .collect()
+}
+
+/// Grid coordinates → window coordinates (cells are unit squares, v down).
+fn window_coords<'a>(grid: &'a Grid, w: &'a Window) -> impl Fn(Coord) -> Coord + 'a {
+    move |[x, y]: Coord| -> Coord {
+        ((x - grid.xmin) / grid.cell_width - w.col0 as f64, (grid.ymax - y) / grid.cell_height - w.row0 as f64).into()
+    }
 }
 
 struct Window {
@@ -268,8 +300,12 @@ fn fractions(rings: &[(Vec<Coord>, f64)], cols: usize, rows: usize) -> Vec<f64> 
 }
 
 /// 1 where a cell's centre is inside the rings (non-zero winding), by one scanline per row of centres.
-fn centres_inside(rings: &[(Vec<Coord>, f64)], cols: usize, rows: usize, out: &mut [f64]) {
-    let mut winding_steps = vec![0.0f64; rows * (cols + 1)];
+/// Calls `emit(row, col0, col1)` for each run of cells of a `cols × rows` window whose centres the rings
+/// wind around (non-zero rule): each edge adds its winding step at the first cell centre at or right of
+/// where it crosses a row's centre line; the crossings, sorted, delimit the runs (the cost is the
+/// crossings, not the window's area).
+fn centre_runs(rings: &[(Vec<Coord>, f64)], cols: usize, rows: usize, mut emit: impl FnMut(usize, usize, usize)) {
+    let mut crossings: Vec<(u32, u32, i32)> = Vec::new();
     for (ring, sign) in rings {
         for ([u0, v0], [u1, v1]) in edges(ring) {
             if v0 == v1 {
@@ -279,24 +315,30 @@ fn centres_inside(rings: &[(Vec<Coord>, f64)], cols: usize, rows: usize, out: &m
             // Rows whose centre line v = r + 0.5 lies in [vmin, vmax).
             let first = (vmin - 0.5).ceil().max(0.0);
             let end = (vmax - 0.5).ceil().min(rows as f64);
-            let step = if v1 > v0 { *sign } else { -*sign };
+            let step = if (v1 > v0) == (*sign > 0.0) { 1 } else { -1 };
             let mut r = first;
             while r < end {
-                let vc = r + 0.5;
-                let u = u0 + (vc - v0) * (u1 - u0) / (v1 - v0);
-                // Cells whose centre lies at or right of the crossing.
-                let c = (u - 0.5).ceil().clamp(0.0, cols as f64) as usize;
-                winding_steps[r as usize * (cols + 1) + c] += step;
+                let u = u0 + (r + 0.5 - v0) * (u1 - u0) / (v1 - v0);
+                let c = (u - 0.5).ceil().clamp(0.0, cols as f64);
+                crossings.push((r as u32, c as u32, step));
                 r += 1.0;
             }
         }
     }
-    for r in 0..rows {
-        let mut winding = 0.0;
-        for c in 0..cols {
-            winding += winding_steps[r * (cols + 1) + c];
-            if winding.abs() > 0.5 {
-                out[r * cols + c] = 1.0;
+    crossings.sort_unstable_by_key(|&(r, c, _)| (r, c));
+    let mut i = 0;
+    while i < crossings.len() {
+        let row = crossings[i].0;
+        let mut winding = 0;
+        while i < crossings.len() && crossings[i].0 == row {
+            let c = crossings[i].1;
+            while i < crossings.len() && crossings[i].0 == row && crossings[i].1 == c {
+                winding += crossings[i].2;
+                i += 1;
+            }
+            let next = if i < crossings.len() && crossings[i].0 == row { crossings[i].1 } else { cols as u32 };
+            if winding != 0 && next > c {
+                emit(row as usize, c as usize, next as usize);
             }
         }
     }
@@ -475,5 +517,64 @@ mod tests {
         // lies on the corner of four cells and belongs to the south-east one (col 1, row 3).
         assert!(cells.contains(&(0, 0)) && cells.contains(&(3, 3)) && cells.contains(&(1, 3)));
         assert!(coverage(&shape, &g, CellRule::Fraction).is_err());
+    }
+
+    /// Non-zero winding number of a point, the slow reference of the centre rule.
+    fn winding(rings: &[Vec<Coord>], [x, y]: Coord) -> i32 {
+        let mut w = 0;
+        for ring in rings {
+            for i in 0..ring.len() {
+                let ([x0, y0], [x1, y1]) = (ring[i], ring[(i + 1) % ring.len()]);
+                let side = (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0);
+                if y0 <= y && y1 > y && side > 0.0 {
+                    w += 1;
+                } else if y1 <= y && y0 > y && side < 0.0 {
+                    w -= 1;
+                }
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn centre_spans_are_the_cells_whose_centres_are_inside() {
+        // Star-shaped rings (some clockwise), a hole, and a second polygon overlapping the first.
+        let star = |cx: f64, cy: f64, r: f64, n: usize, phase: f64, cw: bool| -> Vec<Coord> {
+            let mut ring: Vec<Coord> = (0..n)
+                .map(|k| {
+                    let a = phase + k as f64 * std::f64::consts::TAU / n as f64;
+                    let rr = r * (0.55 + 0.45 * ((k * 7919 % 13) as f64 / 12.0));
+                    [cx + rr * a.cos(), cy + rr * a.sin()]
+                })
+                .collect();
+            if cw {
+                ring.reverse();
+            }
+            ring
+        };
+        let g = Grid { xmin: -3.3, ymax: 40.7, cell_width: 0.9, cell_height: 1.1, cols: 48, rows: 40 };
+        for (i, cw) in [(0, false), (1, true), (2, false)] {
+            let outer = star(18.0 + i as f64, 18.0, 16.0, 17 + i, 0.3 * i as f64, cw);
+            let hole = star(17.0, 19.0, 5.0, 9, 0.1, !cw);
+            let other = star(30.0, 10.0, 9.0, 11, 0.7, cw);
+            let shape = Shape { polygons: vec![vec![outer.clone(), hole.clone()], vec![other.clone()]], ..Shape::default() };
+            let mut want = vec![false; g.cols * g.rows];
+            for r in 0..g.rows {
+                for c in 0..g.cols {
+                    let p = [g.xmin + (c as f64 + 0.5) * g.cell_width, g.ymax - (r as f64 + 0.5) * g.cell_height];
+                    // Holes subtract from their own polygon only; polygons union.
+                    let in_first = winding(&[outer.clone(), hole.clone()], p) != 0;
+                    want[r * g.cols + c] = in_first || winding(&[other.clone()], p) != 0;
+                }
+            }
+            let mut got = vec![false; g.cols * g.rows];
+            for s in centre_spans(&shape, &g) {
+                assert!(s.col0 < s.col1 && s.col1 <= g.cols && s.row < g.rows, "{s:?}");
+                got[s.row * g.cols + s.col0..s.row * g.cols + s.col1].iter_mut().for_each(|x| *x = true);
+            }
+            assert_eq!(got, want, "case {i}");
+            let dense_centre: Vec<bool> = dense(&coverage(&shape, &g, CellRule::Centre).unwrap(), &g).iter().map(|w| *w > 0.0).collect();
+            assert_eq!(dense_centre, want, "coverage, case {i}");
+        }
     }
 }

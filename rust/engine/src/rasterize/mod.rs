@@ -6,5 +6,5 @@ pub mod burn;
 pub mod cells;
 pub mod geometry;
 
-pub use cells::{coverage, CellRule, Coverage, Grid};
+pub use cells::{centre_spans, coverage, CellRule, Coverage, Grid, Span};
 pub use geometry::Shape;
