@@ -23,20 +23,44 @@ _PIECES = "col int, row int, order long, wkb binary, value double, zindex double
 TILE_SIZE = 256
 
 
-def _features_df(rows_or_rdd, geoms, spark):
-    """A DataFrame of (order, wkb, value, zindex) from a list of (geometry, value, zindex) with its shapely
-    ``geoms``, or from a PySpark RDD of such triples (``geoms`` None)."""
-    schema = "order long, wkb binary, value double, zindex double"
-    if geoms is None:
-        def encode(pair):
-            item, i = pair
-            geom, value, zindex = item
-            return (i, bytes(vector.to_geometry(geom, "geometry").wkb), float(value), float(zindex))
+def _features_df(rdd, spark):
+    """A DataFrame of (order, wkb, value, zindex) from a PySpark RDD of (geometry, value, zindex) triples."""
+    def encode(pair):
+        item, i = pair
+        geom, value, zindex = item
+        return (i, bytes(vector.to_geometry(geom, "geometry").wkb), float(value), float(zindex))
 
-        return rows_or_rdd.zipWithIndex().map(encode).toDF(schema)
-    wkbs = vector.wkb_list(geoms) if geoms else []
-    data = [(i, w, float(v), float(z)) for i, (w, (_, v, z)) in enumerate(zip(wkbs, rows_or_rdd))]
-    return spark.createDataFrame(data, schema)
+    return rdd.zipWithIndex().map(encode).toDF("order long, wkb binary, value double, zindex double")
+
+
+def _features_batch(rows, geoms) -> pa.RecordBatch:
+    """(order, wkb, value, zindex) of a list of (geometry, value, zindex) with its shapely ``geoms``."""
+    return pa.RecordBatch.from_pydict({
+        "order": pa.array(np.arange(len(rows)), pa.int64()),
+        "wkb": pa.array(vector.wkb_list(geoms) if geoms else [], pa.binary()),
+        "value": pa.array([float(v) for _, v, _ in rows], pa.float64()),
+        "zindex": pa.array([float(z) for _, _, z in rows], pa.float64())})
+
+
+def _in_parts(pieces: pa.RecordBatch, n: int):
+    """The pieces sorted by key and order, and the partition of each: runs of consecutive keys with about
+    as many pieces each (a key's pieces share one)."""
+    table = pa.Table.from_batches([pieces]).sort_by([("col", "ascending"), ("row", "ascending"),
+                                                      ("order", "ascending")])
+    cols, rows = table.column("col").to_numpy(), table.column("row").to_numpy()
+    first = np.flatnonzero(np.r_[True, (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1])])
+    part_of_key = first * n // max(1, len(cols))
+    return table, np.repeat(part_of_key, np.diff(np.r_[first, len(cols)])).tolist()
+
+
+def _pieces(features: pa.RecordBatch, layout) -> pa.RecordBatch:
+    """The map side of the exchange: each feature once per key it reaches (keys found in Rust)."""
+    index, cols, rows = _native.geometry_keys(features.column("wkb").to_pylist(), layout)
+    idx = pa.array(index, pa.uint32())
+    return pa.RecordBatch.from_pydict({
+        "col": pa.array(cols, pa.int32()), "row": pa.array(rows, pa.int32()),
+        "order": features.column("order").take(idx), "wkb": features.column("wkb").take(idx),
+        "value": features.column("value").take(idx), "zindex": features.column("zindex").take(idx)})
 
 
 def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_strategy):
@@ -47,6 +71,7 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     from .partition import check_partition_strategy
     from .plan import Head
     from .exchange import stream_runs
+    from .source import source_frame
     from .zonal import _rule_of_options
 
     check_partition_strategy(partition_strategy, LayerType.SPATIAL)
@@ -57,19 +82,8 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     layout = zoomed_layout(crs, TILE_SIZE, zoom)
     spark = active_session()
     geoms = [vector.to_geometry(g, "geometry") for g, _, _ in rows] if isinstance(rows, list) else None
-    features = _features_df(rows, geoms, spark)
+    features = None if geoms is not None else _features_df(rows, spark)
 
-    def emit(batches):
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            wkbs = batch.column("wkb").to_pylist()
-            index, cols, krows = _native.geometry_keys(wkbs, layout)
-            idx = pa.array(index, pa.uint32())
-            yield pa.RecordBatch.from_pydict({
-                "col": pa.array(cols, pa.int32()), "row": pa.array(krows, pa.int32()),
-                "order": batch.column("order").take(idx), "wkb": batch.column("wkb").take(idx),
-                "value": batch.column("value").take(idx), "zindex": batch.column("zindex").take(idx)})
 
     def envelope(batches):
         import shapely
@@ -98,7 +112,12 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     # default of 200 shuffle partitions costs a Python worker round each for a few tiles).
     n = (partition_strategy.num_partitions if partition_strategy is not None and partition_strategy.num_partitions
          else max(1, (c1 - c0 + 1) * (r1 - r0 + 1) // 512))
-    pieces = features.mapInArrow(emit, _PIECES).repartition(n, "col", "row").sortWithinPartitions("col", "row", "order")
+    if geoms is not None:  # the pieces are made here, in Rust: no pass for the map side
+        pieces = source_frame(spark, *_in_parts(_pieces(_features_batch(rows, geoms), layout), n), n)
+    else:
+        emit = lambda batches: (_pieces(b, layout) for b in batches if b.num_rows)  # noqa: E731
+        pieces = features.mapInArrow(emit, _PIECES).repartition(n, "col", "row")
+    pieces = pieces.sortWithinPartitions("col", "row", "order")
     head = Head(stream_runs(lambda batch, complete: _native.rasterize_runs(batch, layout, rule, ct, zt, complete)))
     extent = Extent(layout.extent.xmin + c0 * (layout.extent.xmax - layout.extent.xmin) / layout.tileLayout.layoutCols,
                     layout.extent.ymax - (r1 + 1) * (layout.extent.ymax - layout.extent.ymin) / layout.tileLayout.layoutRows,
