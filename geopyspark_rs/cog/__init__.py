@@ -16,7 +16,8 @@ decoded in Rust in a thread pool, so the event loop never blocks::
 
     asyncio.run(main())
 
-The module imports neither pyspark nor GDAL.
+Nothing here uses GDAL or starts a JVM (the ``geopyspark_rs`` package imports pyspark's Python modules,
+but no Spark runs).
 """
 
 from geopyspark_rs.cog._geotiff import BoundingBox, GeoTIFF, Overview, RasterArray, read_windows
