@@ -365,3 +365,22 @@ def test_the_example_runs_in_python_and_on_executors(spark, tmp_path):
     tiles = gl.query(str(tmp_path), "dem", 0)
     for (c, r), mean in means.items():
         assert mean == pytest.approx(float(np.nanmean(tiles[gps.SpatialKey(c, r)].cells)), rel=1e-9)
+
+
+def test_importing_stays_cheap():
+    """The Spark-free modules import none of the optional heavy packages until used, and start no JVM."""
+    script = textwrap.dedent("""
+        import sys, time
+        t = time.perf_counter()
+        import geopyspark_rs, geopyspark_rs.local, geopyspark_rs.cog
+        took = time.perf_counter() - t
+        heavy = {"rasterio", "xarray", "rioxarray", "pyproj", "obstore", "scipy", "matplotlib", "pyogrio"}
+        print(sorted(heavy & {m.split(".")[0] for m in sys.modules}), took)
+        from pyspark import SparkContext
+        assert SparkContext._active_spark_context is None
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded, took = out.stdout.rsplit(" ", 1)
+    assert loaded == "[]"
+    assert float(took) < 5.0  # about 0.3 s here; generous for loaded CI machines
