@@ -65,6 +65,7 @@ fn decode_datum(raw: &[u8], schema: &Schema) -> DecodeResult<Vec<(Key, Tile)>> {
         Some(Value::Array(pairs)) => pairs,
         _ => return Err("the datum is not a KeyValueRecord".into()),
     };
+    check_decoded_size(pairs)?;
     pairs
         .iter()
         .map(|pair| {
@@ -73,6 +74,29 @@ fn decode_datum(raw: &[u8], schema: &Schema) -> DecodeResult<Vec<(Key, Tile)>> {
             Ok((decode_key(key)?, decode_value(value)?))
         })
         .collect()
+}
+
+/// Refuses a record whose tiles would decode to more than [`tile::MAX_DECODED_BYTES`], before any cells
+/// are made: constant and padded tiles take their size from their header alone.
+fn check_decoded_size(pairs: &[Value]) -> DecodeResult<()> {
+    let mut total: Option<usize> = Some(0);
+    for value in pairs.iter().filter_map(|p| p.field("_2")) {
+        let bands: Vec<&Value> = match (value.record_name(), value.field("bands")) {
+            (Some("ArrayMultibandTile"), Some(Value::Array(bands))) => bands.iter().collect(),
+            _ => vec![value],
+        };
+        for b in bands {
+            total = total.zip(tile::band_bytes(b)).and_then(|(t, n)| t.checked_add(n));
+        }
+    }
+    match total {
+        Some(n) if n <= tile::MAX_DECODED_BYTES => Ok(()),
+        _ => Err(format!(
+            "its tiles would decode to {} bytes, more than the {} a tile file may hold (corrupt tile sizes)",
+            total.map_or_else(|| "over 2^64".to_string(), |n| n.to_string()),
+            tile::MAX_DECODED_BYTES
+        )),
+    }
 }
 
 fn decode_key(v: &Value) -> DecodeResult<Key> {
@@ -108,7 +132,12 @@ fn join_bands(bands: Vec<Band>) -> DecodeResult<Tile> {
     }
     let cell_type = bands.iter().skip(1).fold(first.cell_type, |ct, b| ct.union(&b.cell_type));
     let count = bands.len();
-    let mut cells = Vec::with_capacity(count * cols * rows * cell_type.bytes_per_cell());
+    let size = count
+        .checked_mul(cols * rows)
+        .and_then(|n| n.checked_mul(cell_type.bytes_per_cell()))
+        .filter(|&n| n <= tile::MAX_DECODED_BYTES)
+        .ok_or_else(|| format!("a {count}-band {cols}×{rows} {} tile is larger than a tile file may hold", cell_type.name()))?;
+    let mut cells = Vec::with_capacity(size);
     let mut work = vec![0.0; cols * rows];
     for b in bands {
         if b.cell_type == cell_type {

@@ -282,3 +282,66 @@ fn fast_compression_is_a_zlib_stream_of_the_same_datum() {
     }
     assert!(encode_record_with(&pairs, true, Compression::Fast(13)).is_err());
 }
+
+/// A tile file of one `(KEY, value)` pair, the value (its union branch first) written by `value`.
+fn record_of(value: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.array(1, |w| {
+        w.int(KEY.col);
+        w.int(KEY.row);
+        value(w);
+    });
+    zlib::compress(&w.out, Compression::GeoTrellis).unwrap()
+}
+
+/// A `ByteConstantTile` of the 3.x union (branch 8) with NoData null.
+fn byte_constant(w: &mut Writer, cols: i32, rows: i32) {
+    w.long(8);
+    w.int(cols);
+    w.int(rows);
+    w.int(5);
+    w.long(1);
+}
+
+fn corrupt_message(file: &[u8], schema: &Schema) -> String {
+    match decode_record(file, schema, "layer/0/1") {
+        Err(EngineError::Corrupt { path, message }) => {
+            assert_eq!(path, "layer/0/1");
+            message
+        }
+        other => panic!("expected a Corrupt error, got {other:?}"),
+    }
+}
+
+// Found by fuzzing (rust/fuzz/regressions/avro_tile): a constant tile's size comes from its header
+// alone, and a few bytes asked for a 7.5 GB tile.
+#[test]
+fn constant_tile_larger_than_a_tile_file_may_hold_is_corrupt_not_allocated() {
+    let schema = Schema::parse(&geotrellis_schema(KeyKind::Spatial, false)).unwrap();
+    let file = record_of(|w| byte_constant(w, i32::MAX, i32::MAX));
+    let message = corrupt_message(&file, &schema);
+    assert!(message.contains("would decode to") && message.contains("corrupt tile sizes"), "{message}");
+    // Just under the limit is decoded (1 GiB would be slow here: a small tile shows the path works).
+    let pairs = decode_record(&record_of(|w| byte_constant(w, 3, 2)), &schema, "t").unwrap();
+    assert_eq!(pairs[0].1.cells, vec![5; 6]);
+}
+
+#[test]
+fn padded_tile_chunk_and_multiband_sizes_are_bounded_too() {
+    // A PaddedTile (branch 16) whose chunk is a huge constant tile: refused before the chunk is made.
+    let schema = Schema::parse(&geotrellis_schema(KeyKind::Spatial, false)).unwrap();
+    let file = record_of(|w| {
+        w.long(16);
+        byte_constant(w, 1 << 20, 1 << 20);
+        w.int(0);
+        w.int(0);
+        w.int(4);
+        w.int(4);
+    });
+    assert!(corrupt_message(&file, &schema).contains("would decode to"));
+    // Bands of 512 MiB each: each fits, together they do not.
+    let schema = Schema::parse(&geotrellis_schema(KeyKind::Spatial, true)).unwrap();
+    let file = record_of(|w| w.array(3, |w| (0..3).for_each(|_| byte_constant(w, 1 << 15, 1 << 14))));
+    let message = corrupt_message(&file, &schema);
+    assert!(message.contains(&format!("{} bytes", 3usize << 29)), "{message}");
+}

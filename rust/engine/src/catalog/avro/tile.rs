@@ -144,30 +144,64 @@ fn padded_tile(v: &Value) -> DecodeResult<Band> {
     Ok(Band { cell_type: ct, cols, rows, cells })
 }
 
+/// The most bytes the tiles of one tile file may decode to (all pairs and bands, in the engine's
+/// storage). Constant and padded tiles are expanded from their header alone, so without a bound a few
+/// corrupt bytes could ask for gigabytes; real GeoTrellis tiles are far smaller (4096×4096 float64 is
+/// 128 MiB, and the JVM cannot hold a tile of more than 2³¹ cells).
+pub const MAX_DECODED_BYTES: usize = 1 << 30;
+
+/// The array or constant tile record `name` and its cell data type.
+fn record_kind(name: &str) -> Option<(bool, DataType)> {
+    use DataType::*;
+    Some(match name {
+        "ByteArrayTile" => (true, Int8),
+        "UByteArrayTile" => (true, UInt8),
+        "ShortArrayTile" => (true, Int16),
+        "UShortArrayTile" => (true, UInt16),
+        "IntArrayTile" => (true, Int32),
+        "FloatArrayTile" => (true, Float32),
+        "DoubleArrayTile" => (true, Float64),
+        "BitArrayTile" => (true, Bool),
+        "ByteConstantTile" => (false, Int8),
+        "UByteConstantTile" => (false, UInt8),
+        "ShortConstantTile" => (false, Int16),
+        "UShortConstantTile" => (false, UInt16),
+        "IntConstantTile" => (false, Int32),
+        "FloatConstantTile" => (false, Float32),
+        "DoubleConstantTile" => (false, Float64),
+        "BitConstantTile" => (false, Bool),
+        _ => return None,
+    })
+}
+
+/// The bytes a tile record decodes to, from its header alone (before any cells are made); `None` when
+/// that overflows. Records `band` refuses count as 0 (their error comes from `band`).
+pub fn band_bytes(v: &Value) -> Option<usize> {
+    let Some(name) = v.record_name() else { return Some(0) };
+    // A padded tile decodes its chunk, then the tile around it.
+    let (data_type, chunk) = match (name, v.field("chunk")) {
+        ("PaddedTile", Some(chunk)) => match chunk.record_name().and_then(record_kind) {
+            Some((_, dt)) => (dt, band_bytes(chunk)?),
+            None => return Some(0),
+        },
+        (other, _) => match record_kind(other) {
+            Some((_, dt)) => (dt, 0),
+            None => return Some(0),
+        },
+    };
+    let Ok((cols, rows)) = dims(v) else { return Some(chunk) };
+    cols.checked_mul(rows)?.checked_mul(data_type.bytes_per_cell())?.checked_add(chunk)
+}
+
 /// Decode one tile record of the union, by record name (the union's branch order differs between
 /// GeoTrellis versions).
 pub fn band(v: &Value) -> DecodeResult<Band> {
     let name = v.record_name().ok_or("a tile value that is not a record")?;
-    use DataType::*;
-    match name {
-        "ByteArrayTile" => array_tile(v, name, Int8),
-        "UByteArrayTile" => array_tile(v, name, UInt8),
-        "ShortArrayTile" => array_tile(v, name, Int16),
-        "UShortArrayTile" => array_tile(v, name, UInt16),
-        "IntArrayTile" => array_tile(v, name, Int32),
-        "FloatArrayTile" => array_tile(v, name, Float32),
-        "DoubleArrayTile" => array_tile(v, name, Float64),
-        "BitArrayTile" => array_tile(v, name, Bool),
-        "ByteConstantTile" => constant_tile(v, name, Int8),
-        "UByteConstantTile" => constant_tile(v, name, UInt8),
-        "ShortConstantTile" => constant_tile(v, name, Int16),
-        "UShortConstantTile" => constant_tile(v, name, UInt16),
-        "IntConstantTile" => constant_tile(v, name, Int32),
-        "FloatConstantTile" => constant_tile(v, name, Float32),
-        "DoubleConstantTile" => constant_tile(v, name, Float64),
-        "BitConstantTile" => constant_tile(v, name, Bool),
-        "PaddedTile" => padded_tile(v),
-        other => Err(format!("unknown tile record {other:?}")),
+    match (name, record_kind(name)) {
+        (_, Some((true, dt))) => array_tile(v, name, dt),
+        (_, Some((false, dt))) => constant_tile(v, name, dt),
+        ("PaddedTile", None) => padded_tile(v),
+        (other, None) => Err(format!("unknown tile record {other:?}")),
     }
 }
 
