@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
@@ -15,7 +16,7 @@ use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::http::HttpBuilder;
 use object_store::path::Path;
-use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use tokio::runtime::Handle;
 
 use super::uri::{self, Backend, ObjectUri};
@@ -117,29 +118,88 @@ fn apply<B, K: std::str::FromStr>(
     Ok(builder)
 }
 
+/// Store options of our own (not object_store keys) that set the retry policy of every backend.
+pub const RETRY_MAX_RETRIES: &str = "retry_max_retries";
+pub const RETRY_TIMEOUT: &str = "retry_timeout";
+pub const RETRY_INIT_BACKOFF: &str = "retry_init_backoff";
+pub const RETRY_MAX_BACKOFF: &str = "retry_max_backoff";
+
+/// A duration option: seconds (`"2.5"`), or a number with `ms`, `s` or `min` (`"500ms"`, `"20s"`).
+fn duration_option(options: &StoreOptions, key: &str, default: Duration, uri: &str) -> Result<Duration> {
+    let Some(text) = options.get(key) else {
+        return Ok(default);
+    };
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = t.strip_suffix("min") {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v * scale < 86_400.0 => Ok(Duration::from_secs_f64(v * scale)),
+        _ => Err(EngineError::Value(format!(
+            "{uri}: store option {key}={text:?} is not a duration (seconds, or a number with ms, s or min)"
+        ))),
+    }
+}
+
+/// The retry policy, chosen here rather than left to object_store's default (10 retries for up to 3 minutes,
+/// backoff up to 15 s): a transient failure (a 5xx or 429 answer, a dropped or refused connection, a timeout of
+/// an idempotent request, a body cut short) is retried after an exponential, jittered backoff from
+/// `retry_init_backoff` (100 ms) doubling up to `retry_max_backoff` (4 s), at most `retry_max_retries` (8) times,
+/// and no new attempt starts after `retry_timeout` (20 s) from the first. Each attempt is bounded by
+/// object_store's request `timeout` (30 s unless the `timeout` option says otherwise), so a request that keeps
+/// failing ends, with an error naming the object, within about `retry_timeout + timeout + retry_max_backoff`
+/// (54 s by default). Every option may be set per call in the store options.
+fn retry_config(options: &StoreOptions, uri: &str) -> Result<RetryConfig> {
+    let max_retries = match options.get(RETRY_MAX_RETRIES) {
+        None => 8,
+        Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n <= 100).ok_or_else(|| {
+            EngineError::Value(format!("{uri}: store option {RETRY_MAX_RETRIES}={v:?} is not an integer 0..=100"))
+        })?,
+    };
+    let retry_timeout = duration_option(options, RETRY_TIMEOUT, Duration::from_secs(20), uri)?;
+    let init_backoff = duration_option(options, RETRY_INIT_BACKOFF, Duration::from_millis(100), uri)?;
+    let max_backoff = duration_option(options, RETRY_MAX_BACKOFF, Duration::from_secs(4), uri)?;
+    // object_store draws each backoff from init..previous*2: an empty range (init 0) would panic.
+    if init_backoff.is_zero() || max_backoff < init_backoff {
+        return Err(EngineError::Value(format!(
+            "{uri}: {RETRY_INIT_BACKOFF} must be above 0 and at most {RETRY_MAX_BACKOFF}, got {init_backoff:?} and \
+             {max_backoff:?}"
+        )));
+    }
+    Ok(RetryConfig { backoff: BackoffConfig { init_backoff, max_backoff, base: 2.0 }, max_retries, retry_timeout })
+}
+
 fn build(o: &ObjectUri, options: &StoreOptions, uri: &str) -> Result<Arc<dyn ObjectStore>> {
     let config = |e: object_store::Error| EngineError::Value(format!("{uri}: cannot configure the store: {e}"));
+    let retry = retry_config(options, uri)?;
     let store: Arc<dyn ObjectStore> = match o.backend {
         Backend::S3 => {
             // Bucket by name: object_store's URL parsing knows s3 and s3a but not s3n. The region defaults to
             // us-east-1 when neither options nor environment give one, which a loopback S3 server accepts.
-            let builder = AmazonS3Builder::from_env().with_bucket_name(&o.authority);
+            let builder = AmazonS3Builder::from_env().with_bucket_name(&o.authority).with_retry(retry);
             let builder = apply(builder, options, "aws_", uri, |b, k: AmazonS3ConfigKey, v| b.with_config(k, v))?;
             Arc::new(builder.build().map_err(config)?)
         }
         Backend::Gcs => {
-            let builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(&o.authority);
+            let builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(&o.authority).with_retry(retry);
             let builder = apply(builder, options, "google_", uri, |b, k: GoogleConfigKey, v| b.with_config(k, v))?;
             Arc::new(builder.build().map_err(config)?)
         }
         Backend::Azure => {
             // The URL form carries the container and, in `container@account.host`, the account.
-            let builder = MicrosoftAzureBuilder::from_env().with_url(format!("{}://{}", o.scheme, o.authority));
+            let builder =
+                MicrosoftAzureBuilder::from_env().with_url(format!("{}://{}", o.scheme, o.authority)).with_retry(retry);
             let builder = apply(builder, options, "azure_", uri, |b, k: AzureConfigKey, v| b.with_config(k, v))?;
             Arc::new(builder.build().map_err(config)?)
         }
         Backend::Http => {
-            let mut builder = HttpBuilder::new().with_url(format!("{}://{}", o.scheme, o.authority));
+            let mut builder = HttpBuilder::new().with_url(format!("{}://{}", o.scheme, o.authority)).with_retry(retry);
             if o.scheme == "http" {
                 builder = builder.with_config(ClientConfigKey::AllowHttp, "true");
                 // asked for by the URI itself
@@ -348,6 +408,26 @@ mod tests {
         let a = store_for(&o, &options, "s3://bucket/key").unwrap();
         let b = store_for(&o, &options, "s3://bucket/key").unwrap();
         assert!(Arc::ptr_eq(&a, &b), "the second open reuses the client");
+        for (key, bad) in [
+            (RETRY_MAX_RETRIES, "many"),
+            (RETRY_TIMEOUT, "soon"),
+            (RETRY_INIT_BACKOFF, "0"),
+            (RETRY_MAX_BACKOFF, "-1s"),
+        ] {
+            let mut o2 = options.clone();
+            o2.insert(key.into(), bad.into());
+            match store_for(&o, &o2, "s3://bucket/key") {
+                Err(EngineError::Value(m)) => assert!(m.contains(key), "{m}"),
+                other => panic!("{key}={bad}: {:?}", other.map(|_| ())),
+            }
+        }
+        let mut o2 = options.clone();
+        o2.insert(RETRY_TIMEOUT.into(), "1500ms".into());
+        o2.insert(RETRY_MAX_RETRIES.into(), "2".into());
+        let r = retry_config(&o2, "u").unwrap();
+        assert_eq!((r.retry_timeout, r.max_retries), (Duration::from_millis(1500), 2));
+        assert_eq!(retry_config(&StoreOptions::new(), "u").unwrap().retry_timeout, Duration::from_secs(20));
+        assert!(!Arc::ptr_eq(&a, &store_for(&o, &o2, "s3://bucket/key").unwrap()), "a new policy, a new client");
         options.insert("aws_acess_key_id".into(), "typo".into());
         match store_for(&o, &options, "s3://bucket/key") {
             Err(EngineError::Value(m)) => {
