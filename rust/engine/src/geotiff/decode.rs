@@ -122,8 +122,11 @@ fn decompress(
             // its checksum) within it: truncated or garbled data is an error, never garbage cells.
             // (Some writers pad a short last strip to the full strip size.)
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
+            // No more room than the data can inflate to: a header claiming a huge segment must not
+            // make a small file allocate it (found by fuzzing).
+            let room = full.min(most_inflated(data.len()));
             out.clear();
-            out.resize(full + 1, 0);
+            out.resize(room + 1, 0);
             let z = scratch.inflate.get_or_insert_with(libdeflater::Decompressor::new);
             // One shot: a stream that is cut short, fails its checksum or needs more room than a
             // full segment is an error.
@@ -141,8 +144,10 @@ fn decompress(
             }
         }
         5 => {
+            // A code (9 bits at least) stands for 4096 bytes at most.
+            let room = needed.min(data.len().saturating_mul(8 * 4096 / 9).saturating_add(4096));
             out.clear();
-            out.resize(needed, 0);
+            out.resize(room, 0);
             let lzw = scratch.lzw.get_or_insert_with(Default::default);
             let got = lzw.decode(data, out).map_err(|e| match e {
                 super::lzw::LzwError::OldStyle => e.to_string(),
@@ -154,7 +159,8 @@ fn decompress(
         }
         32773 => {
             out.clear();
-            out.reserve(needed);
+            // Two bytes repeat one byte 128 times at most.
+            out.reserve(needed.min(data.len().saturating_mul(64)));
             let mut i = 0;
             while i < data.len() && out.len() < needed {
                 let n = data[i] as i8;
@@ -181,9 +187,30 @@ fn decompress(
         50000 => {
             // The frame may hold a full-size last strip: allow room for it.
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
-            out.resize(full, 0);
-            let got = zstd::bulk::decompress_to_buffer(data, &mut out[..])
-                .map_err(|e| format!("corrupt zstd data: {e}"))?;
+            let got = match zstd::zstd_safe::get_frame_content_size(data) {
+                // The frame says how much it holds (libtiff's frames do): room for that, up to a full
+                // segment, rather than for whatever size the header claims (found by fuzzing).
+                Ok(Some(n)) => {
+                    out.clear();
+                    out.resize(full.min(usize::try_from(n).unwrap_or(usize::MAX)), 0);
+                    zstd::bulk::decompress_to_buffer(data, &mut out[..])
+                        .map_err(|e| format!("corrupt zstd data: {e}"))?
+                }
+                // Otherwise the output grows as the stream decodes.
+                _ => {
+                    use std::io::Read;
+                    out.clear();
+                    let decoder = zstd::stream::read::Decoder::with_buffer(data)
+                        .map_err(|e| format!("corrupt zstd data: {e}"))?;
+                    decoder
+                        .take(full as u64 + 1)
+                        .read_to_end(out)
+                        .map_err(|e| format!("corrupt zstd data: {e}"))?
+                }
+            };
+            if got > full {
+                return Err(format!("zstd stream decodes past the segment's {full} bytes: corrupt"));
+            }
             if got < needed {
                 return Err(short(got));
             }
@@ -197,6 +224,11 @@ fn decompress(
         c => return Err(format!("unsupported compression {c} ({})", layout.compression_name())),
     }
     Ok(())
+}
+
+/// The most bytes `len` bytes of a zlib stream can inflate to (deflate's ratio is 1032:1 at most).
+fn most_inflated(len: usize) -> usize {
+    len.saturating_mul(1032).saturating_add(1024)
 }
 
 fn decode_jpeg(
@@ -225,6 +257,17 @@ fn decode_jpeg(
     let mut dec = zune_jpeg::JpegDecoder::new(ZCursor::new(stream));
     dec.decode_headers()
         .map_err(|e| format!("corrupt JPEG data: {e:?}"))?;
+    // The frame may not be larger than a full segment: its header alone would otherwise decide how much
+    // is allocated and decoded (found by fuzzing: a 16×16 tile claiming 4096×4096 took over 10 s).
+    if let Some(info) = dec.info() {
+        let (w, h) = (info.width as usize, info.height as usize);
+        if w > layout.segment_cols || h > layout.segment_rows.max(shape.rows) {
+            return Err(format!(
+                "JPEG segment is {w}x{h}, larger than the {}x{} segment: corrupt",
+                layout.segment_cols, layout.segment_rows
+            ));
+        }
+    }
     let mut options = DecoderOptions::default()
         .set_max_width(1 << 16)
         .set_max_height(1 << 16);
@@ -412,5 +455,107 @@ mod deflate_tests {
         let r = d.decompress(&z, &mut out, flate2::FlushDecompress::Finish);
         eprintln!("result {:?} total_out {}", r, d.total_out());
         assert!(r.is_err());
+    }
+}
+
+/// Found by fuzzing (rust/fuzz, regressions in rust/fuzz/regressions/geotiff*): a header claiming a
+/// huge segment must not make a small segment allocate or decode it. Each of these would allocate (and
+/// zero) gigabytes, or take seconds, before the fix.
+#[cfg(test)]
+mod fuzz_regressions {
+    use std::io::Write;
+
+    use super::*;
+
+    fn layout(compression: u16, segment_cols: usize, segment_rows: usize) -> ImageLayout {
+        ImageLayout {
+            width: segment_cols,
+            height: segment_rows,
+            bands: 1,
+            kind: SampleKind::U8,
+            tiled: false,
+            segment_cols,
+            segment_rows,
+            planar: false,
+            compression,
+            predictor: 1,
+            photometric: 1,
+            offsets: vec![0],
+            byte_counts: vec![0],
+            jpeg_tables: None,
+            lerc_parameters: vec![],
+        }
+    }
+
+    fn decode(layout: &ImageLayout, data: &[u8], rows: usize) -> Result<Vec<u8>, String> {
+        let shape = SegmentShape { cols: layout.segment_cols, rows, samples: 1 };
+        let mut out = Vec::new();
+        decode_segment(layout, true, data, &shape, &mut Scratch::default(), &mut out).map(|_| out)
+    }
+
+    /// A strip of 2^20 × 2^12 bytes (4 GiB) as the header claims it.
+    fn huge(compression: u16) -> ImageLayout {
+        layout(compression, 1 << 20, 1 << 12)
+    }
+
+    #[test]
+    fn deflate_room_is_bounded_by_the_data() {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&[7u8; 1000]).unwrap();
+        let data = z.finish().unwrap();
+        let e = decode(&huge(8), &data, 1 << 12).unwrap_err();
+        assert!(e.contains("segment decodes to 1000 bytes"), "{e}");
+        // A segment the data fills still decodes.
+        assert_eq!(decode(&layout(8, 100, 10), &data, 10).unwrap(), vec![7u8; 1000]);
+    }
+
+    #[test]
+    fn lzw_and_packbits_room_is_bounded_by_the_data() {
+        // LZW: ClearCode (256), 'A', EndOfInformation (257), 9 bits each, MSB first.
+        let lzw = [0x80, 0x10, 0x60, 0x20];
+        assert!(decode(&huge(5), &lzw, 1 << 12).is_err());
+        assert_eq!(decode(&layout(5, 1, 1), &lzw, 1).unwrap(), b"A");
+        // PackBits: 128 copies of 9.
+        let packbits = [0x81u8, 9];
+        assert!(decode(&huge(32773), &packbits, 1 << 12).is_err());
+        assert_eq!(decode(&layout(32773, 128, 1), &packbits, 1).unwrap(), vec![9u8; 128]);
+    }
+
+    #[test]
+    fn zstd_room_is_the_frame_content_size() {
+        let data = zstd::bulk::compress(&[3u8; 4096], 3).unwrap();
+        let e = decode(&huge(50000), &data, 1 << 12).unwrap_err();
+        assert!(e.contains("segment decodes to 4096 bytes"), "{e}");
+        assert_eq!(decode(&layout(50000, 64, 64), &data, 64).unwrap(), vec![3u8; 4096]);
+        // A frame without its content size (streamed) is read as it decodes, up to a full segment.
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        enc.include_contentsize(false).unwrap();
+        enc.write_all(&[4u8; 4096]).unwrap();
+        let streamed = enc.finish().unwrap();
+        assert!(decode(&huge(50000), &streamed, 1 << 12).is_err());
+        assert_eq!(decode(&layout(50000, 64, 64), &streamed, 64).unwrap(), vec![4u8; 4096]);
+        let e = decode(&layout(50000, 64, 32), &streamed, 32).unwrap_err();
+        assert!(e.contains("past the segment"), "{e}");
+    }
+
+    /// A 16×8 greyscale JPEG strip as GDAL writes it (JPEGTables, then the strip's stream).
+    const TABLES: &str = "ffd8ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffd9";
+    const STRIP: &str = "ffd8ffc0000b080008001001011100ffc4001500010100000000000000000000000000000001ffc4001f1000030100010403000000000000000000020103040511120021142232ffda0008010100003f0061b2220cd0e57e4e5ce339d3450008d5d54522f5d3b1b9487d9fd7aa4fb9b48bcba23bb8ad87c90cb31068cc1a6e5394f3c280aaa8859509b9bea6c44d3a1f735f842bcfffd9";
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn jpeg_frame_larger_than_its_segment_is_refused_before_decoding() {
+        let mut l = layout(7, 16, 8);
+        l.jpeg_tables = Some(unhex(TABLES));
+        let strip = unhex(STRIP);
+        assert_eq!(decode(&l, &strip, 8).unwrap().len(), 16 * 8);
+        // The same stream with its frame header (SOF0: height, width) claiming 4096×4096.
+        let mut big = strip.clone();
+        big[7..11].copy_from_slice(&[0x10, 0x00, 0x10, 0x00]);
+        let e = decode(&l, &big, 8).unwrap_err();
+        assert!(e.contains("JPEG segment is 4096x4096, larger than the 16x8 segment"), "{e}");
     }
 }
