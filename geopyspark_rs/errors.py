@@ -44,6 +44,7 @@ __all__ = [
     "NotFoundError",
     "LayerNotFoundError",
     "LayerExistsError",
+    "PathEscapeError",
     "UnsupportedError",
     "InternalError",
 ]
@@ -95,6 +96,13 @@ class LayerNotFoundError(NotFoundError, ValueError):
 class LayerExistsError(StorageError, FileExistsError, ValueError):
     """Writing a layer that already exists in the catalog (delete it first, or use ``update_layer``). Also a
     ``ValueError``, as earlier versions raised one."""
+
+
+class PathEscapeError(InvalidArgumentError, PermissionError):
+    """A catalog path that would leave the catalog's root: a layer or attribute name that is not a plain name,
+    a symlink inside a local catalog that resolves outside it, or a layer header (``path``, ``bucket``/``key``)
+    in the catalog's attributes that points elsewhere. Nothing is read or written. Both a ``ValueError`` and a
+    ``PermissionError``; the message names the path and where it leads."""
 
 
 class UnsupportedError(GeoPySparkError, NotImplementedError):

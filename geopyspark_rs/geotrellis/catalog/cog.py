@@ -52,7 +52,8 @@ class CogLayer:
         return Metadata(Bounds(SpatialKey(c0, r0), SpatialKey(c1, r1)), self.crs, self.cell_type, self.extent, layout)
 
     def directory(self, zoom_range) -> str:
-        return f"{self.layer.store.location.root}/{self.layer.name}/{zoom_range[0]}_{zoom_range[1]}"
+        location = self.layer.store.location
+        return location.confine(f"{location.root}/{self.layer.name}/{zoom_range[0]}_{zoom_range[1]}")
 
 
 def layer_metadata(layer) -> Metadata:
@@ -88,7 +89,7 @@ def read_cog_value(layer, col: int, row: int):
     dz = layer.zoom - zoom_range[0]
     base = (col >> dz, row >> dz)
     name = _native.key_index_file_name(json.dumps(cog.indexes[zoom_range]), False, base)
-    path = f"{cog.directory(zoom_range)}/{name}.tiff"
+    path = layer.store.location.confine_file(f"{cog.directory(zoom_range)}/{name}.tiff")
     options = layer.store.options
     if not _native.file_exists(path, options):
         return None

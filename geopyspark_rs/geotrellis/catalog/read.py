@@ -56,6 +56,7 @@ def read_value(uri, layer_name, layer_zoom, col, row, zdt=None, store=None):
         path = f"{layer.tile_dir}/{_native.key_index_file_name(layer.key_index_json, layer.space_time, key)}"
     except ValueError:
         return None  # a key the index cannot hold (outside a Hilbert index's bounds) has no tile
+    layer.store.location.confine_file(path)
     found = _native.catalog_read_value(path, layer.schema_json, int(col), int(row), instant, layer.store.options)
     return None if found is None else tc.decode_tile(*found)
 
@@ -161,7 +162,11 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
         return []
     names = [p.rsplit("/", 1)[-1] for p in paths]
     names = [n[:len(n) - len(suffix)] if suffix and n.endswith(suffix) else n for n in names]
-    numeric = [(int(n), p) for n, p in zip(names, paths) if n.isdigit()]
+    # ASCII digits only: str.isdigit() also takes other scripts' digits and superscripts.
+    numeric = [(int(n), p) for n, p in zip(names, paths) if n.isascii() and n.isdigit()]
+    confine = layer.store.location.confine_file
+    for _, p in numeric:
+        confine(p)  # a tile file symlinked out of the catalog is refused, not read
     if not numeric or ranges is None:
         return [p for _, p in numeric]
     starts = np.array([a for a, _ in ranges], dtype=np.int64)

@@ -263,6 +263,7 @@ def update_layer(uri, layer_name, tiled_raster_layer, store=None):
         raise ValueError(f"cannot update layer {name!r}: the keys {md.bounds} exceed the key index bounds "
                          f"{index_bounds} fixed when the layer was written")
     merged = _merge_metadata(stored.metadata, md, name)
+    store.location.confine_tree(stored.tile_dir)  # the merge reads existing tile files: none may lead out
     _write_tiles(tiled_raster_layer, stored.tile_dir, stored.key_index_json, stored.multiband, stored.schema_json,
                  store.options)
     value = dict(stored.value)

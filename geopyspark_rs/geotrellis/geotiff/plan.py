@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ... import _native
-from ...errors import NotFoundError
+from ...errors import InvalidArgumentError, NotFoundError
 from ..constants import LayerType
 from .time_format import parse_instant_ms
 
@@ -53,6 +53,8 @@ def list_sources(uris, store_options, delimiter=None) -> list[str]:
     for uri in [uris] if isinstance(uris, str) else list(uris):
         if not isinstance(uri, str):
             raise TypeError(f"uri must be a str or a list of str, got {type(uri).__name__}")
+        if "\x00" in uri:  # abspath below would drop a NUL followed by '/..' along with what precedes it
+            raise InvalidArgumentError(f"{uri!r}: a path or URI must not contain a NUL byte")
         if "://" not in uri:
             # Executors (on Spark Connect or a cluster) run in another directory than the driver.
             uri = os.path.abspath(uri)

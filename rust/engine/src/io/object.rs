@@ -150,20 +150,20 @@ fn duration_option(options: &StoreOptions, key: &str, default: Duration, uri: &s
 /// The retry policy, chosen here rather than left to object_store's default (10 retries for up to 3 minutes,
 /// backoff up to 15 s): a transient failure (a 5xx or 429 answer, a dropped or refused connection, a timeout of
 /// an idempotent request, a body cut short) is retried after an exponential, jittered backoff from
-/// `retry_init_backoff` (100 ms) doubling up to `retry_max_backoff` (4 s), at most `retry_max_retries` (8) times,
+/// `retry_init_backoff` (200 ms) growing up to `retry_max_backoff` (4 s), at most `retry_max_retries` (10) times,
 /// and no new attempt starts after `retry_timeout` (20 s) from the first. Each attempt is bounded by
 /// object_store's request `timeout` (30 s unless the `timeout` option says otherwise), so a request that keeps
 /// failing ends, with an error naming the object, within about `retry_timeout + timeout + retry_max_backoff`
 /// (54 s by default). Every option may be set per call in the store options.
 fn retry_config(options: &StoreOptions, uri: &str) -> Result<RetryConfig> {
     let max_retries = match options.get(RETRY_MAX_RETRIES) {
-        None => 8,
+        None => 10,
         Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n <= 100).ok_or_else(|| {
             EngineError::Value(format!("{uri}: store option {RETRY_MAX_RETRIES}={v:?} is not an integer 0..=100"))
         })?,
     };
     let retry_timeout = duration_option(options, RETRY_TIMEOUT, Duration::from_secs(20), uri)?;
-    let init_backoff = duration_option(options, RETRY_INIT_BACKOFF, Duration::from_millis(100), uri)?;
+    let init_backoff = duration_option(options, RETRY_INIT_BACKOFF, Duration::from_millis(200), uri)?;
     let max_backoff = duration_option(options, RETRY_MAX_BACKOFF, Duration::from_secs(4), uri)?;
     // object_store draws each backoff from init..previous*2: an empty range (init 0) would panic.
     if init_backoff.is_zero() || max_backoff < init_backoff {

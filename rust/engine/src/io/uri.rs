@@ -43,6 +43,10 @@ impl ObjectUri {
 }
 
 pub fn parse(uri: &str) -> Result<Target> {
+    // A NUL would end the path at the C boundary (and object keys refuse it): a bad argument, not an I/O error.
+    if uri.contains('\0') {
+        return Err(EngineError::Value(format!("{:?}: a path or URI must not contain a NUL byte", uri)));
+    }
     let Some((scheme, rest)) = uri.split_once("://") else {
         // Hadoop writes local paths as `file:/tmp/x`.
         if let Some(path) = uri.strip_prefix("file:") {
@@ -141,6 +145,8 @@ mod tests {
         assert_eq!(parse("file:/tmp/a").unwrap(), l("file:", "/tmp/a"));
         assert!(matches!(parse("file://host/x"), Err(EngineError::Value(_))));
         assert!(matches!(parse(""), Err(EngineError::Value(_))));
+        assert!(matches!(parse("/tmp/a\0/../etc"), Err(EngineError::Value(m)) if m.contains("NUL")));
+        assert!(matches!(parse("s3://b/k\0"), Err(EngineError::Value(_))));
     }
 
     #[test]
