@@ -303,6 +303,9 @@ def read_bytes(uri: str, options: Optional[dict[str, str]] = None, start: Option
     """The whole file, or bytes ``start..end`` (``end`` defaults to the size)."""
 def write_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> None:
     """Atomic write: a temporary file renamed over the target locally, one put on object stores."""
+def write_new_bytes(uri: str, data: bytes, options: Optional[dict[str, str]] = None) -> bool:
+    """Create ``uri`` unless it exists, atomically (hard link locally, ``If-None-Match: *`` on S3): True when
+    this call created it, False when it existed (untouched)."""
 def file_size(uri: str, options: Optional[dict[str, str]] = None) -> int: ...
 def file_exists(uri: str, options: Optional[dict[str, str]] = None) -> bool: ...
 def read_bytes_if_exists(uri: str, options: Optional[dict[str, str]] = None) -> Optional[bytes]:

@@ -44,6 +44,7 @@ __all__ = [
     "NotFoundError",
     "LayerNotFoundError",
     "LayerExistsError",
+    "LayerBusyError",
     "PathEscapeError",
     "UnsupportedError",
     "InternalError",
@@ -103,6 +104,11 @@ class PathEscapeError(InvalidArgumentError, PermissionError):
     a symlink inside a local catalog that resolves outside it, or a layer header (``path``, ``bucket``/``key``)
     in the catalog's attributes that points elsewhere. Nothing is read or written. Both a ``ValueError`` and a
     ``PermissionError``; the message names the path and where it leads."""
+
+
+class LayerBusyError(LayerExistsError):
+    """Another job is writing or updating this layer right now: its write claim is fresh. The message names
+    the claim and its owner (host, pid, since when), and says when the claim of a dead writer expires."""
 
 
 class UnsupportedError(GeoPySparkError, NotImplementedError):

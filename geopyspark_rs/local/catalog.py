@@ -270,11 +270,12 @@ def write(uri, layer_name, layer, index_strategy=IndexingMethod.ZORDER, time_uni
         raise ValueError(f"cannot write layer {layer_name!r}: it has no tiles")
     target = NewLayer(uri, layer_name, layer.layer_type, layer.layer_metadata, layer.zoom_level, index_strategy,
                       time_unit, time_resolution, _store(uri, store, options), False, compression_level)
-    batch = _with_sorted_index(layer._batch, target.index_json, target.space_time)
-    width = _native.key_index_file_width(target.index_json, target.space_time)
-    _native.catalog_write_all(batch, "index", target.directory, width, True, target.store.options,
-                              target.compression_level)
-    target.commit()
+    with target:  # the layer's write claim, released (and partial tiles removed) on failure
+        batch = _with_sorted_index(layer._batch, target.index_json, target.space_time)
+        width = _native.key_index_file_width(target.index_json, target.space_time)
+        _native.catalog_write_all(batch, "index", target.directory, width, True, target.store.options,
+                                  target.compression_level)
+        target.commit()
 
 
 def _with_sorted_index(batch: pa.RecordBatch, index_json: str, space_time: bool) -> pa.RecordBatch:

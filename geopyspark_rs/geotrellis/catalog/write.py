@@ -13,8 +13,9 @@ from .. import tile_contract as tc
 from ..constants import IndexingMethod, LayerType, TimeUnit
 from ..data_model import Bounds, Extent, Metadata
 from .attributes import AttributeStore
+from .claim import LayerClaim, remove_temp_files
 from .layers import StoredLayer
-from .store import RawJson, check_name, check_zoom, write_json
+from .store import RawJson, check_name, check_zoom, to_json, write_json
 
 _DAY_MS = 86_400_000
 # GeoTrellis' ZCurveKeyIndexMethod.by<Unit>(n) resolutions (months and years are 30 and 365 days).
@@ -119,7 +120,9 @@ def _write_tiles(layer, directory: str, index_json: str, multiband: bool, existi
 
 def _remove_leftovers(directory: str, options: dict) -> None:
     """Delete tile files an interrupted write of this layer left behind (it never got its metadata, so
-    the layer does not exist); a new write must not inherit their keys."""
+    the layer does not exist); a new write must not inherit their keys. Run while holding the layer's
+    claim, so that no live writer's files are removed."""
+    remove_temp_files(directory, options)
     try:
         paths = _native.list_files(directory, options)
     except OSError:
@@ -165,15 +168,19 @@ def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZOR
     target = NewLayer(uri, layer_name, tiled_raster_layer.layer_type, tiled_raster_layer.layer_metadata,
                       tiled_raster_layer.zoom_level, index_strategy, time_unit, time_resolution, store, use_cogs,
                       compression_level)
-    _write_tiles(tiled_raster_layer, target.directory, target.index_json, True, None, target.store.options,
-                 target.compression_level)
-    target.commit()
+    with target:
+        _write_tiles(tiled_raster_layer, target.directory, target.index_json, True, None, target.store.options,
+                     target.compression_level)
+        target.commit()
 
 
 class NewLayer:
     """A layer about to be written: the checks, key index, header and directory worked out on the driver
-    before any tile is written (by Spark's executors or by the Spark-free writer), and ``commit``, which
-    writes the metadata attribute last so that an interrupted write never looks like a layer."""
+    before any tile is written (by Spark's executors or by the Spark-free writer), the layer's write claim
+    (claim.py: a concurrent writer of the same layer gets LayerBusyError, a ``FileExistsError``), and
+    ``commit``, which writes the metadata attribute last, with an exclusive create, so that an interrupted
+    write never looks like a layer and two writers never both commit. Use as a context manager: leaving it
+    on an exception removes the tiles written so far and releases the claim."""
 
     def __init__(self, uri, layer_name, layer_type, metadata, zoom, index_strategy=IndexingMethod.ZORDER,
                  time_unit=None, time_resolution=None, store=None, use_cogs=False, compression_level=None):
@@ -201,17 +208,55 @@ class NewLayer:
                                                                                        self.space_time), temporal)
         self.header = store.location.header(name, zoom, _KEY_CLASS[layer_type], "geotrellis.raster.MultibandTile")
         self.directory = store.location.tile_dir(self.header)
-        _remove_leftovers(self.directory, store.options)
+        self.claim = LayerClaim(self.directory, store.options, name).acquire()
+        try:
+            # A writer that finished between the check above and the claim: the layer exists now.
+            if store.contains(name, zoom):
+                raise LayerExistsError(f"layer {name!r} at zoom {zoom} already exists in {store.uri}; "
+                                       "use update_layer to change it")
+            _remove_leftovers(self.directory, store.options)
+        except BaseException:
+            self.claim.release()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+        return False
+
+    def abort(self) -> None:
+        """After a failed write: remove the tiles written so far (best effort: the next writer removes
+        what is left) and release the claim. No metadata was written, so there is no layer."""
+        if self.claim.generation is None:
+            return
+        try:
+            if self.claim._lost is None:
+                _remove_leftovers(self.directory, self.store.options)
+        finally:
+            self.claim.release()
 
     def commit(self) -> None:
+        """Write the metadata attribute (only if this writer still holds the claim and no other metadata
+        exists), then release the claim."""
+        self.claim.check()
+        remove_temp_files(self.directory, self.store.options)
         value = {
             "header": self.header,
             "metadata": metadata_value(self.metadata),
             "keyIndex": RawJson(self.index_json),
             "schema": RawJson(_native.catalog_schema(self.space_time, True)),
         }
-        write_json(self.store.location.attribute_path(self.name, self.zoom, "metadata"), self.name, self.zoom, value,
-                   self.store.options)
+        path = self.store.location.attribute_path(self.name, self.zoom, "metadata")
+        text = ("[" + to_json({"name": self.name, "zoom": self.zoom}) + "," + to_json(value) + "]").encode("utf-8")
+        if not _native.write_new_bytes(path, text, self.store.options) \
+                and _native.read_bytes_if_exists(path, self.store.options) != text:
+            # Only a writer that takes no claim (GeoTrellis, an older geopyspark_rs) gets here.
+            raise LayerExistsError(f"layer {self.name!r} at zoom {self.zoom} was created in {self.store.uri} by "
+                                   "another writer while this one wrote its tiles")
+        self.claim.release()
 
 
 def _merge_metadata(old: Metadata, new: Metadata, name: str) -> Metadata:
@@ -253,6 +298,15 @@ def update_layer(uri, layer_name, tiled_raster_layer, store=None):
     md = tiled_raster_layer.layer_metadata
     if md.bounds is None:
         return
+    # One writer at a time (claim.py); the layer is read again once claimed, as another update may have
+    # changed it meanwhile.
+    with LayerClaim(stored.tile_dir, store.options, name, "update") as claim:
+        stored = StoredLayer.open(store, name, zoom)
+        _update(store, stored, name, zoom, tiled_raster_layer, claim)
+
+
+def _update(store, stored, name, zoom, tiled_raster_layer, claim) -> None:
+    md = tiled_raster_layer.layer_metadata
     # GeoTrellis refuses keys the stored index cannot address (its bounds are fixed at the first write).
     space_time = stored.space_time
     index_bounds = stored.value["keyIndex"]["properties"]["keyBounds"]
@@ -266,6 +320,8 @@ def update_layer(uri, layer_name, tiled_raster_layer, store=None):
     store.location.confine_tree(stored.tile_dir)  # the merge reads existing tile files: none may lead out
     _write_tiles(tiled_raster_layer, stored.tile_dir, stored.key_index_json, stored.multiband, stored.schema_json,
                  store.options)
+    claim.check()
+    remove_temp_files(stored.tile_dir, store.options)
     value = dict(stored.value)
     value["metadata"] = metadata_value(merged)
     value["keyIndex"] = RawJson(stored.key_index_json)

@@ -59,6 +59,15 @@ fn write_bytes(py: Python<'_>, uri: String, data: &[u8], options: Option<HashMap
     Ok(py.detach(|| io::write(&uri, data, &options))?)
 }
 
+/// Creates `uri` with `data` unless it exists, atomically: True when this call created it, False when it
+/// existed (untouched). Exactly one of several racing callers gets True.
+#[pyfunction]
+#[pyo3(signature = (uri, data, options=None))]
+fn write_new_bytes(py: Python<'_>, uri: String, data: &[u8], options: Option<HashMap<String, String>>) -> Result<bool> {
+    let options = store_options(options);
+    Ok(py.detach(|| io::write_new(&uri, data, &options))?)
+}
+
 /// The size of `uri` in bytes.
 #[pyfunction]
 #[pyo3(signature = (uri, options=None))]
@@ -100,6 +109,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_files, m)?)?;
     m.add_function(wrap_pyfunction!(read_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(write_new_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(file_size, m)?)?;
     m.add_function(wrap_pyfunction!(file_exists, m)?)?;
     m.add_function(wrap_pyfunction!(read_bytes_if_exists, m)?)?;

@@ -139,6 +139,36 @@ pub(super) fn write(path: &str, bytes: &[u8], name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Creates `path` with `bytes` unless it exists (see [`super::write_new`]): a temporary file beside it,
+/// hard-linked to `path` (the link fails if `path` exists), then removed.
+pub(super) fn write_new(path: &str, bytes: &[u8], name: &str) -> Result<bool> {
+    let target = Path::new(path);
+    let file_name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| EngineError::Value(format!("{name}: not a file path")))?;
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| EngineError::io(name, format!("creating {}: {e}", dir.display())))?;
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    let written = File::create(&temp).and_then(|mut f| f.write_all(bytes));
+    let linked = written.and_then(|()| fs::hard_link(&temp, target));
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+        // No hard links here (some network and FUSE file systems): an exclusive create, written in place.
+        Err(e) if matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::PermissionDenied) => {
+            match fs::OpenOptions::new().write(true).create_new(true).open(target) {
+                Ok(mut f) => f.write_all(bytes).map(|()| true).map_err(|e| EngineError::io(name, e)),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(io_error(name, e)),
+            }
+        }
+        Err(e) => Err(io_error(name, e)),
+    }
+}
+
 pub(super) fn delete(path: &str, name: &str) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -191,6 +221,25 @@ mod tests {
         assert!(exists(&format!("{root}/a.tif"), "a").unwrap());
         delete(&format!("{root}/a.tif"), "a").unwrap();
         assert!(!exists(&format!("{root}/a.tif"), "a").unwrap());
+
+        let once = format!("{root}/new/claim");
+        assert!(write_new(&once, b"first", "once").unwrap());
+        assert!(!write_new(&once, b"second", "once").unwrap(), "an existing file is not replaced");
+        assert_eq!(fs::read(&once).unwrap(), b"first");
+        assert_eq!(fs::read_dir(format!("{root}/new")).unwrap().count(), 1, "no temporary file left");
+        let race = format!("{root}/race");
+        let winners: usize = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let race = &race;
+                    s.spawn(move || write_new(race, &[i], "race").unwrap())
+                })
+                .collect();
+            racers.into_iter().map(|h| h.join().unwrap() as usize).sum()
+        });
+        assert_eq!(winners, 1, "exactly one of the racing creates wins");
+        fs::remove_file(&race).unwrap();
+        fs::remove_dir_all(format!("{root}/new")).unwrap();
 
         match LocalFile::open_as(&format!("{root}/a.tif"), "gone") {
             Err(e @ EngineError::NotFound { .. }) => assert_eq!(e.to_string(), "gone: not found"),

@@ -74,6 +74,19 @@ pub fn write(uri: &str, bytes: &[u8], options: &StoreOptions) -> Result<()> {
     }
 }
 
+/// Creates a file or object that must not exist yet, atomically: `Ok(true)` when this call created it with all of
+/// `bytes`, `Ok(false)` when it already existed (left untouched). Local files are written to a temporary file
+/// and hard-linked to the target, which fails if the target exists (a file system without hard links falls back
+/// to an exclusive create, whose content readers could see before it is complete); object stores put with
+/// `If-None-Match: *` (object_store's `PutMode::Create`). Two writers racing on one name: exactly one gets true.
+/// This is how a catalog write claims a layer and commits its metadata (docs/reliability.md).
+pub fn write_new(uri: &str, bytes: &[u8], options: &StoreOptions) -> Result<bool> {
+    match uri::parse(uri)? {
+        Target::Local { path, .. } => local::write_new(&path, bytes, uri),
+        Target::Object(o) => object::write_new(&o, bytes, options, uri),
+    }
+}
+
 /// The whole content of a file or object.
 pub fn read_all(uri: &str, options: &StoreOptions) -> Result<Vec<u8>> {
     open(uri, options)?.read_all()

@@ -360,6 +360,26 @@ pub(super) fn write(o: &ObjectUri, bytes: &[u8], options: &StoreOptions, uri: &s
     Ok(())
 }
 
+/// One put that only creates (`If-None-Match: *` on S3): false when the object already exists.
+pub(super) fn write_new(o: &ObjectUri, bytes: &[u8], options: &StoreOptions, uri: &str) -> Result<bool> {
+    let store = store_for(o, options, uri)?;
+    let path = object_path(&o.key, uri)?;
+    if path.as_ref().is_empty() || o.key.ends_with('/') {
+        return Err(EngineError::Value(format!("{uri}: names a bucket or prefix, not an object")));
+    }
+    let payload = PutPayload::from(bytes::Bytes::copy_from_slice(bytes));
+    let mode = object_store::PutOptions::from(object_store::PutMode::Create);
+    match block_on(store.put_opts(&path, payload, mode))? {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+        Err(e @ object_store::Error::NotImplemented { .. }) => Err(EngineError::unsupported(
+            uri,
+            format!("this store cannot create an object only if it is absent (conditional put): {e}"),
+        )),
+        Err(e) => Err(store_error(uri, e)),
+    }
+}
+
 pub(super) fn exists(o: &ObjectUri, options: &StoreOptions, uri: &str) -> Result<bool> {
     let store = store_for(o, options, uri)?;
     let path = object_path(&o.key, uri)?;
