@@ -174,7 +174,18 @@ def _endpoint_options(get) -> dict[str, str]:
     region = get("spark.hadoop.fs.s3a.endpoint.region")
     if region:
         options["aws_region"] = region
+    # The retry policy and timeouts of the object store client (docs/reliability.md, "Flaky object stores").
+    for key in STORE_CONF_KEYS:
+        value = get(STORE_CONF_PREFIX + key)
+        if value:
+            options[key] = value
     return options
+
+
+# ``spark.geopyspark_rs.store.<key>`` in the Spark conf sets these store options for S3 reads and writes.
+STORE_CONF_PREFIX = "spark.geopyspark_rs.store."
+STORE_CONF_KEYS = ("retry_max_retries", "retry_timeout", "retry_init_backoff", "retry_max_backoff", "timeout",
+                   "connect_timeout")
 
 
 def store_options(uri, credentials=None, session=None) -> dict[str, str]:
@@ -183,7 +194,9 @@ def store_options(uri, credentials=None, session=None) -> dict[str, str]:
     In order of precedence: explicit ``credentials``; the Spark conf of ``session`` (or the active session)
     — ``spark.hadoop.fs.<scheme>.access.key``/``.secret.key``/``.session.token``, and
     ``spark.hadoop.fs.s3a.endpoint``, ``.endpoint.region``, ``.path.style.access``,
-    ``.connection.ssl.enabled``; then, for anything unset, the environment (read by the Rust side).
+    ``.connection.ssl.enabled``, and ``spark.geopyspark_rs.store.<option>`` for the client's retry policy and
+    timeouts (``retry_max_retries``, ``retry_timeout``, ``retry_init_backoff``, ``retry_max_backoff``,
+    ``timeout``, ``connect_timeout``); then, for anything unset, the environment (read by the Rust side).
     Local paths and ``file://`` URIs get ``{}``.
 
     Args:

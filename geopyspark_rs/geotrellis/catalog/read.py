@@ -158,8 +158,8 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
         return []
     try:
         paths = _native.list_files(layer.tile_dir, layer.store.options)
-    except OSError:
-        return []
+    except FileNotFoundError:
+        return []  # (a listing of what does not exist is empty anyway; any other failure must not read as "no tiles")
     names = [p.rsplit("/", 1)[-1] for p in paths]
     names = [n[:len(n) - len(suffix)] if suffix and n.endswith(suffix) else n for n in names]
     # ASCII digits only: str.isdigit() also takes other scripts' digits and superscripts.

@@ -269,6 +269,6 @@ def list_attribute_files(location: Location, options: dict) -> list[str]:
     directory = location.attributes_dir()  # a PathEscapeError (an OSError too) must not pass for "none"
     try:
         paths = _native.list_files(directory, options)
-    except OSError:
+    except FileNotFoundError:  # a failed listing (a store that is down) is an error, not "no attributes"
         return []
     return [p.rsplit("/", 1)[-1] for p in paths]

@@ -337,8 +337,27 @@ pub(super) fn list(o: &ObjectUri, options: &StoreOptions, uri: &str) -> Result<V
         None => (key.to_string(), None),
     };
     let prefix = if prefix.is_empty() { None } else { Some(object_path(&prefix, uri)?) };
-    let metas: Vec<_> =
-        block_on(store.list(prefix.as_ref()).try_collect::<Vec<_>>())?.map_err(|e| store_error(uri, e))?;
+    // object_store retries a listing request that fails, but not one whose answer arrives and is then cut short
+    // (its body is read outside the retry loop): that case is retried here, whole, within the same policy.
+    let retry = retry_config(options, uri)?;
+    let start = std::time::Instant::now();
+    let mut backoff = retry.backoff.init_backoff;
+    let mut attempts = 0;
+    let metas: Vec<_> = loop {
+        match block_on(store.list(prefix.as_ref()).try_collect::<Vec<_>>())? {
+            Ok(metas) => break metas,
+            Err(e)
+                if e.to_string().contains("response body")
+                    && attempts < retry.max_retries
+                    && start.elapsed() < retry.retry_timeout =>
+            {
+                attempts += 1;
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(retry.backoff.max_backoff);
+            }
+            Err(e) => return Err(store_error(uri, e)),
+        }
+    };
     let mut keys: Vec<String> = metas
         .into_iter()
         .map(|m| m.location.as_ref().to_string())
