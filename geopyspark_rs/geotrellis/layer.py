@@ -14,6 +14,7 @@ from . import tile_contract as tc
 from .cell_edits import CellEdits
 from .constants import LayerType, ReadMethod, ResampleMethod
 from .data_model import Bounds, Metadata, SpatialKey
+from .executor_errors import raise_worker_errors
 from .focal import Focal
 from .geotiff.write import GeoTiffOutput
 from .render import PngOutput
@@ -224,8 +225,10 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput, PngOutput):
     # --- partitions ---------------------------------------------------------------------------------
 
     def repartition(self, num_partitions=None):
-        if not num_partitions:
+        if num_partitions is None:
             return self
+        if isinstance(num_partitions, bool) or not isinstance(num_partitions, int) or num_partitions <= 0:
+            raise ValueError(f"num_partitions must be a positive int or None, got {num_partitions!r}")
         return self._derive(df=self.dataframe.repartition(int(num_partitions)), partitions=int(num_partitions))
 
     def partitionBy(self, partition_strategy=None):
@@ -285,6 +288,7 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput, PngOutput):
         return new
 
 
+@raise_worker_errors
 class RasterLayer(_Layer, RasterRetiling):
     """Untiled rasters keyed by ``ProjectedExtent``/``TemporalProjectedExtent``."""
 
@@ -337,6 +341,7 @@ class RasterLayer(_Layer, RasterRetiling):
     __repr__ = __str__
 
 
+@raise_worker_errors
 class TiledRasterLayer(_Layer, TiledRetiling, MapAlgebra, Focal, Zonal):
     """Tiles keyed by ``SpatialKey``/``SpaceTimeKey`` in a layout, with ``layer_metadata`` and ``zoom_level``."""
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pyspark import StorageLevel
 
 from .constants import IndexingMethod
+from .executor_errors import raise_worker_errors
 
 __all__ = ["Pyramid"]
 
 
+@raise_worker_errors
 class Pyramid:
     """Levels of a layer keyed by zoom.
 

@@ -47,7 +47,7 @@ def _rule_of_options(options) -> str:
     if not isinstance(options, RasterizerOptions):
         raise TypeError(f"options must be a RasterizerOptions, got {type(options).__name__}")
     if options.sampleType not in ("PixelIsPoint", "PixelIsArea"):
-        raise TypeError(f"RasterizerOptions.sampleType must be 'PixelIsPoint' or 'PixelIsArea', got {options.sampleType!r}")
+        raise ValueError(f"RasterizerOptions.sampleType must be 'PixelIsPoint' or 'PixelIsArea', got {options.sampleType!r}")
     if options.sampleType == "PixelIsPoint":
         return "centre"
     return "all_touched" if options.includePartial else "contained"
