@@ -105,8 +105,11 @@ class LayerClaim:
                 generation += 1
             if top is not None and self._age(top[1]) <= STALE_AFTER_SECONDS:
                 raise self._busy(*top)
-            # No claim, or only those of dead writers: the next generation, created exclusively.
-            if _native.write_new_bytes(self._path(generation), self._document(), self.options):
+            # No claim, or only those of dead writers: the next generation, created exclusively. A create whose
+            # answer was lost and that was retried reports "exists" for this writer's own claim: the owner
+            # token tells.
+            created = _native.write_new_bytes(self._path(generation), self._document(), self.options)
+            if created or (self._read(generation) or {}).get("owner") == self.owner:
                 self.generation = generation
                 self._thread = threading.Thread(target=self._beat, name=f"gps-claim-{self.layer}", daemon=True)
                 self._thread.start()
