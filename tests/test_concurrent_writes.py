@@ -121,6 +121,18 @@ def test_two_threads_on_one_session_exactly_one_wins(spark, references, tmp_path
         assert _tree(root) == references[winner], "the stored layer is exactly the winner's, no mixed tiles"
 
 
+def test_many_spark_free_writers_race_and_one_wins_each_round(references, tmp_path):
+    """Four threads of geopyspark_rs.local.write per round, 25 rounds: each round exactly one wins, and the
+    layer is exactly the winner's (the losers' in-flight claim files are never mistaken for leftovers)."""
+    for round_ in range(25):
+        root = tmp_path / f"r{round_}"
+        layers = [gl.Layer(gps.LayerType.SPATIAL, _tiles(1 + i % 2), _metadata(), 3) for i in range(4)]
+        results = _race(*[(lambda l=l: gl.write(str(root), "race", l)) for l in layers])
+        errors = [r for r in results if r is not None]
+        assert len(errors) == 3 and all(isinstance(e, gps.errors.LayerExistsError) for e in errors), results
+        assert _tree(root) == references[1 + results.index(None) % 2]
+
+
 def test_a_writer_arriving_during_a_write_is_refused_before_writing_anything(spark, references, tmp_path):
     """The deterministic case: the second writer comes while the first one's tasks are writing."""
     root = str(tmp_path)

@@ -167,9 +167,10 @@ class LayerClaim:
 
 
 def remove_temp_files(directory: str, options: dict) -> None:
-    """Delete the temporary files (``.<name>.<pid>.<n>.tmp``) that writers killed before their rename left in a
-    layer's directory on the file backend. Call only while holding the layer's claim with no task of this
-    job running: then every such file is a dead writer's (object stores have none: a put is atomic)."""
+    """Delete the temporary tile files (``.<index>.<pid>.<n>.tmp``) that writers killed before their rename
+    left in a layer's directory on the file backend. Call only while holding the layer's claim with no task of
+    this job running: then every such file is a dead writer's (object stores have none: a put is atomic).
+    The temporary file of a claim being created (``._write_claim.…``) is another writer's, in flight: kept."""
     if "://" in directory and not directory.startswith("file://"):
         return
     try:
@@ -179,7 +180,7 @@ def remove_temp_files(directory: str, options: dict) -> None:
     prefix = directory.rstrip("/") + "/"
     for path in paths:
         name = path[len(prefix):] if path.startswith(prefix) else ""
-        if name.startswith(".") and name.endswith(".tmp") and "/" not in name:
+        if name.startswith(".") and name.endswith(".tmp") and "/" not in name and name[1:].split(".")[0].isdigit():
             try:
                 _native.delete_file(path, options)
             except OSError:
