@@ -261,3 +261,10 @@ def test_the_catalogue_lists_each_area_once():
     text = DOC.read_text()
     heads = re.findall(r"^## (.+)$", text, re.M)
     assert len(heads) == len(set(heads)) >= 8
+
+
+def test_an_error_in_a_worker_during_a_write_is_raised_as_itself(env):
+    """Found on the executors while the tiles are computed, raised on the driver as its own class."""
+    with pytest.raises(errors.InvalidArgumentError, match="band index 5"):
+        gps.write(env["catalog"], "bad_band", env["tiled"].bands(5))
+    assert not gps.AttributeStore(env["catalog"]).contains("bad_band", 0)

@@ -12,6 +12,7 @@ from ...errors import LayerExistsError, UnsupportedError
 from .. import tile_contract as tc
 from ..constants import IndexingMethod, LayerType, TimeUnit
 from ..data_model import Bounds, Extent, Metadata
+from ..executor_errors import raising_worker_errors
 from .attributes import AttributeStore
 from .claim import LayerClaim, remove_temp_files
 from .layers import StoredLayer
@@ -134,6 +135,7 @@ def _remove_leftovers(directory: str, options: dict) -> None:
             _native.delete_file(path, options)
 
 
+@raising_worker_errors
 def write(uri, layer_name, tiled_raster_layer, index_strategy=IndexingMethod.ZORDER, time_unit=None,
           time_resolution=None, store=None, use_cogs=False, compression_level=None):
     """Write a TiledRasterLayer to a catalog as a GeoTrellis 3.x Avro layer at its ``zoom_level``.
@@ -274,6 +276,7 @@ def _merge_metadata(old: Metadata, new: Metadata, name: str) -> Metadata:
     return Metadata(Bounds(lo, hi), old.crs, old.cell_type, extent, old.layout_definition)
 
 
+@raising_worker_errors
 def update_layer(uri, layer_name, tiled_raster_layer, store=None):
     """Merge a TiledRasterLayer into the existing layer ``layer_name`` at the layer's ``zoom_level``:
     tiles at new keys are added, tiles at existing keys replaced (GeoTrellis' default merge).
