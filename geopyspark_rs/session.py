@@ -89,14 +89,27 @@ def check_java() -> None:
         raise RuntimeError(f"geopyspark_rs needs Java 17 or newer for Spark 4; found Java {version} at {java}.")
 
 
+def existing_session():
+    """This thread's active SparkSession, else the process's default one (a thread other than the one that
+    built the session has no active session, but runtime conf set on the default one must still apply);
+    None when there is none. Never starts one."""
+    session = SparkSession.getActiveSession()
+    if session is None:
+        session = getattr(SparkSession, "_instantiatedSession", None)
+        sc = getattr(session, "_sc", None)
+        if session is not None and (sc is None or sc._jsc is None):  # stopped
+            session = None
+    return session
+
+
 def active_session() -> SparkSession:
     """The active SparkSession, or an embedded ``local[*]`` one started now."""
-    session = SparkSession.getActiveSession()
+    session = existing_session()
     if session is not None:
         _tune(session)
         return session
     with _lock:
-        session = SparkSession.getActiveSession()
+        session = existing_session()
         if session is None:
             sc = SparkContext._active_spark_context
             if sc is not None:

@@ -39,3 +39,30 @@ def test_get_spark_context_without_spark(spark, monkeypatch):
     monkeypatch.setattr(SparkContext, "_active_spark_context", None)
     with pytest.raises(RuntimeError, match="SparkContext must be initialized"):
         gps.get_spark_context()
+
+
+def test_other_threads_use_the_session_and_its_runtime_conf(spark):
+    """A thread that did not build the session has no active one: ours falls back to the process's, so
+    runtime conf (S3 keys set with spark.conf.set) applies there too, and no second session is made."""
+    import threading
+
+    from geopyspark_rs.geotrellis import s3
+    from geopyspark_rs.session import active_session
+
+    spark.conf.set("spark.hadoop.fs.s3a.access.key", "thread-key")
+    spark.conf.set("spark.hadoop.fs.s3a.secret.key", "thread-secret")
+    seen = {}
+
+    def run():
+        seen["session"] = active_session()
+        seen["options"] = s3.store_options("s3://bucket/x")
+
+    try:
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+    finally:
+        spark.conf.unset("spark.hadoop.fs.s3a.access.key")
+        spark.conf.unset("spark.hadoop.fs.s3a.secret.key")
+    assert seen["session"] is spark
+    assert seen["options"]["aws_access_key_id"] == "thread-key"

@@ -42,9 +42,9 @@ def is_s3_uri(uri) -> bool:
 def _active_session():
     """The active SparkSession (classic or Connect) or None; never starts one."""
     try:
-        from pyspark.sql import SparkSession
+        from ..session import existing_session
 
-        return SparkSession.getActiveSession()
+        return existing_session()
     except Exception:  # no Spark, or a Connect client without a server
         return None
 
