@@ -125,65 +125,70 @@ impl Partial {
     }
 
     /// The statistics of the covered cells of one band of a tile (`band`: its working values, `cols` wide),
-    /// row by row over the coverage window.
+    /// row by row over the coverage window: sums first, then the squared deviations from their mean (two
+    /// passes, no division per cell). NaN cells are skipped.
     fn of_window(band: &[f64], cols: usize, cover: &Coverage, histogram: bool) -> Partial {
-        Partial::of_runs(
-            || {
-                (0..cover.rows).map(move |r| {
-                    let start = (cover.row0 + r) * cols + cover.col0;
-                    (&band[start..start + cover.cols], Some(&cover.weights[r * cover.cols..(r + 1) * cover.cols]))
-                })
-            },
-            histogram,
-        )
-    }
-
-    /// The statistics of the cells of row spans (the centre rule: each cell weighs 1).
-    fn of_spans(band: &[f64], cols: usize, spans: &[Span], histogram: bool) -> Partial {
-        Partial::of_runs(
-            || spans.iter().map(move |s| (&band[s.row * cols + s.col0..s.row * cols + s.col1], None)),
-            histogram,
-        )
-    }
-
-    /// The statistics of runs of cells, each with its weights (None: all 1): sums first, then the squared
-    /// deviations from their mean (two passes, no division per cell). NaN cells are skipped.
-    fn of_runs<'a, I>(runs: impl Fn() -> I, histogram: bool) -> Partial
-    where
-        I: Iterator<Item = (&'a [f64], Option<&'a [f64]>)>,
-    {
+        let rows = || {
+            (0..cover.rows).map(move |r| {
+                let start = (cover.row0 + r) * cols + cover.col0;
+                (&band[start..start + cover.cols], &cover.weights[r * cover.cols..(r + 1) * cover.cols])
+            })
+        };
         let mut p = Partial::new(histogram);
-        let mut first = |v: f64, w: f64| {
-            p.cells += 1;
-            p.weight += w;
-            p.sum += w * v;
-            p.min = p.min.min(v);
-            p.max = p.max.max(v);
-        };
-        for (values, weights) in runs() {
-            match weights {
-                Some(weights) => values.iter().zip(weights).filter(|(v, w)| **w > 0.0 && !v.is_nan()).for_each(|(&v, &w)| first(v, w)),
-                None => values.iter().filter(|v| !v.is_nan()).for_each(|&v| first(v, 1.0)),
+        for (values, weights) in rows() {
+            for (&v, &w) in values.iter().zip(weights) {
+                if w > 0.0 && !v.is_nan() {
+                    p.sum_cell(v, w);
+                }
             }
         }
-        if p.cells == 0 {
-            return p;
-        }
-        p.mean = p.sum / p.weight;
-        let mean = p.mean;
-        let mut second = |v: f64, w: f64| {
-            p.m2 += w * (v - mean) * (v - mean);
-            if let Some(h) = &mut p.histogram {
-                *h.entry((v + 0.0).to_bits()).or_insert(0.0) += w;
-            }
-        };
-        for (values, weights) in runs() {
-            match weights {
-                Some(weights) => values.iter().zip(weights).filter(|(v, w)| **w > 0.0 && !v.is_nan()).for_each(|(&v, &w)| second(v, w)),
-                None => values.iter().filter(|v| !v.is_nan()).for_each(|&v| second(v, 1.0)),
+        if p.cells > 0 {
+            p.mean = p.sum / p.weight;
+            for (values, weights) in rows() {
+                for (&v, &w) in values.iter().zip(weights) {
+                    if w > 0.0 && !v.is_nan() {
+                        p.deviation_cell(v, w);
+                    }
+                }
             }
         }
         p
+    }
+
+    /// The statistics of the cells of row spans (the centre rule: each cell weighs 1), as `of_window`.
+    fn of_spans(band: &[f64], cols: usize, spans: &[Span], histogram: bool) -> Partial {
+        let runs = || spans.iter().map(move |s| &band[s.row * cols + s.col0..s.row * cols + s.col1]);
+        let mut p = Partial::new(histogram);
+        for v in runs().flatten().filter(|v| !v.is_nan()) {
+            p.sum_cell(*v, 1.0);
+        }
+        if p.cells > 0 {
+            p.mean = p.sum / p.weight;
+            for v in runs().flatten().filter(|v| !v.is_nan()) {
+                p.deviation_cell(*v, 1.0);
+            }
+        }
+        p
+    }
+
+    /// One covered cell of weight `w` into the first pass.
+    #[inline(always)]
+    fn sum_cell(&mut self, v: f64, w: f64) {
+        self.cells += 1;
+        self.weight += w;
+        self.sum += w * v;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    /// One covered cell into the second pass (`mean` set).
+    #[inline(always)]
+    fn deviation_cell(&mut self, v: f64, w: f64) {
+        let d = v - self.mean;
+        self.m2 += w * d * d;
+        if let Some(h) = &mut self.histogram {
+            *h.entry((v + 0.0).to_bits()).or_insert(0.0) += w;
+        }
     }
 
     /// Fold another partial of the same zone, band and instant into this one.
