@@ -135,8 +135,9 @@ def main():
           f"({time.perf_counter() - t:.0f} s to make or find)", flush=True)
     catalog = work / "catalog"
     subprocess.run(["rm", "-rf", str(catalog)], check=True)
+    log = open(work / "job.log", "w")  # Spark's and the job's messages
     child = subprocess.Popen([sys.executable, __file__, "--job", str(source), str(catalog)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                             stdout=subprocess.PIPE, stderr=log, text=True)
     peaks, stop = {}, threading.Event()
     watcher = threading.Thread(target=watch, args=(child.pid, peaks, stop), daemon=True)
     watcher.start()
@@ -148,7 +149,8 @@ def main():
     for (pid, r), kb in peaks.items():
         if kb and not r.startswith("other"):  # launcher scripts and short-lived helpers
             by_role.setdefault(r, []).append(kb)
-    print(f"exit {child.returncode}; {args.size}² cells = {args.size ** 2 / 1e9:.2f} G cells; limits: "
+    log.close()
+    print(f"exit {child.returncode} (messages in {work / 'job.log'}); {args.size}² cells = {args.size ** 2 / 1e9:.2f} G cells; limits: "
           f"spark.driver.memory={MEMORY}, spark.executor.pyspark.memory={MEMORY}")
     for r, kbs in sorted(by_role.items()):
         print(f"  {r:28s} {len(kbs):3d} processes, peak RSS {max(kbs) / 1024:7.0f} MB "

@@ -20,6 +20,14 @@ __all__ = ["geopyspark_conf", "get_spark_context"]
 
 #: Rows per Arrow batch: 64 tiles of 256×256 float32 are 16 MB, where Arrow batches are fastest (DESIGN §4).
 ARROW_RECORDS_PER_BATCH = 64
+#: Rows per batch of Spark's in-memory cache: its default (10 000 rows) builds one buffer per column of a
+#: batch, which for tiles means gigabytes in one array, more than a 2 GiB heap holds.
+CACHE_ROWS_PER_BATCH = 256
+#: The SQL settings sized for tiles, unless the user chose their own.
+_TILE_SIZED = {
+    "spark.sql.execution.arrow.maxRecordsPerBatch": ("10000", str(ARROW_RECORDS_PER_BATCH)),
+    "spark.sql.inMemoryColumnarStorage.batchSize": ("10000", str(CACHE_ROWS_PER_BATCH)),
+}
 
 _lock = threading.Lock()
 
@@ -29,7 +37,7 @@ def _settings() -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_RECORDS_PER_BATCH),
+        **{key: ours for key, (_, ours) in _TILE_SIZED.items()},
         # Workers must import the same environment as the driver (geopyspark_rs and its extension).
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
@@ -130,16 +138,16 @@ _tuned: set[int] = set()
 
 
 def _tune(session) -> None:
-    """Size Arrow batches for tiles unless the user chose a size (once per session)."""
+    """Size Arrow and cache batches for tiles unless the user chose a size (once per session)."""
     if id(session) in _tuned:
         return
     _tuned.add(id(session))
-    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
-    try:
-        if session.conf.get(key, "10000") == "10000":
-            session.conf.set(key, str(ARROW_RECORDS_PER_BATCH))
-    except Exception as e:  # a read-only conf on some managed platforms: keep going with Spark's size
-        warnings.warn(f"could not set {key}: {e}")
+    for key, (default, ours) in _TILE_SIZED.items():
+        try:
+            if session.conf.get(key, default) == default:
+                session.conf.set(key, ours)
+        except Exception as e:  # a read-only conf on some managed platforms: keep going with Spark's size
+            warnings.warn(f"could not set {key}: {e}")
 
 
 def is_connect(obj) -> bool:

@@ -13,6 +13,8 @@ def test_geopyspark_conf():
     assert conf.get("spark.app.name") == "x"
     assert conf.get("spark.pyspark.python") == sys.executable
     assert conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "64"
+    # Spark's cache batches of 10 000 rows would be gigabytes of tiles in one buffer.
+    assert conf.get("spark.sql.inMemoryColumnarStorage.batchSize") == "256"
     assert conf.get("spark.jars") is None
     with pytest.raises(ValueError, match="appName"):
         gps.geopyspark_conf()
