@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from .. import _native
@@ -48,17 +49,38 @@ def shuffle_by_key(df, keys, layer_type, strategy, partitions):
     return df.sortWithinPartitions(*keys), strategy, partitions
 
 
-def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=None, partitions=None) -> Exchanged:
+#: The most bytes of tiles an exchange puts in one partition when it knows the output's size: a partition
+#: is built, cached or written by one task, within one executor's memory.
+EXCHANGE_PARTITION_BYTES = 128 * 1024 * 1024
+
+
+def tiles_bytes(metadata) -> int:
+    """The cells of a tiled layer's keys (one band), from its metadata; 0 when it has no bounds."""
+    from .. import _native
+
+    if metadata is None or metadata.bounds is None:
+        return 0
+    lo, hi = metadata.bounds.minKey, metadata.bounds.maxKey
+    tl = metadata.tile_layout
+    cell = np.dtype(_native.cell_type_info(metadata.cell_type)[2]).itemsize
+    return (hi.col - lo.col + 1) * (hi.row - lo.row + 1) * tl.tileCols * tl.tileRows * cell
+
+
+def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=None, partitions=None,
+                   out_metadata=None) -> Exchanged:
     """Shuffle ``layer``'s pieces on ``keys`` and reduce each run of equal keys with ``kernel``.
 
     ``emit``: a batch → batch of pieces function run in the layer's pass (None shuffles the tiles as they
     are, with ``piece_schema`` None); ``partitions``: the shuffle's partition count when no strategy
-    says (default: the layer's, when known)."""
+    says (default: the layer's, when known), raised so that no partition of the output (``out_metadata``,
+    when known) holds more than ``EXCHANGE_PARTITION_BYTES``."""
     if emit is None:
         pieces = layer.dataframe
     else:
         pieces = layer._map_batches(lambda batches: (emit(batch) for batch in batches), piece_schema)
     n = partitions or layer._partitions
+    if n:
+        n = max(n, -(-tiles_bytes(out_metadata) // EXCHANGE_PARTITION_BYTES))
     df, strategy, n = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy, n)
     return Exchanged(df, runs(kernel), strategy, n)
 

@@ -171,7 +171,8 @@ def warp_to_layout(layer, layout, target_crs, resample_method, partition_strateg
     def warp_run(batch, last_run_complete):
         return _native.warp_runs(batch, keys, src_crs, dst_crs, lt, method, last_run_complete)
 
-    ex = keyed_exchange(layer, cut, _pieces_schema(layer.layer_type), keys, warp_run, partition_strategy)
+    ex = keyed_exchange(layer, cut, _pieces_schema(layer.layer_type), keys, warp_run, partition_strategy,
+                        out_metadata=metadata)
     out = tiled_from_exchange(layer.layer_type, ex, metadata, zoom)
     if layer._cell_type() == metadata.cell_type:
         return out

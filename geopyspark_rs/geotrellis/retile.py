@@ -73,7 +73,7 @@ class Retiling:
             return _native.cut_to_layout(to_rasters(batch), lt)
 
         ex = keyed_exchange(self, cut, tc.schema(True, self.layer_type), keys, combine(keys, "fill"),
-                            partition_strategy)
+                            partition_strategy, out_metadata=metadata)
         out = tiled_from_exchange(self.layer_type, ex, metadata, zoom)
         if self._cell_type() == metadata.cell_type:
             return out
