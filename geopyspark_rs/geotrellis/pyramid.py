@@ -89,9 +89,11 @@ class Pyramid:
         """Write every level to the catalog at ``uri`` as layer ``layer_name`` at its zoom
         (``compression_level`` as in :func:`geopyspark_rs.write`: None is GeoTrellis' bytes).
 
-        Levels are written from the finest down, each kept in memory (or on disk) until the next coarser
-        one is written: pyramid levels are built from the level below, so writing them uncached would
-        recompute the finer levels for every level."""
+        Levels are written from the finest down, each kept on the executors' local disk until the next
+        coarser one is written: pyramid levels are built from the level below, so writing them uncached
+        would recompute the finer levels for every level. On disk, not in memory, so that a pyramid of any
+        size is written within the executors' heap (a 1.6 G-cell ingest with 2 GiB ran out of memory with
+        the levels cached in memory; ``bench/check_bounded_memory.py``)."""
         from .catalog import write
 
         held = finer = None
@@ -99,7 +101,7 @@ class Pyramid:
             layer = self.levels[zoom]
             ours = not layer.is_cached
             if ours:
-                layer = self._from_finer(zoom, finer).persist(StorageLevel.MEMORY_AND_DISK)
+                layer = self._from_finer(zoom, finer).persist(StorageLevel.DISK_ONLY)
             write(uri, layer_name, layer, index_strategy=index_strategy, time_unit=time_unit,
                   time_resolution=time_resolution, store=store, compression_level=compression_level)
             if held is not None:
