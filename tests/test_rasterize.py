@@ -93,7 +93,7 @@ def test_bad_input(spark):
         gps.rasterize(shapes(), 3857, -1, 1.0)
     with pytest.raises(ValueError):
         gps.rasterize(shapes(), 3857, ZOOM, 1.0, cell_type="float99")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="PixelIsCorner"):
         gps.rasterize(shapes(), 3857, ZOOM, 1.0, options=gps.RasterizerOptions(True, "PixelIsCorner"))
     bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
     with pytest.raises(ValueError, match="invalid"):
