@@ -71,3 +71,16 @@ def s3_conf(spark, s3_server):
     yield s3_server
     for k in keys:
         spark.conf.unset(k)
+
+
+@pytest.fixture(params=["file", "s3"])
+def catalog_at(request, tmp_path):
+    """``(uri, options)`` of a fresh catalog on each backend: a local directory (options None), or a new
+    bucket on the loopback S3 server with the object-store options that reach it."""
+    if request.param == "file":
+        return str(tmp_path), None
+    import uuid
+
+    server = request.getfixturevalue("s3_server")
+    bucket = server.create_bucket("cat-" + uuid.uuid4().hex[:12])
+    return f"s3://{bucket}/cat", server.options()

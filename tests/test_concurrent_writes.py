@@ -5,7 +5,6 @@ writer's claim blocks until it goes stale, then the next writer takes over and l
 files; a writer that lost its claim never commits; readers during ``update_layer`` see each tile old or new,
 never torn."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -304,19 +303,10 @@ def test_the_heartbeat_keeps_a_long_write_fresh(spark, tmp_path, monkeypatch):
 
 # --- readers during update_layer --------------------------------------------------------------------
 
-@pytest.fixture(params=["file", "s3"])
-def catalog(request, tmp_path):
-    if request.param == "file":
-        return str(tmp_path), None
-    server = request.getfixturevalue("s3_conf")
-    bucket = server.create_bucket("upd-" + uuid.uuid4().hex[:10])
-    return f"s3://{bucket}/cat", server.options()
-
-
-def test_readers_during_update_layer_see_each_tile_old_or_new(spark, catalog):
+def test_readers_during_update_layer_see_each_tile_old_or_new(spark, s3_conf, catalog_at):
     """Reader threads loop gps.read_value and local.read_value while update_layer replaces every tile three
     times: every tile read is exactly one version, and no reader ever goes back to an older one."""
-    uri, options = catalog
+    uri, options = catalog_at
     versions = [_tiles(0, seed=s) for s in range(4)]
     gps.write(uri, "upd", _layer(versions[0]))
     cells = {k: [v[k].cells for v in versions] for k in versions[0]}

@@ -17,6 +17,7 @@ from rasterio.windows import Window  # noqa: E402
 from geopyspark_rs import _native  # noqa: E402
 from geopyspark_rs.errors import CorruptDataError  # noqa: E402
 
+import test_geotiff_read as geotiff_read  # noqa: E402
 from test_geotiff_read import read, sample, windows_for  # noqa: E402
 
 H, W = 300, 333
@@ -45,16 +46,8 @@ def need(compress, **kw):
 
 
 def write(path, arr, overviews=(2, 4), **profile):
-    """A GeoTIFF written by GDAL, with internal overviews (GDAL compresses them with the image's codec)."""
-    bands, h, w = arr.shape
-    prof = dict(driver="GTiff", width=w, height=h, count=bands, dtype=arr.dtype, crs="EPSG:32633",
-                transform=rasterio.transform.from_origin(500000, 4000000, 10, 10))
-    prof.update(profile)
-    with rasterio.open(path, "w", **prof) as dst:
-        dst.write(arr)
-        if overviews:
-            dst.build_overviews(list(overviews), rasterio.enums.Resampling.nearest)
-    return path
+    """A GeoTIFF written by GDAL, with internal overviews unless told otherwise."""
+    return geotiff_read.write(path, arr, overviews=overviews, **profile)
 
 
 def compare(path, tolerance=0, overviews=2):

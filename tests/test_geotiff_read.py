@@ -259,13 +259,17 @@ def test_truncated_and_garbage_files(shared_data, tmp_path):
 # Files written here with rasterio
 
 
-def write(path, arr, **profile):
+def write(path, arr, overviews=(), **profile):
+    """A GeoTIFF written by GDAL, with internal ``overviews`` (factors; GDAL compresses them with the image's
+    codec)."""
     bands, h, w = arr.shape
     prof = dict(driver="GTiff", width=w, height=h, count=bands, dtype=arr.dtype, crs="EPSG:32633",
                 transform=rasterio.transform.from_origin(500000, 4000000, 10, 10))
     prof.update(profile)
     with rasterio.open(path, "w", **prof) as dst:
         dst.write(arr)
+        if overviews:
+            dst.build_overviews(list(overviews), rasterio.enums.Resampling.nearest)
     return path
 
 

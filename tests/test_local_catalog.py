@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -37,16 +36,6 @@ def _raster(dtype, bands=2, rows=300, cols=517, nodata=None, seed=0, origin=(500
     return gl.Raster(data, transform, 32633, nodata)
 
 
-@pytest.fixture(params=["file", "s3"])
-def catalog(request, tmp_path):
-    """``(uri, options)`` of a fresh catalog: a local directory, or a bucket on the loopback S3 server."""
-    if request.param == "file":
-        return str(tmp_path), None
-    server = request.getfixturevalue("s3_server")
-    bucket = server.create_bucket("local-" + uuid.uuid4().hex[:12])
-    return f"s3://{bucket}/cat", server.options()
-
-
 def _tree(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -54,8 +43,8 @@ def _tree(root: Path) -> dict:
 # --- round trips -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_raster_round_trip_every_cell_type(catalog, dtype):
-    uri, options = catalog
+def test_raster_round_trip_every_cell_type(catalog_at, dtype):
+    uri, options = catalog_at
     nodata = None if dtype == "int8" else (np.nan if dtype.startswith("float") else 7)
     raster = _raster(dtype, nodata=nodata, seed=len(dtype))
     gl.write(uri, "r", raster, layout=gps.LocalLayout(tile_cols=128, tile_rows=96), zoom_level=2, options=options)
@@ -115,8 +104,8 @@ def _spacetime_layer(days=(1, 2, 5), seed=0):
     return gl.Layer(gps.LayerType.SPACETIME, tiles, md, 5), tiles, instants
 
 
-def test_spacetime_round_trip_and_time_queries(catalog):
-    uri, options = catalog
+def test_spacetime_round_trip_and_time_queries(catalog_at):
+    uri, options = catalog_at
     layer, tiles, instants = _spacetime_layer()
     gl.write(uri, "st", layer, time_unit=gps.TimeUnit.DAYS, options=options)
     got = gl.query(uri, "st", 5, options=options)

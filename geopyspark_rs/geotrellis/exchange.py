@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 
 from .. import _native
+from .layout import layer_bytes
 from .plan import Head
 
 
@@ -54,18 +54,6 @@ def shuffle_by_key(df, keys, layer_type, strategy, partitions):
 EXCHANGE_PARTITION_BYTES = 128 * 1024 * 1024
 
 
-def tiles_bytes(metadata) -> int:
-    """The cells of a tiled layer's keys (one band), from its metadata; 0 when it has no bounds."""
-    from .. import _native
-
-    if metadata is None or metadata.bounds is None:
-        return 0
-    lo, hi = metadata.bounds.minKey, metadata.bounds.maxKey
-    tl = metadata.tile_layout
-    cell = np.dtype(_native.cell_type_info(metadata.cell_type)[2]).itemsize
-    return (hi.col - lo.col + 1) * (hi.row - lo.row + 1) * tl.tileCols * tl.tileRows * cell
-
-
 def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=None, partitions=None,
                    out_metadata=None) -> Exchanged:
     """Shuffle ``layer``'s pieces on ``keys`` and reduce each run of equal keys with ``kernel``.
@@ -80,7 +68,7 @@ def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=N
         pieces = layer._map_batches(lambda batches: (emit(batch) for batch in batches), piece_schema)
     n = partitions or layer._partitions
     if n:
-        n = max(n, -(-tiles_bytes(out_metadata) // EXCHANGE_PARTITION_BYTES))
+        n = max(n, -(-layer_bytes(out_metadata) // EXCHANGE_PARTITION_BYTES))
     df, strategy, n = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy, n)
     return Exchanged(df, runs(kernel), strategy, n)
 

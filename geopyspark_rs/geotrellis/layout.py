@@ -50,6 +50,20 @@ def key_extents(layout: LayoutDefinition, cols, rows) -> np.ndarray:
     return _native.layout_key_extents(layout, np.asarray(cols, dtype=np.int64), np.asarray(rows, dtype=np.int64))
 
 
+def tile_bytes(metadata) -> int:
+    """Bytes of one band of one tile of a layer: its layout's tile size in its cell type."""
+    tl = metadata.tile_layout
+    return tl.tileCols * tl.tileRows * np.dtype(_native.cell_type_info(metadata.cell_type)[2]).itemsize
+
+
+def layer_bytes(metadata) -> int:
+    """Bytes of one band of every key in a layer's bounds (0 when it has none)."""
+    if metadata is None or metadata.bounds is None:
+        return 0
+    lo, hi = metadata.bounds.minKey, metadata.bounds.maxKey
+    return (hi.col - lo.col + 1) * (hi.row - lo.row + 1) * tile_bytes(metadata)
+
+
 # --- Zoomed (power-of-two) layouts, GeoTrellis' ZoomedLayoutScheme (format reference §5.3) ---------------
 
 LATLNG_WORLD = Extent(-180.0, -89.99999, 179.99999, 89.99999)

@@ -243,8 +243,7 @@ def list_rasters(uris, store_options, delimiter=None) -> list[str]:
     directories, prefixes and glob patterns searched (recursively, or only their direct children with a
     ``delimiter``) for the file extensions of the raster drivers GDAL has. NotFoundError names a URI that
     matches nothing."""
-    from .. import _native
-    from ..errors import NotFoundError
+    from .geotiff.plan import files_at
 
     _rasterio()
     found = []
@@ -254,17 +253,7 @@ def list_rasters(uris, store_options, delimiter=None) -> list[str]:
         if _GDAL_NAME.match(uri):
             found.append(uri)
             continue
-        uri = local_absolute(uri)
-        files = _native.list_files(uri, store_options(uri))
-        if files != [uri]:
-            suffixes = _raster_suffixes()
-            files = [f for f in files if f.endswith(suffixes)]
-            if delimiter and not any(c in uri for c in "*?["):
-                prefix = uri.rstrip("/") + "/"
-                files = [f for f in files if delimiter not in f[len(prefix):]]
-        if not files:
-            raise NotFoundError(f"no raster found at {uri!r}")
-        found.extend(files)
+        found.extend(files_at(uri, store_options, delimiter, _raster_suffixes(), "raster"))
     return found
 
 

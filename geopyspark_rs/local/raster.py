@@ -112,7 +112,7 @@ class Raster:
     @property
     def tile(self) -> Tile:
         """The cells as a GeoPySpark :class:`Tile`."""
-        return tc.decode_tile(*tc.encode_tile(Tile.from_numpy_array(self.data, self.nodata)))
+        return Tile.from_numpy_array(self.data, self.nodata)
 
     def masked(self) -> np.ma.MaskedArray:
         """The cells with NoData masked."""
@@ -163,8 +163,7 @@ def raster_batch(raster: Raster):
     cutter takes it."""
     import pyarrow as pa
 
-    name, bands, rows, cols, cells = tc.encode_tile(Tile(raster.data, Tile.dtype_to_cell_type(raster.data.dtype),
-                                                         raster.nodata))
+    name, bands, rows, cols, cells = tc.encode_tile(raster.tile)
     e = raster.extent
     values = {"xmin": [e.xmin], "ymin": [e.ymin], "xmax": [e.xmax], "ymax": [e.ymax], "crs": [raster.proj4],
               "cell_type": [raster.cell_type], "bands": [bands], "rows": [rows], "cols": [cols], "cells": [cells]}

@@ -166,21 +166,31 @@ class LayerClaim:
         return False
 
 
-def remove_temp_files(directory: str, options: dict) -> None:
-    """Delete the temporary tile files (``.<index>.<pid>.<n>.tmp``) that writers killed before their rename
-    left in a layer's directory on the file backend. Call only while holding the layer's claim with no task of
-    this job running: then every such file is a dead writer's (object stores have none: a put is atomic).
-    The temporary file of a claim being created (``._write_claim.…``) is another writer's, in flight: kept."""
-    if "://" in directory and not directory.startswith("file://"):
-        return
+def layer_files(directory: str, options: dict) -> list[tuple[str, str]]:
+    """``(path, name)`` of the files directly in a layer's directory (none when it does not exist)."""
     try:
         paths = _native.list_files(directory, options)
     except OSError:
-        return
+        return []
     prefix = directory.rstrip("/") + "/"
-    for path in paths:
-        name = path[len(prefix):] if path.startswith(prefix) else ""
-        if name.startswith(".") and name.endswith(".tmp") and "/" not in name and name[1:].split(".")[0].isdigit():
+    names = ((path, path[len(prefix):] if path.startswith(prefix) else "") for path in paths)
+    return [(path, name) for path, name in names if name and "/" not in name]
+
+
+def is_temp_tile(name: str) -> bool:
+    """A tile file's temporary name (``.<index>.<pid>.<n>.tmp``); a claim's (``._write_claim.…``) is not."""
+    return name.startswith(".") and name.endswith(".tmp") and name[1:].split(".")[0].isdigit()
+
+
+def remove_temp_files(directory: str, options: dict) -> None:
+    """Delete the temporary tile files that writers killed before their rename left in a layer's directory
+    on the file backend. Call only while holding the layer's claim with no task of this job running: then
+    every such file is a dead writer's (object stores have none: a put is atomic). The temporary file of a
+    claim being created is another writer's, in flight: kept."""
+    if "://" in directory and not directory.startswith("file://"):
+        return
+    for path, name in layer_files(directory, options):
+        if is_temp_tile(name):
             try:
                 _native.delete_file(path, options)
             except OSError:

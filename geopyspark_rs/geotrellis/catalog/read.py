@@ -11,7 +11,7 @@ import pyarrow as pa
 from ... import _native
 from .. import tile_contract as tc
 from ..data_model import Extent
-from ..layout import key_bounds, key_extents
+from ..layout import key_bounds, key_extents, tile_bytes
 from .attributes import AttributeStore
 from .layers import StoredLayer
 
@@ -177,17 +177,11 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
     return [p for (_, p), k in zip(numeric, keep) if k]
 
 
-def tile_bytes(layer: StoredLayer) -> int:
-    md = layer.metadata
-    tl = md.tile_layout
-    return tl.tileCols * tl.tileRows * np.dtype(_native.cell_type_info(md.cell_type)[2]).itemsize
-
-
 def make_plan(layer: StoredLayer, key_box, geom, is_point, intervals, num_partitions) -> dict:
     """What the executors need: files split into partitions, the key box and the exact filters."""
     files = select_files(layer, key_box) if key_box is not None else []
     if num_partitions is None:
-        per_part = max(1, _PARTITION_BYTES // max(1, tile_bytes(layer)))
+        per_part = max(1, _PARTITION_BYTES // max(1, tile_bytes(layer.metadata)))
         n = max(1, -(-len(files) // per_part))
     else:
         if isinstance(num_partitions, bool) or not isinstance(num_partitions, int) or num_partitions <= 0:

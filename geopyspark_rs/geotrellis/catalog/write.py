@@ -14,7 +14,7 @@ from ..constants import IndexingMethod, LayerType, TimeUnit
 from ..data_model import Bounds, Extent, Metadata
 from ..executor_errors import raising_worker_errors
 from .attributes import AttributeStore
-from .claim import LayerClaim, remove_temp_files
+from .claim import LayerClaim, is_temp_tile, layer_files, remove_temp_files
 from .layers import StoredLayer
 from .store import RawJson, check_name, check_zoom, to_json, write_json
 
@@ -123,15 +123,8 @@ def _remove_leftovers(directory: str, options: dict) -> None:
     """Delete tile files an interrupted write of this layer left behind (it never got its metadata, so
     the layer does not exist); a new write must not inherit their keys. Run while holding the layer's
     claim, so that no live writer's files are removed."""
-    remove_temp_files(directory, options)
-    try:
-        paths = _native.list_files(directory, options)
-    except OSError:
-        return
-    prefix = directory.rstrip("/") + "/"
-    for path in paths:
-        name = path[len(prefix):] if path.startswith(prefix) else ""
-        if name.isdigit():
+    for path, name in layer_files(directory, options):  # one listing for tiles and temporary tiles
+        if name.isdigit() or is_temp_tile(name):
             _native.delete_file(path, options)
 
 

@@ -53,21 +53,28 @@ def list_sources(uris, store_options, delimiter=None) -> list[str]:
     for uri in [uris] if isinstance(uris, str) else list(uris):
         if not isinstance(uri, str):
             raise TypeError(f"uri must be a str or a list of str, got {type(uri).__name__}")
-        if "\x00" in uri:  # abspath below would drop a NUL followed by '/..' along with what precedes it
-            raise InvalidArgumentError(f"{uri!r}: a path or URI must not contain a NUL byte")
-        if "://" not in uri:
-            # Executors (on Spark Connect or a cluster) run in another directory than the driver.
-            uri = os.path.abspath(uri)
-        files = _native.list_files(uri, store_options(uri))
-        if files != [uri]:  # a directory, prefix or pattern: keep its GeoTIFFs
-            files = [f for f in files if f.endswith(_TIFF_SUFFIXES)]
-            if delimiter and not _has_glob(uri):
-                prefix = uri.rstrip("/") + "/"
-                files = [f for f in files if delimiter not in f[len(prefix):]]
-        if not files:
-            raise NotFoundError(f"no GeoTIFF found at {uri!r}")
-        found.extend(files)
+        found.extend(files_at(uri, store_options, delimiter, _TIFF_SUFFIXES, "GeoTIFF"))
     return found
+
+
+def files_at(uri: str, store_options, delimiter, suffixes: tuple, what: str) -> list[str]:
+    """The files one path/URI names: itself when it is a file, else the files with one of ``suffixes`` its
+    directory, prefix or glob pattern holds. Relative local paths are made absolute here, on the driver.
+    NotFoundError names a URI that matches nothing (``what``: the kind of file looked for)."""
+    if "\x00" in uri:  # abspath below would drop a NUL followed by '/..' along with what precedes it
+        raise InvalidArgumentError(f"{uri!r}: a path or URI must not contain a NUL byte")
+    if "://" not in uri:
+        # Executors (on Spark Connect or a cluster) run in another directory than the driver.
+        uri = os.path.abspath(uri)
+    files = _native.list_files(uri, store_options(uri))
+    if files != [uri]:  # a directory, prefix or pattern: keep the files of its kind
+        files = [f for f in files if f.endswith(suffixes)]
+        if delimiter and not _has_glob(uri):
+            prefix = uri.rstrip("/") + "/"
+            files = [f for f in files if delimiter not in f[len(prefix):]]
+    if not files:
+        raise NotFoundError(f"no {what} found at {uri!r}")
+    return files
 
 
 def _has_glob(uri: str) -> bool:

@@ -66,6 +66,28 @@ pub enum SampleKind {
 }
 
 impl SampleKind {
+    /// Whether `v` lies within the range of this sample type (floats cover every value).
+    pub fn covers(self, v: f64) -> bool {
+        let (lo, hi) = match self {
+            SampleKind::Bit => (0.0, 1.0),
+            SampleKind::U8 => (0.0, 255.0),
+            SampleKind::I8 => (-128.0, 127.0),
+            SampleKind::U16 => (0.0, 65535.0),
+            SampleKind::I16 => (-32768.0, 32767.0),
+            SampleKind::U32 => (0.0, u32::MAX as f64),
+            SampleKind::I32 => (i32::MIN as f64, i32::MAX as f64),
+            SampleKind::U64 => (0.0, u64::MAX as f64),
+            SampleKind::I64 => (i64::MIN as f64, i64::MAX as f64),
+            SampleKind::F32 | SampleKind::F64 => return true,
+        };
+        v >= lo && v <= hi
+    }
+
+    /// Whether a sample of this type can hold `v` exactly (in range, and whole for integer types).
+    pub fn holds(self, v: f64) -> bool {
+        self.covers(v) && (matches!(self, SampleKind::F32 | SampleKind::F64) || v.fract() == 0.0)
+    }
+
     pub fn bits(self) -> usize {
         match self {
             SampleKind::Bit => 1,
@@ -385,7 +407,7 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
     // As rasterio reports it: at float32 precision, and none when outside an integer type's range.
     let no_data = match (image.kind, raw_no_data) {
         (SampleKind::F32, Some(v)) => Some(v as f32 as f64),
-        (kind, Some(v)) if !in_range(kind, v) => None,
+        (kind, Some(v)) if !kind.covers(v) => None,
         (_, v) => v,
     };
     let cell_type = geotrellis_cell_type(image.kind, raw_no_data);
@@ -506,21 +528,6 @@ pub fn read_info(src: &CachedSource) -> Result<GeoTiffInfo> {
     })
 }
 
-fn in_range(kind: SampleKind, v: f64) -> bool {
-    let (lo, hi) = match kind {
-        SampleKind::Bit => (0.0, 1.0),
-        SampleKind::U8 => (0.0, 255.0),
-        SampleKind::I8 => (-128.0, 127.0),
-        SampleKind::U16 => (0.0, 65535.0),
-        SampleKind::I16 => (-32768.0, 32767.0),
-        SampleKind::U32 => (0.0, u32::MAX as f64),
-        SampleKind::I32 => (i32::MIN as f64, i32::MAX as f64),
-        SampleKind::U64 => (0.0, u64::MAX as f64),
-        SampleKind::I64 => (i64::MIN as f64, i64::MAX as f64),
-        SampleKind::F32 | SampleKind::F64 => return true,
-    };
-    v >= lo && v <= hi
-}
 
 /// A number as GDAL writes GDAL_NODATA ("-9999", "1e+20", "nan", "-inf").
 fn parse_gdal_number(s: &str) -> Option<f64> {

@@ -221,7 +221,7 @@ pub fn read_native(
             EngineError::Internal(format!("{path}: bytes {}..{} were not fetched", r.start, r.end))
         })
     };
-    let no_data = info.no_data.filter(|&v| in_sample_range(layout.kind, v));
+    let no_data = info.no_data.filter(|&v| layout.kind.holds(v));
     let copier = Copier::native(layout.kind, no_data);
     let cells = decode_windows(path, layout, info.little_endian, windows, bands, &copier, &get)?;
     let masks = match info.mask(ifd).filter(|_| mask) {
@@ -244,21 +244,6 @@ pub fn read_native(
     Ok(cells.into_iter().zip(masks).map(|(cells, mask)| NativeWindow { cells, mask }).collect())
 }
 
-fn in_sample_range(kind: SampleKind, v: f64) -> bool {
-    let (lo, hi) = match kind {
-        SampleKind::Bit => (0.0, 1.0),
-        SampleKind::U8 => (0.0, 255.0),
-        SampleKind::I8 => (-128.0, 127.0),
-        SampleKind::U16 => (0.0, 65535.0),
-        SampleKind::I16 => (-32768.0, 32767.0),
-        SampleKind::U32 => (0.0, u32::MAX as f64),
-        SampleKind::I32 => (i32::MIN as f64, i32::MAX as f64),
-        SampleKind::U64 => (0.0, u64::MAX as f64),
-        SampleKind::I64 => (i64::MIN as f64, i64::MAX as f64),
-        SampleKind::F32 | SampleKind::F64 => return true,
-    };
-    v >= lo && v <= hi && v.fract() == 0.0
-}
 
 /// Decodes the segments `windows` touch (in the planes of `bands`) and copies each into the windows it
 /// serves: one band-sequential buffer per window, `bands.len()` bands of `copier.dst_n` bytes a cell.

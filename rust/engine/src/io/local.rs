@@ -4,7 +4,7 @@ use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{uri, RangeSource};
@@ -115,9 +115,9 @@ fn walk(dir: &str, name: &str, out: &mut Vec<String>) -> Result<()> {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers see the old file or the
-/// whole new one, never a partial one.
-pub(super) fn write(path: &str, bytes: &[u8], name: &str) -> Result<()> {
+/// `(path, a fresh temporary name beside it)`, the directory created: files are written under the temporary
+/// name first, so that no partial file ever has the final name.
+fn temp_beside<'a>(path: &'a str, name: &str) -> Result<(&'a Path, PathBuf)> {
     let target = Path::new(path);
     let file_name = target
         .file_name()
@@ -126,7 +126,13 @@ pub(super) fn write(path: &str, bytes: &[u8], name: &str) -> Result<()> {
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| EngineError::io(name, format!("creating {}: {e}", dir.display())))?;
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    Ok((target, dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()))))
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers see the old file or the
+/// whole new one, never a partial one.
+pub(super) fn write(path: &str, bytes: &[u8], name: &str) -> Result<()> {
+    let (target, temp) = temp_beside(path, name)?;
     let result = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(bytes)?;
@@ -142,15 +148,7 @@ pub(super) fn write(path: &str, bytes: &[u8], name: &str) -> Result<()> {
 /// Creates `path` with `bytes` unless it exists (see [`super::write_new`]): a temporary file beside it,
 /// hard-linked to `path` (the link fails if `path` exists), then removed.
 pub(super) fn write_new(path: &str, bytes: &[u8], name: &str) -> Result<bool> {
-    let target = Path::new(path);
-    let file_name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| EngineError::Value(format!("{name}: not a file path")))?;
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| EngineError::io(name, format!("creating {}: {e}", dir.display())))?;
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    let (target, temp) = temp_beside(path, name)?;
     let written = File::create(&temp).and_then(|mut f| f.write_all(bytes));
     let linked = written.and_then(|()| fs::hard_link(&temp, target));
     let _ = fs::remove_file(&temp);
