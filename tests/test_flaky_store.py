@@ -292,7 +292,10 @@ def _layers_via(uri, opts):
     return store.layers()
 
 
-def test_zz_report(capsys):
-    """The session's count of faults injected into calls that succeeded (printed for docs/reliability.md)."""
-    with capsys.disabled():
-        print(f"\nflaky store: {sum(FAULTS.values())} faults injected and survived: {dict(FAULTS)}")
+@pytest.fixture(scope="module", autouse=True)
+def fault_report(request):
+    """After the module: the count of faults injected into calls that succeeded (for docs/reliability.md)."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"flaky store: {sum(FAULTS.values())} faults injected and survived: {dict(FAULTS)}")
