@@ -296,6 +296,5 @@ def _layers_via(uri, opts):
 def fault_report(request):
     """After the module: the count of faults injected into calls that succeeded (for docs/reliability.md)."""
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"flaky store: {sum(FAULTS.values())} faults injected and survived: {dict(FAULTS)}")
+    with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        print(f"\nflaky store: {sum(FAULTS.values())} faults injected and survived: {dict(FAULTS)}")
