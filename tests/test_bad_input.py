@@ -45,11 +45,17 @@ def env(spark, tmp_path_factory):
     with rasterio.open(tif, "w", driver="GTiff", width=64, height=64, count=1, dtype="float32",
                        crs="EPSG:3857", transform=from_origin(0, 64, 1, 1)) as dst:
         dst.write(cells)
+    # 50 000 × 50 000 cells in one window is 2.3 GiB: more than a Spark row holds. Sparse: no block is written.
+    huge_tif = str(root / "huge.tif")
+    with rasterio.open(huge_tif, "w", driver="GTiff", width=50_000, height=50_000, count=1, dtype="uint8",
+                       crs="EPSG:3857", transform=from_origin(0, 50_000, 1, 1), tiled=True, blockxsize=1024,
+                       blockysize=1024, compress="deflate", sparse_ok=True):
+        pass
     not_tiff = root / "not.tif"
     not_tiff.write_bytes(b"this is not a TIFF file at all")
     local_raster = gl.Raster(cells, Affine(1, 0, 0, 0, -1, 64), 3857, np.nan)
     return dict(root=root, raster=raster, tiled=tiled, catalog=catalog, tif=tif, not_tiff=str(not_tiff),
-                local_raster=local_raster, missing=str(root / "missing.tif"))
+                local_raster=local_raster, missing=str(root / "missing.tif"), huge_tif=huge_tif)
 
 
 def _cog_read(path, window):
@@ -92,6 +98,9 @@ def cases(e):
          lambda: gps.geotiff.get(gps.LayerType.SPATIAL, e["tif"], max_tile_size=0), ValueError, "max_tile_size"),
         ("GeoTIFF", "geotiff.get", "an unknown s3_client",
          lambda: gps.geotiff.get(gps.LayerType.SPATIAL, e["tif"], s3_client="mock"), ValueError, "s3_client"),
+        ("GeoTIFF", "geotiff.get", "windows over 2 GiB (max_tile_size=None on a 50 000 × 50 000 image)",
+         lambda: gps.geotiff.get(gps.LayerType.SPATIAL, e["huge_tif"], max_tile_size=None),
+         errors.InvalidArgumentError, "2.33 GiB"),
         ("GeoTIFF", "RasterLayer.read", "a SPACETIME layer type",
          lambda: gps.RasterLayer.read(e["tif"], layer_type=gps.LayerType.SPACETIME), NotImplementedError,
          "SPACETIME"),
@@ -105,8 +114,13 @@ def cases(e):
         ("layers", "TiledRasterLayer.from_numpy_tiles", "keys of the wrong kind",
          lambda: gps.TiledRasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [(gps.SpaceTimeKey(0, 0, datetime.datetime(2020, 1, 1)), gps.Tile.from_numpy_array(np.zeros((1, 4, 4), np.float32)))], t.layer_metadata),
          TypeError, "SpatialKey"),
+        ("layers", "RasterLayer.from_numpy_tiles", "a Tile over 2 GiB",
+         lambda: gps.RasterLayer.from_numpy_tiles(gps.LayerType.SPATIAL, [(gps.ProjectedExtent(gps.Extent(0.0, 0.0, 1.0, 1.0), epsg=3857), gps.Tile.from_numpy_array(np.broadcast_to(np.float32(0), (1, 30_000, 30_000))))]),
+         errors.InvalidArgumentError, "3.35 GiB"),
         ("layers", "tile_to_layout", "a layout of the wrong type",
          lambda: e["raster"].tile_to_layout("256"), TypeError, "layout"),
+        ("layers", "tile_to_layout", "tiles over 2 GiB (LocalLayout(30 000) of float32)",
+         lambda: e["raster"].tile_to_layout(gps.LocalLayout(30_000)), errors.InvalidArgumentError, "3.35 GiB"),
         ("layers", "reproject", "a CRS that cannot be parsed",
          lambda: t.reproject("EPSG:notacode"), ValueError, "notacode"),
         ("layers", "convert_data_type", "an unknown cell type",

@@ -82,3 +82,29 @@ def test_tile_to_layout_errors(mosaic):
         layer.tile_to_layout(md, resample_method=gps.ResampleMethod.BILINEAR)
     with pytest.raises(ValueError, match="resample method|ResampleMethod"):
         layer.tile_to_layout(gps.LocalLayout(4), resample_method="Cubic")
+
+
+def test_reduce_side_calls_are_bounded_by_output_bytes(mosaic, monkeypatch):
+    """Each reduce-side kernel call gets at most ``rows_per_call`` pieces, so an output batch of large
+    tiles stays far from Arrow's 2 GiB; the tiles are the same as with unbounded calls."""
+    import pyarrow as pa
+
+    from geopyspark_rs.geotrellis import exchange
+    from geopyspark_rs.geotrellis import tile_contract as tc
+
+    full, layer = mosaic
+    keys = tc.key_columns(True, gps.LayerType.SPATIAL)
+    tiles = [(gps.SpatialKey(c % 3, 0), gps.Tile(np.full((1, 4, 4), c, np.float32), "FLOAT", -1.0))
+             for c in range(9)]
+    batch = tc.records_to_table(tiles, True, gps.LayerType.SPATIAL).sort_by([("col", "ascending")]).to_batches()[0]
+    kernel = exchange.combine(keys, "fill")
+    unbounded = list(exchange.stream_runs(kernel)([batch]))
+    bounded = list(exchange.stream_runs(kernel, rows_per_call=2)([batch]))
+    assert [b.num_rows for b in unbounded] == [2, 1]  # the last run is held back to the end
+    assert all(b.num_rows <= 2 for b in bounded) and len(bounded) == 3
+    assert pa.Table.from_batches(bounded).equals(pa.Table.from_batches(unbounded))
+
+    # The same end to end: one output tile per kernel call gives the same layer.
+    expected = layer.tile_to_layout(gps.LocalLayout(4)).stitch().cells
+    monkeypatch.setattr(exchange, "OUTPUT_BATCH_BYTES", 1)
+    np.testing.assert_array_equal(layer.tile_to_layout(gps.LocalLayout(4)).stitch().cells, expected)

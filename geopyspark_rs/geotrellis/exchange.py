@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from .. import _native
-from .layout import layer_bytes
+from .layout import layer_bytes, tile_bytes
 from .plan import Head
+from .tile_contract import check_tile_bytes
 
 
 @dataclass
@@ -52,6 +53,8 @@ def shuffle_by_key(df, keys, layer_type, strategy, partitions):
 #: The most bytes of tiles an exchange puts in one partition when it knows the output's size: a partition
 #: is built, cached or written by one task, within one executor's memory.
 EXCHANGE_PARTITION_BYTES = 128 * 1024 * 1024
+#: The most bytes of output tiles (one band) a reduce-side kernel call makes when it knows the tile size.
+OUTPUT_BATCH_BYTES = 256 * 1024 * 1024
 
 
 def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=None, partitions=None,
@@ -62,6 +65,11 @@ def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=N
     are, with ``piece_schema`` None); ``partitions``: the shuffle's partition count when no strategy
     says (default: the layer's, when known), raised so that no partition of the output (``out_metadata``,
     when known) holds more than ``EXCHANGE_PARTITION_BYTES``."""
+    rows_per_call = None
+    if out_metadata is not None:
+        tl = out_metadata.tile_layout
+        check_tile_bytes("the output layout", 1, tl.tileRows, tl.tileCols, out_metadata.cell_type)
+        rows_per_call = max(1, OUTPUT_BATCH_BYTES // tile_bytes(out_metadata))
     if emit is None:
         pieces = layer.dataframe
     else:
@@ -70,7 +78,7 @@ def keyed_exchange(layer, emit, piece_schema, keys, kernel, partition_strategy=N
     if n:
         n = max(n, -(-layer_bytes(out_metadata) // EXCHANGE_PARTITION_BYTES))
     df, strategy, n = shuffle_by_key(pieces, keys, layer.layer_type, partition_strategy, n)
-    return Exchanged(df, runs(kernel), strategy, n)
+    return Exchanged(df, runs(kernel, rows_per_call), strategy, n)
 
 
 def combine(keys, op):
@@ -86,13 +94,22 @@ def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
     return pa.Table.from_batches([a, b.cast(a.schema) if b.schema != a.schema else b]).combine_chunks().to_batches()[0]
 
 
-def stream_runs(kernel):
+def _slices(batches, rows: int | None):
+    for batch in batches:
+        if rows is None or batch.num_rows <= rows:
+            yield batch
+        else:
+            yield from (batch.slice(i, rows) for i in range(0, batch.num_rows, rows))
+
+
+def stream_runs(kernel, rows_per_call: int | None = None):
     """An iterator of sorted batches → the kernel's outputs, carrying a run that reaches the end of a batch
-    into the next one."""
+    into the next one. ``rows_per_call`` bounds the rows given to one kernel call, so one output batch holds
+    at most that many runs (plus a carried one): large output tiles stay within an Arrow batch's 2 GiB."""
 
     def run(batches):
         carry = None
-        for batch in batches:
+        for batch in _slices(batches, rows_per_call):
             if carry is not None:
                 batch = _concat(carry, batch)
             out, start = kernel(batch, False)
@@ -107,9 +124,9 @@ def stream_runs(kernel):
     return run
 
 
-def runs(kernel) -> Head:
+def runs(kernel, rows_per_call: int | None = None) -> Head:
     """The reduce side of an exchange as a layer head."""
-    return Head(stream_runs(kernel), row_aligned=False)
+    return Head(stream_runs(kernel, rows_per_call), row_aligned=False)
 
 
 def piece_schema(layer_type, extra):

@@ -10,11 +10,27 @@ import pyarrow as pa
 from pyspark.sql.types import BinaryType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
 from .. import _native
+from ..errors import InvalidArgumentError
 from .constants import CellType, LayerType
 from .data_model import (Extent, ProjectedExtent, SpaceTimeKey, SpatialKey, TemporalProjectedExtent, Tile,
                          _convert_to_unix_time, _from_unix_time)
 
 TILE_COLUMNS = ["cell_type", "bands", "rows", "cols", "cells"]
+
+#: The most cell bytes one tile may hold. Spark keeps a row in one JVM byte array (at most 2³¹ − 16 bytes) and
+#: sends batches to Python with 32-bit Arrow offsets; 16 MiB of room is left for the row's other columns.
+MAX_TILE_BYTES = 2**31 - 16 * 1024 * 1024
+
+
+def check_tile_bytes(what: str, bands: int, rows: int, cols: int, cell_type: str) -> None:
+    """Refuse, before anything is read or allocated, a tile larger than Spark can carry."""
+    size = int(bands) * int(rows) * int(cols) * np.dtype(_native.cell_type_info(cell_type)[2]).itemsize
+    if size > MAX_TILE_BYTES:
+        raise InvalidArgumentError(
+            f"{what}: a tile of {bands} band(s) × {rows} × {cols} {cell_type} cells is {size / 2**30:.2f} GiB, "
+            f"more than the {MAX_TILE_BYTES / 2**30:.2f} GiB a Spark row can hold; use smaller tiles "
+            f"(a smaller tile size or max_tile_size)")
+
 
 _TILE_FIELDS = [
     StructField("cell_type", StringType(), False),
@@ -77,6 +93,7 @@ def encode_tile(tile) -> tuple[str, int, int, int, bytes]:
         raise ValueError(f"Tile cells must be 2-D (rows, cols) or 3-D (bands, rows, cols), got shape {cells.shape}")
     name = cell_type_name(tile.cell_type, tile.no_data_value)
     _, _, dtype = _native.cell_type_info(name)
+    check_tile_bytes("Tile", *cells.shape, name)
     data = np.ascontiguousarray(cells, dtype=np.dtype(dtype).newbyteorder("<"))
     bands, rows, cols = data.shape
     return name, bands, rows, cols, data.tobytes()
