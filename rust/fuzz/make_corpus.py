@@ -30,7 +30,7 @@ CORPUS = HERE / "corpus"
 MAX_SEED = 64 * 1024
 
 TARGETS = ["geotiff", "geotiff_decode", "avro_tile", "key_index_json", "plan_json", "wkb", "colormap",
-           "attribute_json"]
+           "attribute_json", "tms_path"]
 
 
 def put(target, data, name=None):
@@ -416,6 +416,13 @@ def wkb_seeds():
     return n
 
 
+def tms_seeds():
+    paths = ["/", "/handshake", "/static/leaflet.js", "/tile/0/0/0.png", "/tile/3/7/5.png", "/tile/30/1073741823/0",
+             "/tile/12/4095/4095.png", "/tile/31/0/0.png", "/tile/3/8/0.png", "/static/../secret",
+             "/static/%2E%2E/secret", "/tile/1/0/0/0.png", "/tile//0/0.png", "/tile/99999999999999999999/0/0"]
+    return sum(put("tms_path", p.encode()) for p in paths)
+
+
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
@@ -430,6 +437,7 @@ def main():
     plan_seeds()
     colormap_seeds()
     wkb_seeds()
+    tms_seeds()
     total = 0
     for t in TARGETS:
         files = list((CORPUS / t).iterdir())

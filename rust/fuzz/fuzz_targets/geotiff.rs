@@ -12,14 +12,16 @@ use gps_engine::geotiff::read::{native_ranges, read_native, read_windows, Window
 use gps_fuzz::MemSource;
 use libfuzzer_sys::fuzz_target;
 
-/// Windows to read of a `w`×`h` image: its top-left corner, its bottom-right corner and one pixel
-/// in the middle (at most 64×64 cells each, so that a header claiming a huge image costs no more than
-/// the segments its windows touch).
-fn windows(w: usize, h: usize) -> Vec<Window> {
+/// Windows to read of a `w`×`h` image of `bands` bands: its top-left corner, its bottom-right corner
+/// and one pixel in the middle (at most 64×64 cells and 2^18 samples each, so that a header claiming a
+/// huge image, or 65 535 samples per pixel, costs no more than the segments its windows touch: reading
+/// a window costs what its cells do, which a caller chooses).
+fn windows(w: usize, h: usize, bands: usize) -> Vec<Window> {
     if w == 0 || h == 0 {
         return vec![(0, 0, 0, 0)];
     }
-    let (cw, ch) = (w.min(64), h.min(64));
+    let side = ((1usize << 18) / bands.max(1)).isqrt().clamp(1, 64);
+    let (cw, ch) = (w.min(side), h.min(side));
     vec![(0, 0, cw, ch), (w - cw, h - ch, cw, ch), (w / 2, h / 2, 1, 1)]
 }
 
@@ -29,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(info) = read_info(&cached) else { return };
     for ifd in 0..=info.overviews.len() {
         let Ok(layout) = info.layout(ifd) else { continue };
-        let wins = windows(layout.width, layout.height);
+        let wins = windows(layout.width, layout.height, layout.bands);
         let _ = read_windows(&cached, &info, ifd, &wins);
         let bands: Vec<usize> = (0..layout.bands.min(4)).rev().collect();
         if let Ok(ranges) = native_ranges("fuzz.tif", data.len() as u64, &info, ifd, &wins, &bands, true) {

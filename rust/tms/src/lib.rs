@@ -77,7 +77,7 @@ pub struct Server {
 
 /// What a tile request asks for.
 #[derive(Debug, PartialEq, Eq)]
-enum Route {
+pub enum Route {
     Tile(u32, i64, i64),
     File(String),
     Handshake,
@@ -86,7 +86,8 @@ enum Route {
 /// The highest zoom served; deeper requests are refused as malformed.
 const MAX_REQUEST_ZOOM: u32 = 30;
 
-fn parse_route(path: &str) -> std::result::Result<Route, String> {
+/// The route of a request path, or why it is refused (public for the fuzz target).
+pub fn parse_route(path: &str) -> std::result::Result<Route, String> {
     // Refuse anything that could name a parent directory, raw or percent-encoded.
     let lower = path.to_ascii_lowercase();
     if lower.contains("..") || lower.contains("%2e") || lower.contains("%2f") || lower.contains('\\') {

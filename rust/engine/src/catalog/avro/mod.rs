@@ -49,10 +49,27 @@ fn corrupt(path: &str, message: impl std::fmt::Display) -> EngineError {
 /// Inflate and decode a tile file's `KeyValueRecord` with the layer's writer schema. `path` names the
 /// file in errors.
 pub fn decode_record(bytes: &[u8], schema: &Schema, path: &str) -> Result<Vec<(Key, Tile)>> {
-    let mut raw = Vec::with_capacity(bytes.len() * 4);
-    // Bytes after the end of the zlib stream are ignored, as GeoTrellis does.
-    ZlibDecoder::new(bytes).read_to_end(&mut raw).map_err(|e| corrupt(path, format!("zlib: {e}")))?;
+    let raw = inflate_bounded(bytes, MAX_INFLATED_BYTES).map_err(|e| corrupt(path, e))?;
     decode_datum(&raw, schema).map_err(|e| corrupt(path, e))
+}
+
+/// The most bytes a tile file may inflate to: a datum holds its cells in at most 1.5 bytes per decoded
+/// byte (Avro varints of 16-bit cells), plus keys and headers. A file inflating to more is a zlib bomb,
+/// refused before it takes the memory.
+const MAX_INFLATED_BYTES: usize = tile::MAX_DECODED_BYTES / 2 * 3 + (1 << 20);
+
+/// The zlib stream at the start of `bytes` (bytes after its end are ignored, as GeoTrellis does),
+/// refused if it inflates to more than `limit` bytes.
+fn inflate_bounded(bytes: &[u8], limit: usize) -> DecodeResult<Vec<u8>> {
+    let mut raw = Vec::with_capacity((bytes.len() * 4).min(limit));
+    ZlibDecoder::new(bytes)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("zlib: {e}"))?;
+    if raw.len() > limit {
+        return Err(format!("the tile file inflates to more than {limit} bytes"));
+    }
+    Ok(raw)
 }
 
 fn decode_datum(raw: &[u8], schema: &Schema) -> DecodeResult<Vec<(Key, Tile)>> {

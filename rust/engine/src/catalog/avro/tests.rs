@@ -345,3 +345,17 @@ fn padded_tile_chunk_and_multiband_sizes_are_bounded_too() {
     let message = corrupt_message(&file, &schema);
     assert!(message.contains(&format!("{} bytes", 3usize << 29)), "{message}");
 }
+
+/// A zlib bomb: a few kilobytes inflating to megabytes are refused once past the bound, not inflated whole.
+#[test]
+fn inflating_past_the_bound_is_refused() {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; 4 << 20]).unwrap();
+    let bomb = z.finish().unwrap();
+    assert!(bomb.len() < 16 << 10);
+    let err = inflate_bounded(&bomb, 1 << 20).unwrap_err();
+    assert!(err.contains("inflates to more than 1048576 bytes"), "{err}");
+    assert_eq!(inflate_bounded(&bomb, 4 << 20).unwrap().len(), 4 << 20);
+    assert!(MAX_INFLATED_BYTES > tile::MAX_DECODED_BYTES);
+}

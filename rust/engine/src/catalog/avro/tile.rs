@@ -147,8 +147,12 @@ fn padded_tile(v: &Value) -> DecodeResult<Band> {
 /// The most bytes the tiles of one tile file may decode to (all pairs and bands, in the engine's
 /// storage). Constant and padded tiles are expanded from their header alone, so without a bound a few
 /// corrupt bytes could ask for gigabytes; real GeoTrellis tiles are far smaller (4096×4096 float64 is
-/// 128 MiB, and the JVM cannot hold a tile of more than 2³¹ cells).
+/// 128 MiB, and the JVM cannot hold a tile of more than 2³¹ cells). Fuzz builds use 4 MiB: the same
+/// checks, with executions that stay fast.
+#[cfg(not(fuzzing))]
 pub const MAX_DECODED_BYTES: usize = 1 << 30;
+#[cfg(fuzzing)]
+pub const MAX_DECODED_BYTES: usize = 1 << 22;
 
 /// The array or constant tile record `name` and its cell data type.
 fn record_kind(name: &str) -> Option<(bool, DataType)> {

@@ -65,9 +65,34 @@ pub enum KeyIndex {
     RowMajor { bounds: KeyBounds },
 }
 
-/// Most ranges `index_ranges` returns (a 16M-range query is already far beyond any useful read); larger
-/// results are refused rather than exhausting memory.
+/// Most ranges `index_ranges` returns for a row-major index (a 16M-range query is already far beyond any
+/// useful read); larger results are refused rather than exhausting memory.
 pub const MAX_RANGES: usize = 1 << 24;
+
+/// Most ranges `index_ranges` gives exactly for a Z-order or Hilbert index. A box that needs more gets a
+/// cover of whole curve cells overlapping it (the smallest cells that fit in this many ranges), which may
+/// also hold indexes of keys outside the box: readers filter keys by the box anyway. Each attempt stops at
+/// this many ranges, so no query box, however large or oddly shaped, takes more than milliseconds.
+pub const EXACT_RANGES: usize = 1 << 16;
+
+/// The ranges of `attempt(floor)` (curve cells of level `floor` taken whole; `None` past the attempt's
+/// budget) at the lowest floor that fits. A higher floor never costs more, and at the top level a box is
+/// one cell per curve, so floor 64 always fits: a binary search needs at most 7 attempts.
+fn covering(mut attempt: impl FnMut(u32) -> Option<Vec<(u64, u64)>>) -> Vec<(u64, u64)> {
+    if let Some(exact) = attempt(0) {
+        return exact;
+    }
+    let (mut failed, mut fits) = (0u32, 64u32);
+    let mut best = attempt(fits).unwrap_or_default();
+    while fits - failed > 1 {
+        let mid = (failed + fits) / 2;
+        match attempt(mid) {
+            Some(v) => (fits, best) = (mid, v),
+            None => failed = mid,
+        }
+    }
+    best
+}
 
 fn too_many_ranges<T>(min: &Key, max: &Key) -> Result<T> {
     err(format!(
@@ -577,21 +602,20 @@ impl KeyIndex {
 
     /// Sorted, merged, inclusive index ranges covering every key in the box `[min, max]` (instants inclusive
     /// for space-time indexes). For Z-order and Hilbert these are exactly the maximal runs of the indices of
-    /// the keys in the box (Hilbert: of the keys it can index, the box being clamped to its space); row-major
-    /// gives GeoTrellis' one range per row, merged where rows touch. An empty box gives no ranges.
+    /// the keys in the box (Hilbert: of the keys it can index, the box being clamped to its space) when there
+    /// are at most [`EXACT_RANGES`] of them, else a coarser cover of at most that many; row-major gives
+    /// GeoTrellis' one range per row, merged where rows touch. An empty box gives no ranges.
     ///
     /// # Errors
-    /// [`EngineError::KeyIndex`] when a space-time index gets keys without instants.
+    /// [`EngineError::KeyIndex`] when a space-time index gets keys without instants; a row-major box of more
+    /// than [`MAX_RANGES`] rows.
     pub fn index_ranges(&self, min: &Key, max: &Key) -> Result<Vec<(i64, i64)>> {
         let (c0, c1) = (min.col as i64, max.col as i64);
         let (r0, r1) = (min.row as i64, max.row as i64);
         match self {
-            KeyIndex::ZSpatial { .. } => {
-                match zcurve::z_ranges(&[c0, r0], &[c1, r1], zcurve::Z2_BITS, MAX_RANGES) {
-                    Some(v) => Ok(to_signed(v)),
-                    None => too_many_ranges(min, max),
-                }
-            }
+            KeyIndex::ZSpatial { .. } => Ok(to_signed(covering(|floor| {
+                zcurve::z_ranges(&[c0, r0], &[c1, r1], zcurve::Z2_BITS, floor, EXACT_RANGES)
+            }))),
             KeyIndex::ZSpaceTime {
                 temporal_resolution,
                 ..
@@ -602,10 +626,9 @@ impl KeyIndex {
                     return Ok(Vec::new());
                 }
                 let (t0, t1) = (ta.min(tb), ta.max(tb));
-                match zcurve::z_ranges(&[c0, r0, t0], &[c1, r1, t1], zcurve::Z3_BITS, MAX_RANGES) {
-                    Some(v) => Ok(to_signed(v)),
-                    None => too_many_ranges(min, max),
-                }
+                Ok(to_signed(covering(|floor| {
+                    zcurve::z_ranges(&[c0, r0, t0], &[c1, r1, t1], zcurve::Z3_BITS, floor, EXACT_RANGES)
+                })))
             }
             KeyIndex::HilbertSpatial { .. } | KeyIndex::HilbertSpaceTime { .. } => {
                 self.hilbert_ranges(min, max)
@@ -672,19 +695,19 @@ impl KeyIndex {
             return Ok(Vec::new());
         };
         let ranges = if bits.len() == 3 {
-            let mut all = Vec::new();
-            for (t0, t1) in time_runs {
-                match curve.ranges(&[x0, y0, t0], &[x1, y1, t1], MAX_RANGES) {
-                    Some(v) if all.len() + v.len() <= MAX_RANGES => all.extend(v),
-                    _ => return too_many_ranges(min, max),
+            covering(|floor| {
+                let mut all = Vec::new();
+                for &(t0, t1) in &time_runs {
+                    let v = curve.ranges(&[x0, y0, t0], &[x1, y1, t1], floor, EXACT_RANGES)?;
+                    all.extend(v);
+                    if all.len() > EXACT_RANGES {
+                        return None;
+                    }
                 }
-            }
-            merge_ranges(all)
+                Some(merge_ranges(all))
+            })
         } else {
-            match curve.ranges(&[x0, y0], &[x1, y1], MAX_RANGES) {
-                Some(v) => v,
-                None => return too_many_ranges(min, max),
-            }
+            covering(|floor| curve.ranges(&[x0, y0], &[x1, y1], floor, EXACT_RANGES))
         };
         Ok(to_signed(ranges))
     }
@@ -748,8 +771,16 @@ fn time_bin_runs(start: i64, end: i64, bits: u32, i0: i64, i1: i64) -> Vec<(u64,
             _ => runs.push((bin, bin)),
         }
     }
-    merge_ranges(runs)
+    let runs = merge_ranges(runs);
+    if runs.len() > MAX_TIME_RUNS {
+        // Each run is a curve query of its own: past a few, one run from the first bin to the last covers them.
+        return clamp(runs[0].0 as i64, runs[runs.len() - 1].1 as i64);
+    }
+    runs
 }
+
+/// Most separate runs of time bins a Hilbert space-time query makes (see `time_bin_runs`).
+const MAX_TIME_RUNS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -1214,11 +1245,38 @@ mod tests {
             )
             .unwrap();
         assert_eq!(r, vec![(17592254352268, 17592254352268)]);
-        // One row of a whole-world Z2 query has 2^31 separate indices: refused, not an out-of-memory abort.
-        assert!(matches!(
-            z2.index_ranges(&sk(0, 5), &sk(i32::MAX, 5)),
-            Err(EngineError::KeyIndex(_))
-        ));
+        // One row of a whole-world Z2 query has 2^31 separate indices: a coarser cover instead, in bounded
+        // time and memory, that still holds every key of the row.
+        let row = z2.index_ranges(&sk(0, 5), &sk(i32::MAX, 5)).unwrap();
+        assert!(row.len() <= EXACT_RANGES && row.len() > 1000);
+        assert!(row.windows(2).all(|w| w[0].1 < w[1].0));
+        for col in [0, 1, 12_345, 1 << 20, i32::MAX - 1, i32::MAX] {
+            assert!(covers(&row, z2.to_index(&sk(col, 5)).unwrap()), "col {col}");
+        }
+        assert!(!covers(&row, z2.to_index(&sk(0, 1 << 20)).unwrap()));
+    }
+
+    fn covers(ranges: &[(i64, i64)], index: i64) -> bool {
+        ranges.iter().any(|&(a, b)| a <= index && index <= b)
+    }
+
+    /// Fuzzing found a Hilbert space-time index with 52 bits of time whose one-day query took over 10 s
+    /// (2^24 exact ranges were made before giving up); a cover is now made in milliseconds.
+    #[test]
+    fn fine_hilbert_time_resolution_gets_a_cover_fast() {
+        let text = r#"{"type":"hilbert","properties":{"keyBounds":{"minKey":{"col":4,"row":4,"instant":1500000000000},"maxKey":{"col":80,"row":40,"instant":1600000000000}},"xResolution":0,"yResolution":6,"temporalResolution":52}}"#;
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let h = KeyIndex::from_json(&value, true).unwrap();
+        let (lo, hi) = (stk(4, 4, 1500000000000), stk(6, 6, 1500000000000 + 86_400_000));
+        let start = std::time::Instant::now();
+        let r = h.index_ranges(&lo, &hi).unwrap();
+        assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
+        assert!(!r.is_empty() && r.len() <= EXACT_RANGES);
+        for k in [lo, hi, stk(5, 5, 1500000000000 + 3_600_000)] {
+            if let Ok(i) = h.to_index(&k) {
+                assert!(covers(&r, i), "{k:?}");
+            }
+        }
     }
 
     #[test]

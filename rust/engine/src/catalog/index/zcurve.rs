@@ -57,8 +57,16 @@ fn masked_intervals(lo: i64, hi: i64, bits: u32) -> Vec<(u64, u64)> {
 
 /// Sorted, merged inclusive index ranges of all keys in the box `lo[d]..=hi[d]` (real coordinates, which
 /// alias modulo 2^bits as the curve does) on an `n`-dimensional Z curve with `bits` bits per dimension;
-/// `None` if that takes more than `limit` ranges.
-pub fn z_ranges(lo: &[i64], hi: &[i64], bits: u32, limit: usize) -> Option<Vec<(u64, u64)>> {
+/// `None` if that takes more than `limit` ranges or `limit × 16` visited curve cells. Curve cells of side
+/// `2^floor` that overlap the box are taken whole: `floor` 0 gives the exact ranges, a higher one fewer
+/// ranges that cover the box.
+pub fn z_ranges(
+    lo: &[i64],
+    hi: &[i64],
+    bits: u32,
+    floor: u32,
+    limit: usize,
+) -> Option<Vec<(u64, u64)>> {
     let n = lo.len().min(hi.len());
     let per_dim: Vec<Vec<(u64, u64)>> = (0..n)
         .map(|d| masked_intervals(lo[d], hi[d], bits))
@@ -79,27 +87,34 @@ pub fn z_ranges(lo: &[i64], hi: &[i64], bits: u32, limit: usize) -> Option<Vec<(
             qlo[d] = a;
             qhi[d] = b;
         }
-        if !descend(n, bits, &qlo[..n], &qhi[..n], limit, &mut out) {
+        if !descend(n, bits, &qlo[..n], &qhi[..n], floor, limit, &mut out) {
             return None;
         }
     }
     Some(super::merge_ranges(out))
 }
 
-/// Depth-first descent in index order, emitting nodes inside the box (merged when they touch) and splitting
-/// the ones that overlap it; false once `out` holds more than `limit` ranges.
+/// Depth-first descent in index order, emitting nodes inside the box, or overlapping it at level `floor`,
+/// (merged when they touch) and splitting the others that overlap it; false once `out` holds more than
+/// `limit` ranges or `limit × 16` nodes were visited.
 fn descend(
     n: usize,
     bits: u32,
     qlo: &[u64],
     qhi: &[u64],
+    floor: u32,
     limit: usize,
     out: &mut Vec<(u64, u64)>,
 ) -> bool {
     // (index prefix, remaining bits per dimension, lower corner)
     let mut stack: Vec<(u64, u32, [u64; 3])> = vec![(0, bits, [0; 3])];
     let children = 1u64 << n;
+    let mut visits = 0usize;
     while let Some((prefix, level, corner)) = stack.pop() {
+        visits += 1;
+        if visits > limit.saturating_mul(16) {
+            return false;
+        }
         let side = (1u64 << level) - 1;
         let mut inside = true;
         let mut disjoint = false;
@@ -117,7 +132,7 @@ fn descend(
             continue;
         }
         let shift = n as u32 * level;
-        if inside {
+        if inside || level <= floor {
             let start = prefix << shift;
             let end = start + ((1u64 << shift) - 1);
             match out.last_mut() {
@@ -184,11 +199,11 @@ mod tests {
     #[test]
     fn z2_ranges_geotrellis() {
         assert_eq!(
-            z_ranges(&[0, 0], &[2, 1], Z2_BITS, 1000),
+            z_ranges(&[0, 0], &[2, 1], Z2_BITS, 0, 1000),
             Some(vec![(0, 4), (6, 6)])
         );
         assert_eq!(
-            z_ranges(&[1, 1], &[3, 2], Z2_BITS, 1000),
+            z_ranges(&[1, 1], &[3, 2], Z2_BITS, 0, 1000),
             Some(vec![(3, 3), (6, 7), (9, 9), (12, 13)])
         );
     }
@@ -196,11 +211,11 @@ mod tests {
     #[test]
     fn full_space_is_one_range() {
         assert_eq!(
-            z_ranges(&[0, 0], &[i32::MAX as i64, i32::MAX as i64], Z2_BITS, 1000),
+            z_ranges(&[0, 0], &[i32::MAX as i64, i32::MAX as i64], Z2_BITS, 0, 1000),
             Some(vec![(0, (1 << 62) - 1)])
         );
         assert_eq!(
-            z_ranges(&[i32::MIN as i64, 0], &[-1, i32::MAX as i64], Z2_BITS, 1000),
+            z_ranges(&[i32::MIN as i64, 0], &[-1, i32::MAX as i64], Z2_BITS, 0, 1000),
             Some(vec![(0, (1 << 62) - 1)])
         );
         assert_eq!(
@@ -208,6 +223,7 @@ mod tests {
                 &[0, 0, i64::MIN],
                 &[(1 << 21) - 1, (1 << 21) - 1, i64::MAX],
                 Z3_BITS,
+                0,
                 1000
             ),
             Some(vec![(0, (1 << 63) - 1)])
