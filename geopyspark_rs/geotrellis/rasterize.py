@@ -3,7 +3,7 @@ producing a SPATIAL TiledRasterLayer (GeoTrellis ``RasterizeRDD``).
 
 One keyed exchange: the map side sends each geometry, as WKB, to every key it reaches (``geometry_keys``,
 in Rust; for a list of geometries this runs on the driver, which already holds them, so no map-side pass
-is needed); the shuffle brings the geometries of a key together in their input order; the reduce side
+is needed, and only the keys go through Spark while the geometries travel with the pass's function); the shuffle brings the geometries of a key together in their input order; the reduce side
 burns them into one tile per key (``rasterize_runs``). Only keys a geometry reaches get a tile (possibly all
 NoData, when no cell centre falls in a small polygon, as in GeoPySpark); the metadata's bounds are the
 keys of the geometries' common envelope.
@@ -22,6 +22,9 @@ __all__ = ["rasterize", "rasterize_features"]
 
 _PIECES = "col int, row int, order long, wkb binary, value double, zindex double"
 TILE_SIZE = 256
+#: Features of a list up to this size go to the executors with the pass's function (PySpark broadcasts a
+#: large one) and only their keys through Spark; larger lists go through Spark with each piece.
+MAX_SHIPPED_FEATURE_BYTES = 64 * 1024 * 1024
 
 
 def _features_df(rdd, spark):
@@ -52,6 +55,19 @@ def _in_parts(pieces: pa.RecordBatch, n: int):
     first = np.flatnonzero(np.r_[True, (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1])])
     part_of_key = first * n // max(1, len(cols))
     return table, np.repeat(part_of_key, np.diff(np.r_[first, len(cols)])).tolist()
+
+
+def _attach(features: pa.RecordBatch):
+    """Keyed pieces (col, row, order) → the same with their feature's wkb, value and zindex."""
+
+    def attach(batch: pa.RecordBatch) -> pa.RecordBatch:
+        order = batch.column("order")
+        return pa.RecordBatch.from_arrays(
+            [batch.column("col"), batch.column("row"), order] + [features.column(c).take(order)
+                                                                  for c in ("wkb", "value", "zindex")],
+            names=["col", "row", "order", "wkb", "value", "zindex"])
+
+    return attach
 
 
 def _pieces(features: pa.RecordBatch, layout) -> pa.RecordBatch:
@@ -113,13 +129,23 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     # default of 200 shuffle partitions costs a Python worker round each for a few tiles).
     n = (partition_strategy.num_partitions if partition_strategy is not None and partition_strategy.num_partitions
          else max(1, (c1 - c0 + 1) * (r1 - r0 + 1) // 512))
+    attach = None
     if geoms is not None:  # the pieces are made here, in Rust: no pass for the map side
-        pieces = source_frame(spark, *_in_parts(_pieces(_features_batch(rows, geoms), layout), n), n)
+        batch = _features_batch(rows, geoms)
+        pieces = _pieces(batch, layout)
+        if batch.nbytes <= MAX_SHIPPED_FEATURE_BYTES:
+            # Only the keys go through Spark; the features travel once, with the pass's function.
+            pieces, attach = pieces.select(["col", "row", "order"]), _attach(batch)
+        pieces = source_frame(spark, *_in_parts(pieces, n), n)
     else:
         emit = lambda batches: (_pieces(b, layout) for b in batches if b.num_rows)  # noqa: E731
         pieces = features.mapInArrow(emit, _PIECES).repartition(n, "col", "row")
     pieces = pieces.sortWithinPartitions("col", "row", "order")
-    head = Head(stream_runs(lambda batch, complete: _native.rasterize_runs(batch, layout, rule, ct, zt, complete)))
+
+    def burn(batch, complete):
+        return _native.rasterize_runs(batch if attach is None else attach(batch), layout, rule, ct, zt, complete)
+
+    head = Head(stream_runs(burn))
     extent = Extent(layout.extent.xmin + c0 * (layout.extent.xmax - layout.extent.xmin) / layout.tileLayout.layoutCols,
                     layout.extent.ymax - (r1 + 1) * (layout.extent.ymax - layout.extent.ymin) / layout.tileLayout.layoutRows,
                     layout.extent.xmin + (c1 + 1) * (layout.extent.xmax - layout.extent.xmin) / layout.tileLayout.layoutCols,
