@@ -144,7 +144,7 @@ impl CompactHilbert {
 
     /// Sorted, maximal inclusive index ranges of all points with `lo[d] ≤ p[d] ≤ hi[d]`. The box must lie in
     /// the curve's space (`hi[d] < 2^m[d]`); an empty box gives no ranges. `None` if that takes more than
-    /// `limit` ranges or visits more than `limit × 16` curve cells (cells inside the box that merge into
+    /// `limit` ranges or visits more than `limit × 4` curve cells (cells inside the box that merge into
     /// one range still cost a visit each). Curve cells of level `floor` that overlap the box are taken
     /// whole: `floor` 0 gives the exact ranges, a higher one fewer ranges that cover the box.
     pub fn ranges(&self, lo: &[u64], hi: &[u64], floor: u32, limit: usize) -> Option<Vec<(u64, u64)>> {
@@ -170,7 +170,7 @@ impl CompactHilbert {
         let mut visits = 0usize;
         while let Some(node) = stack.pop() {
             visits += 1;
-            if visits > limit.saturating_mul(16) {
+            if visits > limit.saturating_mul(4) {
                 return None;
             }
             // The node holds every point whose bits at levels >= node.level are fixed by `corner`.

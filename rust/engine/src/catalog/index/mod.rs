@@ -73,7 +73,7 @@ pub const MAX_RANGES: usize = 1 << 24;
 /// cover of whole curve cells overlapping it (the smallest cells that fit in this many ranges), which may
 /// also hold indexes of keys outside the box: readers filter keys by the box anyway. Each attempt stops at
 /// this many ranges, so no query box, however large or oddly shaped, takes more than milliseconds.
-pub const EXACT_RANGES: usize = 1 << 16;
+pub const EXACT_RANGES: usize = 1 << 14;
 
 /// The ranges of `attempt(floor)` (curve cells of level `floor` taken whole; `None` past the attempt's
 /// budget) at the lowest floor that fits. A higher floor never costs more, and at the top level a box is

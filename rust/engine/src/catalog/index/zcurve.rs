@@ -57,7 +57,7 @@ fn masked_intervals(lo: i64, hi: i64, bits: u32) -> Vec<(u64, u64)> {
 
 /// Sorted, merged inclusive index ranges of all keys in the box `lo[d]..=hi[d]` (real coordinates, which
 /// alias modulo 2^bits as the curve does) on an `n`-dimensional Z curve with `bits` bits per dimension;
-/// `None` if that takes more than `limit` ranges or `limit × 16` visited curve cells. Curve cells of side
+/// `None` if that takes more than `limit` ranges or `limit × 4` visited curve cells. Curve cells of side
 /// `2^floor` that overlap the box are taken whole: `floor` 0 gives the exact ranges, a higher one fewer
 /// ranges that cover the box.
 pub fn z_ranges(
@@ -96,7 +96,7 @@ pub fn z_ranges(
 
 /// Depth-first descent in index order, emitting nodes inside the box, or overlapping it at level `floor`,
 /// (merged when they touch) and splitting the others that overlap it; false once `out` holds more than
-/// `limit` ranges or `limit × 16` nodes were visited.
+/// `limit` ranges or `limit × 4` nodes were visited.
 fn descend(
     n: usize,
     bits: u32,
@@ -112,7 +112,7 @@ fn descend(
     let mut visits = 0usize;
     while let Some((prefix, level, corner)) = stack.pop() {
         visits += 1;
-        if visits > limit.saturating_mul(16) {
+        if visits > limit.saturating_mul(4) {
             return false;
         }
         let side = (1u64 << level) - 1;
