@@ -3,8 +3,9 @@ producing a SPATIAL TiledRasterLayer (GeoTrellis ``RasterizeRDD``).
 
 One keyed exchange: the map side sends each geometry, as WKB, to every key it reaches (``geometry_keys``,
 in Rust; for a list of geometries this runs on the driver, which already holds them, so no map-side pass
-is needed, and only the keys go through Spark while the geometries travel with the pass's function); the shuffle brings the geometries of a key together in their input order; the reduce side
-burns them into one tile per key (``rasterize_runs``). Only keys a geometry reaches get a tile (possibly all
+is needed, and only the keys go through Spark while the geometries travel with the pass's function); the
+shuffle brings the geometries of a key together in their input order; the reduce side burns them into one
+tile per key (``rasterize_runs``). Only keys a geometry reaches get a tile (possibly all
 NoData, when no cell centre falls in a small polygon, as in GeoPySpark); the metadata's bounds are the
 keys of the geometries' common envelope.
 """

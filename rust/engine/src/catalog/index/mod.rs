@@ -71,13 +71,14 @@ pub const MAX_RANGES: usize = 1 << 24;
 
 /// Most ranges `index_ranges` gives exactly for a Z-order or Hilbert index. A box that needs more gets a
 /// cover of whole curve cells overlapping it (the smallest cells that fit in this many ranges), which may
-/// also hold indexes of keys outside the box: readers filter keys by the box anyway. Each attempt stops at
-/// this many ranges, so no query box, however large or oddly shaped, takes more than milliseconds.
+/// also hold indexes of keys outside the box: readers filter keys by the box anyway. Each attempt stops
+/// past this many ranges or 4× as many visited curve cells, so no query box, however large or oddly
+/// shaped, takes more than milliseconds.
 pub const EXACT_RANGES: usize = 1 << 14;
 
 /// The ranges of `attempt(floor)` (curve cells of level `floor` taken whole; `None` past the attempt's
 /// budget) at the lowest floor that fits. A higher floor never costs more, and at the top level a box is
-/// one cell per curve, so floor 64 always fits: a binary search needs at most 7 attempts.
+/// one cell per curve, so floor 64 always fits: with the exact attempt, at most 8 attempts.
 fn covering(mut attempt: impl FnMut(u32) -> Option<Vec<(u64, u64)>>) -> Vec<(u64, u64)> {
     if let Some(exact) = attempt(0) {
         return exact;
