@@ -35,6 +35,15 @@ class CogLayer:
             self.indexes = {(r["minZoom"], r["maxZoom"]): index for r, index in layer.value["metadata"]["keyIndexes"]}
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{layer.path}: not a GeoTrellis COG layer's metadata ({e})") from None
+        zoom = lambda z: isinstance(z, int) and not isinstance(z, bool) and 0 <= z <= 30  # noqa: E731
+        if not self.ranges or not all(zoom(a) and zoom(b) and a <= b for a, b in self.ranges):
+            raise ValueError(f"{layer.path}: a COG layer's zoom ranges must be 0 ≤ minZoom ≤ maxZoom ≤ 30, "
+                             f"got {self.ranges}")
+        missing = [r for r in self.ranges if r not in self.indexes]
+        if missing:
+            raise ValueError(f"{layer.path}: the COG layer has no key index for zoom ranges {missing}")
+        if not 0 < self.tile_size <= 1 << 16:
+            raise ValueError(f"{layer.path}: a COG layer's tileSize must be in 1..65536, got {self.tile_size}")
         self.layer = layer
 
     def zoom_range(self, zoom: int):
