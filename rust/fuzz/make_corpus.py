@@ -30,7 +30,7 @@ CORPUS = HERE / "corpus"
 MAX_SEED = 64 * 1024
 
 TARGETS = ["geotiff", "geotiff_decode", "avro_tile", "key_index_json", "plan_json", "wkb", "colormap",
-           "attribute_json", "tms_path"]
+           "attribute_json", "tms_path", "metadata_json"]
 
 
 def put(target, data, name=None):
@@ -416,6 +416,12 @@ def wkb_seeds():
     return n
 
 
+def metadata_seeds():
+    """Every layer's metadata attribute file of ../shared/data, as it is (the Python target's input)."""
+    return sum(put("metadata_json", f.read_bytes(), f"{f.parent.parent.name}-{f.name}")
+               for f in attribute_files() if f.name.endswith("__metadata.json"))
+
+
 def tms_seeds():
     paths = ["/", "/handshake", "/static/leaflet.js", "/tile/0/0/0.png", "/tile/3/7/5.png", "/tile/30/1073741823/0",
              "/tile/12/4095/4095.png", "/tile/31/0/0.png", "/tile/3/8/0.png", "/static/../secret",
@@ -438,6 +444,7 @@ def main():
     colormap_seeds()
     wkb_seeds()
     tms_seeds()
+    metadata_seeds()
     total = 0
     for t in TARGETS:
         files = list((CORPUS / t).iterdir())
