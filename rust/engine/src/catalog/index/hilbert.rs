@@ -144,10 +144,18 @@ impl CompactHilbert {
 
     /// Sorted, maximal inclusive index ranges of all points with `lo[d] ≤ p[d] ≤ hi[d]`. The box must lie in
     /// the curve's space (`hi[d] < 2^m[d]`); an empty box gives no ranges. `None` if that takes more than
-    /// `limit` ranges or visits more than `limit × 4` curve cells (cells inside the box that merge into
-    /// one range still cost a visit each). Curve cells of level `floor` that overlap the box are taken
-    /// whole: `floor` 0 gives the exact ranges, a higher one fewer ranges that cover the box.
-    pub fn ranges(&self, lo: &[u64], hi: &[u64], floor: u32, limit: usize) -> Option<Vec<(u64, u64)>> {
+    /// `limit` ranges or visits more curve cells than `budget` has left (each visit takes one; cells inside
+    /// the box that merge into one range still cost a visit each). Curve cells of level `floor` that
+    /// overlap the box are taken whole: `floor` 0 gives the exact ranges, a higher one fewer ranges that
+    /// cover the box.
+    pub fn ranges(
+        &self,
+        lo: &[u64],
+        hi: &[u64],
+        floor: u32,
+        limit: usize,
+        budget: &mut usize,
+    ) -> Option<Vec<(u64, u64)>> {
         let n = self.m.len();
         let mut out: Vec<(u64, u64)> = Vec::new();
         if lo.len() != n || hi.len() != n || (0..n).any(|d| lo[d] > hi[d]) {
@@ -167,12 +175,8 @@ impl CompactHilbert {
             d: 0,
             corner: [0; MAX_DIMS],
         }];
-        let mut visits = 0usize;
         while let Some(node) = stack.pop() {
-            visits += 1;
-            if visits > limit.saturating_mul(4) {
-                return None;
-            }
+            *budget = budget.checked_sub(1)?;
             // The node holds every point whose bits at levels >= node.level are fixed by `corner`.
             let mut inside = true;
             let mut disjoint = false;
@@ -326,10 +330,10 @@ mod tests {
     fn ranges_examples() {
         let c = CompactHilbert::new(&[2, 2]).unwrap_or_else(|| unreachable!());
         assert_eq!(
-            c.ranges(&[1, 0], &[3, 2], 0, 1000),
+            c.ranges(&[1, 0], &[3, 2], 0, 1000, &mut 1000),
             Some(vec![(1, 2), (7, 8), (11, 15)])
         );
-        assert_eq!(c.ranges(&[3, 3], &[3, 3], 0, 1000), Some(vec![(10, 10)]));
-        assert_eq!(c.ranges(&[0, 0], &[3, 3], 0, 1000), Some(vec![(0, 15)]));
+        assert_eq!(c.ranges(&[3, 3], &[3, 3], 0, 1000, &mut 1000), Some(vec![(10, 10)]));
+        assert_eq!(c.ranges(&[0, 0], &[3, 3], 0, 1000, &mut 1000), Some(vec![(0, 15)]));
     }
 }

@@ -65,16 +65,15 @@ pub enum KeyIndex {
     RowMajor { bounds: KeyBounds },
 }
 
-/// Most ranges `index_ranges` returns for a row-major index (a 16M-range query is already far beyond any
-/// useful read); larger results are refused rather than exhausting memory.
-pub const MAX_RANGES: usize = 1 << 24;
-
-/// Most ranges `index_ranges` gives exactly for a Z-order or Hilbert index. A box that needs more gets a
-/// cover of whole curve cells overlapping it (the smallest cells that fit in this many ranges), which may
-/// also hold indexes of keys outside the box: readers filter keys by the box anyway. Each attempt stops
-/// past this many ranges or 4× as many visited curve cells, so no query box, however large or oddly
-/// shaped, takes more than milliseconds.
+/// Most ranges `index_ranges` gives exactly. A box that needs more gets a cover, which may also hold
+/// indexes of keys outside the box (readers filter keys by the box anyway): for Z-order and Hilbert, whole
+/// curve cells overlapping it (the smallest cells that fit in this many ranges); for row-major, a box of
+/// more rows than this gets the whole index space. Each attempt stops past this many ranges or 4× as many
+/// visited curve cells, so no query box, however large or oddly shaped, takes more than milliseconds.
 pub const EXACT_RANGES: usize = 1 << 14;
+
+/// Most curve cells one attempt of `index_ranges` visits.
+const VISIT_BUDGET: usize = EXACT_RANGES * 4;
 
 /// The ranges of `attempt(floor)` (curve cells of level `floor` taken whole; `None` past the attempt's
 /// budget) at the lowest floor that fits. A higher floor never costs more, and at the top level a box is
@@ -93,14 +92,6 @@ fn covering(mut attempt: impl FnMut(u32) -> Option<Vec<(u64, u64)>>) -> Vec<(u64
         }
     }
     best
-}
-
-fn too_many_ranges<T>(min: &Key, max: &Key) -> Result<T> {
-    err(format!(
-        "the query box {} to {} needs more than {MAX_RANGES} index ranges; query smaller boxes",
-        key_text(min),
-        key_text(max)
-    ))
 }
 
 /// GeoPySpark's documented limit on the total bits of a Hilbert index it creates.
@@ -605,11 +596,11 @@ impl KeyIndex {
     /// for space-time indexes). For Z-order and Hilbert these are exactly the maximal runs of the indices of
     /// the keys in the box (Hilbert: of the keys it can index, the box being clamped to its space) when there
     /// are at most [`EXACT_RANGES`] of them, else a coarser cover of at most that many; row-major gives
-    /// GeoTrellis' one range per row, merged where rows touch. An empty box gives no ranges.
+    /// GeoTrellis' one range per row, merged where rows touch, up to [`EXACT_RANGES`] rows (else the whole
+    /// index space). An empty box gives no ranges.
     ///
     /// # Errors
-    /// [`EngineError::KeyIndex`] when a space-time index gets keys without instants; a row-major box of more
-    /// than [`MAX_RANGES`] rows.
+    /// [`EngineError::KeyIndex`] when a space-time index gets keys without instants.
     pub fn index_ranges(&self, min: &Key, max: &Key) -> Result<Vec<(i64, i64)>> {
         let (c0, c1) = (min.col as i64, max.col as i64);
         let (r0, r1) = (min.row as i64, max.row as i64);
@@ -636,17 +627,18 @@ impl KeyIndex {
             }
             KeyIndex::RowMajor { bounds } => {
                 let b = (bounds.min.col, bounds.min.row, bounds.max.col);
-                match rowmajor::row_major_ranges(
+                let rows = (max.row as i64 - min.row as i64 + 1).max(0) as usize;
+                if rows > EXACT_RANGES && max.col >= min.col {
+                    // Indexes wrap in 32 bits, so only the whole index space surely covers that many rows.
+                    return Ok(vec![(i32::MIN as i64, i32::MAX as i64)]);
+                }
+                Ok(rowmajor::row_major_ranges(
                     b.0,
                     b.1,
                     b.2,
                     (min.col, min.row),
                     (max.col, max.row),
-                    MAX_RANGES,
-                ) {
-                    Some(v) => Ok(v),
-                    None => too_many_ranges(min, max),
-                }
+                ))
             }
         }
     }
@@ -695,11 +687,12 @@ impl KeyIndex {
         let (Some((x0, x1)), Some((y0, y1))) = (sides[0], sides[1]) else {
             return Ok(Vec::new());
         };
+        // One budget of visited curve cells per attempt, shared by its time runs.
         let ranges = if bits.len() == 3 {
             covering(|floor| {
-                let mut all = Vec::new();
+                let (mut all, mut budget) = (Vec::new(), VISIT_BUDGET);
                 for &(t0, t1) in &time_runs {
-                    let v = curve.ranges(&[x0, y0, t0], &[x1, y1, t1], floor, EXACT_RANGES)?;
+                    let v = curve.ranges(&[x0, y0, t0], &[x1, y1, t1], floor, EXACT_RANGES, &mut budget)?;
                     all.extend(v);
                     if all.len() > EXACT_RANGES {
                         return None;
@@ -708,7 +701,10 @@ impl KeyIndex {
                 Some(merge_ranges(all))
             })
         } else {
-            covering(|floor| curve.ranges(&[x0, y0], &[x1, y1], floor, EXACT_RANGES))
+            covering(|floor| {
+                let mut budget = VISIT_BUDGET;
+                curve.ranges(&[x0, y0], &[x1, y1], floor, EXACT_RANGES, &mut budget)
+            })
         };
         Ok(to_signed(ranges))
     }
@@ -773,15 +769,12 @@ fn time_bin_runs(start: i64, end: i64, bits: u32, i0: i64, i1: i64) -> Vec<(u64,
         }
     }
     let runs = merge_ranges(runs);
-    if runs.len() > MAX_TIME_RUNS {
-        // Each run is a curve query of its own: past a few, one run from the first bin to the last covers them.
+    if runs.len() > EXACT_RANGES {
+        // Each run is a curve query of its own, giving at least one range: one run covers them all.
         return clamp(runs[0].0 as i64, runs[runs.len() - 1].1 as i64);
     }
     runs
 }
-
-/// Most separate runs of time bins a Hilbert space-time query makes (see `time_bin_runs`).
-const MAX_TIME_RUNS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -1255,6 +1248,24 @@ mod tests {
             assert!(covers(&row, z2.to_index(&sk(col, 5)).unwrap()), "col {col}");
         }
         assert!(!covers(&row, z2.to_index(&sk(0, 1 << 20)).unwrap()));
+    }
+
+    /// Fuzzing found a row-major index over 74 836 475 rows whose whole-bounds query made one range per row
+    /// (up to 2^24) before giving up; past EXACT_RANGES rows the whole 32-bit index space is the cover.
+    #[test]
+    fn row_major_boxes_of_many_rows_get_the_whole_index_space() {
+        let r = KeyIndex::create("rowmajor", bounds(sk(-1073741823, 0), sk(i32::MAX, 74836474)), None).unwrap();
+        let b = *r.bounds();
+        let start = std::time::Instant::now();
+        assert_eq!(r.index_ranges(&b.min, &b.max).unwrap(), vec![(i32::MIN as i64, i32::MAX as i64)]);
+        assert!(start.elapsed().as_secs_f64() < 0.1);
+        // Up to EXACT_RANGES rows, one exact range per row.
+        let r = KeyIndex::create("rowmajor", bounds(sk(0, 0), sk(99, 20_000)), None).unwrap();
+        let rows = r.index_ranges(&sk(2, 0), &sk(4, EXACT_RANGES as i32 - 1)).unwrap();
+        assert_eq!(rows.len(), EXACT_RANGES);
+        assert_eq!(rows[1], (102, 104));
+        let more = r.index_ranges(&sk(2, 0), &sk(4, EXACT_RANGES as i32)).unwrap();
+        assert_eq!(more, vec![(i32::MIN as i64, i32::MAX as i64)]);
     }
 
     fn covers(ranges: &[(i64, i64)], index: i64) -> bool {

@@ -11,18 +11,17 @@ pub fn row_major_index(min_col: i32, min_row: i32, max_col: i32, col: i32, row: 
 }
 
 /// One range per row `r` of the box, `[index(col_lo, r), index(col_lo, r) + (col_hi - col_lo)]`, sorted and
-/// merged where rows touch. An empty box gives no ranges; `None` if that takes more than `limit` ranges.
+/// merged where rows touch. An empty box gives no ranges. The caller bounds the rows.
 pub fn row_major_ranges(
     min_col: i32,
     min_row: i32,
     max_col: i32,
     (col_lo, row_lo): (i32, i32),
     (col_hi, row_hi): (i32, i32),
-    limit: usize,
-) -> Option<Vec<(i64, i64)>> {
+) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
     if col_hi < col_lo || row_hi < row_lo {
-        return Some(out);
+        return out;
     }
     let width = col_hi as i64 - col_lo as i64;
     let mut sorted = true;
@@ -37,18 +36,15 @@ pub fn row_major_ranges(
             Some(last) => {
                 sorted &= start > last.1;
                 out.push((start, end));
-                if out.len() > limit {
-                    return None;
-                }
             }
             None => out.push((start, end)),
         }
     }
-    Some(if sorted {
+    if sorted {
         out
     } else {
         super::merge_ranges_i64(out)
-    })
+    }
 }
 
 #[cfg(test)]
@@ -73,17 +69,11 @@ mod tests {
     #[test]
     fn ranges_per_row() {
         assert_eq!(
-            row_major_ranges(0, 0, 99, (2, 1), (4, 3), 1000),
-            Some(vec![(102, 104), (202, 204), (302, 304)])
+            row_major_ranges(0, 0, 99, (2, 1), (4, 3)),
+            vec![(102, 104), (202, 204), (302, 304)]
         );
         // full-width rows touch and merge
-        assert_eq!(
-            row_major_ranges(0, 0, 9, (0, 1), (9, 3), 1000),
-            Some(vec![(10, 39)])
-        );
-        assert_eq!(
-            row_major_ranges(0, 0, 9, (5, 1), (4, 3), 1000),
-            Some(vec![])
-        );
+        assert_eq!(row_major_ranges(0, 0, 9, (0, 1), (9, 3)), vec![(10, 39)]);
+        assert_eq!(row_major_ranges(0, 0, 9, (5, 1), (4, 3)), vec![]);
     }
 }

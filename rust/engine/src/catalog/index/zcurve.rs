@@ -75,8 +75,9 @@ pub fn z_ranges(
     if per_dim.iter().any(|v| v.is_empty()) {
         return Some(out);
     }
-    // Cartesian product of the (at most two) intervals per dimension.
+    // Cartesian product of the (at most two) intervals per dimension, sharing one budget of visits.
     let combos: usize = per_dim.iter().map(|v| v.len()).product();
+    let mut budget = limit.saturating_mul(4);
     for c in 0..combos {
         let mut rest = c;
         let mut qlo = [0u64; 3];
@@ -87,7 +88,7 @@ pub fn z_ranges(
             qlo[d] = a;
             qhi[d] = b;
         }
-        if !descend(n, bits, &qlo[..n], &qhi[..n], floor, limit, &mut out) {
+        if !descend(n, bits, &qlo[..n], &qhi[..n], floor, limit, &mut budget, &mut out) {
             return None;
         }
     }
@@ -96,7 +97,8 @@ pub fn z_ranges(
 
 /// Depth-first descent in index order, emitting nodes inside the box, or overlapping it at level `floor`,
 /// (merged when they touch) and splitting the others that overlap it; false once `out` holds more than
-/// `limit` ranges or `limit × 4` nodes were visited.
+/// `limit` ranges or `budget` visits are spent.
+#[allow(clippy::too_many_arguments)]
 fn descend(
     n: usize,
     bits: u32,
@@ -104,16 +106,16 @@ fn descend(
     qhi: &[u64],
     floor: u32,
     limit: usize,
+    budget: &mut usize,
     out: &mut Vec<(u64, u64)>,
 ) -> bool {
     // (index prefix, remaining bits per dimension, lower corner)
     let mut stack: Vec<(u64, u32, [u64; 3])> = vec![(0, bits, [0; 3])];
     let children = 1u64 << n;
-    let mut visits = 0usize;
     while let Some((prefix, level, corner)) = stack.pop() {
-        visits += 1;
-        if visits > limit.saturating_mul(4) {
-            return false;
+        match budget.checked_sub(1) {
+            Some(left) => *budget = left,
+            None => return false,
         }
         let side = (1u64 << level) - 1;
         let mut inside = true;
