@@ -221,6 +221,9 @@ pub fn lerc(
     let limit = full * 2 + 4096;
     let blob: &[u8] = match layout.lerc_parameters.get(1).copied().unwrap_or(LERC_ADD_NONE) {
         LERC_ADD_DEFLATE => {
+            // Nor more than the compressed bytes can inflate to (found by fuzzing: a header claiming
+            // a huge tile asked for 27 GB of room).
+            let limit = limit.min(crate::geotiff::decode::most_inflated(data.len()));
             scratch.clear();
             scratch.resize(limit, 0);
             let z = inflate.get_or_insert_with(libdeflater::Decompressor::new);
@@ -233,10 +236,23 @@ pub fn lerc(
             &scratch[..got]
         }
         LERC_ADD_ZSTD => {
+            // Room for what the frame says it holds; without that, the output grows as it decodes.
             scratch.clear();
-            scratch.resize(limit, 0);
-            let got = zstd::bulk::decompress_to_buffer(data, &mut scratch[..])
-                .map_err(|e| format!("corrupt zstd data around the LERC blob: {e}"))?;
+            let corrupt = |e: std::io::Error| format!("corrupt zstd data around the LERC blob: {e}");
+            let got = match zstd::zstd_safe::get_frame_content_size(data) {
+                Ok(Some(n)) => {
+                    scratch.resize(limit.min(usize::try_from(n).unwrap_or(usize::MAX)), 0);
+                    zstd::bulk::decompress_to_buffer(data, &mut scratch[..]).map_err(corrupt)?
+                }
+                _ => {
+                    use std::io::Read;
+                    zstd::stream::read::Decoder::with_buffer(data)
+                        .map_err(corrupt)?
+                        .take(limit as u64)
+                        .read_to_end(scratch)
+                        .map_err(corrupt)?
+                }
+            };
             &scratch[..got]
         }
         _ => data,

@@ -35,6 +35,10 @@ impl SegmentShape {
     }
 }
 
+/// The most bytes one segment (tile or strip) may decode to. Tiles of real files are far smaller; a
+/// single-strip image over 1 GiB is refused rather than decoded whole.
+pub const MAX_SEGMENT_BYTES: usize = 1 << 30;
+
 /// Decodes `data` into `out` (resized to `rows * cols * samples * kind.bytes()`), little-endian.
 pub fn decode_segment(
     layout: &ImageLayout,
@@ -47,6 +51,13 @@ pub fn decode_segment(
     let kind = layout.kind;
     let row_bytes = shape.row_bytes(kind);
     let needed = row_bytes * shape.rows;
+    if needed > MAX_SEGMENT_BYTES {
+        // Some codecs (constant LERC blobs, JPEG 2000) describe any size in a few bytes.
+        return Err(format!(
+            "a segment of {needed} bytes ({} × {} × {} samples) is over the {MAX_SEGMENT_BYTES} bytes the reader decodes at once",
+            shape.cols, shape.rows, shape.samples
+        ));
+    }
     // 1-bit samples are unpacked after decompression, so they need a separate buffer.
     let unpack = kind == SampleKind::Bit;
     let mut target = if unpack {
@@ -227,7 +238,7 @@ fn decompress(
 }
 
 /// The most bytes `len` bytes of a zlib stream can inflate to (deflate's ratio is 1032:1 at most).
-fn most_inflated(len: usize) -> usize {
+pub(crate) fn most_inflated(len: usize) -> usize {
     len.saturating_mul(1032).saturating_add(1024)
 }
 
@@ -493,9 +504,16 @@ mod fuzz_regressions {
         decode_segment(layout, true, data, &shape, &mut Scratch::default(), &mut out).map(|_| out)
     }
 
-    /// A strip of 2^20 × 2^12 bytes (4 GiB) as the header claims it.
+    /// A strip of 2^19 × 2^11 bytes (1 GiB, the most a segment may be) as the header claims it.
     fn huge(compression: u16) -> ImageLayout {
-        layout(compression, 1 << 20, 1 << 12)
+        layout(compression, 1 << 19, 1 << 11)
+    }
+
+    #[test]
+    fn segments_over_a_gib_are_refused_before_decoding() {
+        let big = layout(8, 1 << 20, 1 << 12);
+        let e = decode(&big, &[0u8; 16], 1 << 12).unwrap_err();
+        assert!(e.contains("over the 1073741824 bytes"), "{e}");
     }
 
     #[test]
@@ -503,7 +521,7 @@ mod fuzz_regressions {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(&[7u8; 1000]).unwrap();
         let data = z.finish().unwrap();
-        let e = decode(&huge(8), &data, 1 << 12).unwrap_err();
+        let e = decode(&huge(8), &data, 1 << 11).unwrap_err();
         assert!(e.contains("segment decodes to 1000 bytes"), "{e}");
         // A segment the data fills still decodes.
         assert_eq!(decode(&layout(8, 100, 10), &data, 10).unwrap(), vec![7u8; 1000]);
@@ -513,18 +531,18 @@ mod fuzz_regressions {
     fn lzw_and_packbits_room_is_bounded_by_the_data() {
         // LZW: ClearCode (256), 'A', EndOfInformation (257), 9 bits each, MSB first.
         let lzw = [0x80, 0x10, 0x60, 0x20];
-        assert!(decode(&huge(5), &lzw, 1 << 12).is_err());
+        assert!(decode(&huge(5), &lzw, 1 << 11).is_err());
         assert_eq!(decode(&layout(5, 1, 1), &lzw, 1).unwrap(), b"A");
         // PackBits: 128 copies of 9.
         let packbits = [0x81u8, 9];
-        assert!(decode(&huge(32773), &packbits, 1 << 12).is_err());
+        assert!(decode(&huge(32773), &packbits, 1 << 11).is_err());
         assert_eq!(decode(&layout(32773, 128, 1), &packbits, 1).unwrap(), vec![9u8; 128]);
     }
 
     #[test]
     fn zstd_room_is_the_frame_content_size() {
         let data = zstd::bulk::compress(&[3u8; 4096], 3).unwrap();
-        let e = decode(&huge(50000), &data, 1 << 12).unwrap_err();
+        let e = decode(&huge(50000), &data, 1 << 11).unwrap_err();
         assert!(e.contains("segment decodes to 4096 bytes"), "{e}");
         assert_eq!(decode(&layout(50000, 64, 64), &data, 64).unwrap(), vec![3u8; 4096]);
         // A frame without its content size (streamed) is read as it decodes, up to a full segment.
@@ -532,7 +550,7 @@ mod fuzz_regressions {
         enc.include_contentsize(false).unwrap();
         enc.write_all(&[4u8; 4096]).unwrap();
         let streamed = enc.finish().unwrap();
-        assert!(decode(&huge(50000), &streamed, 1 << 12).is_err());
+        assert!(decode(&huge(50000), &streamed, 1 << 11).is_err());
         assert_eq!(decode(&layout(50000, 64, 64), &streamed, 64).unwrap(), vec![4u8; 4096]);
         let e = decode(&layout(50000, 64, 32), &streamed, 32).unwrap_err();
         assert!(e.contains("past the segment"), "{e}");
