@@ -753,8 +753,9 @@ fn time_bin_runs(start: i64, end: i64, bits: u32, i0: i64, i1: i64) -> Vec<(u64,
     if lo > hi {
         return Vec::new();
     }
-    if (hi as i128 - lo as i128) > 1_000_000 {
-        return clamp(b0, b1); // covers every key, possibly with a few bins no key maps to
+    if (hi as i128 - lo as i128) > EXACT_RANGES as i128 {
+        // Each ms may be a run of its own: past EXACT_RANGES of them, the bins between the ends cover them.
+        return clamp(b0, b1);
     }
     let mut runs: Vec<(u64, u64)> = Vec::new();
     for i in lo..=hi {
