@@ -22,7 +22,7 @@ import pyarrow as pa
 from .. import _native
 from .layout import layer_bytes, tile_bytes
 from .plan import Head
-from .tile_contract import check_tile_bytes
+from .tile_contract import cell_bytes, check_tile_bytes
 
 
 @dataclass
@@ -210,8 +210,6 @@ def _collected_strips(layer, width, key_bounds) -> pa.RecordBatch:
 
 def _strip_bytes(layer, width):
     """An upper bound of the bytes of all the strips of a layer, from its metadata (None when unknown)."""
-    import numpy as np
-
     from .constants import LayerType
 
     m = layer.layer_metadata
@@ -220,7 +218,7 @@ def _strip_bytes(layer, width):
         return None  # no bounds, or as many tiles per key as instants, which the metadata does not count
     tl = m.tile_layout
     tiles = (b.maxKey.col - b.minKey.col + 1) * (b.maxKey.row - b.minKey.row + 1)
-    bytes_per_cell = np.dtype(_native.cell_type_info(m.cell_type)[2]).itemsize
+    bytes_per_cell = cell_bytes(m.cell_type)
     side = 2 * (tl.tileCols + tl.tileRows) * width + 4 * width * width
     return tiles * side * bytes_per_cell * 4  # allowing for a few bands
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _native
 from .data_model import Extent, LayoutDefinition, TileLayout, crs_to_proj4
+from .tile_contract import cell_bytes
 
 LATLNG_PROJ4 = crs_to_proj4(4326)
 WEB_MERCATOR_PROJ4 = crs_to_proj4(3857)
@@ -53,7 +54,7 @@ def key_extents(layout: LayoutDefinition, cols, rows) -> np.ndarray:
 def tile_bytes(metadata) -> int:
     """Bytes of one band of one tile of a layer: its layout's tile size in its cell type."""
     tl = metadata.tile_layout
-    return tl.tileCols * tl.tileRows * np.dtype(_native.cell_type_info(metadata.cell_type)[2]).itemsize
+    return tl.tileCols * tl.tileRows * cell_bytes(metadata.cell_type)
 
 
 def layer_bytes(metadata) -> int:

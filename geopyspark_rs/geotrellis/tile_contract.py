@@ -22,9 +22,14 @@ TILE_COLUMNS = ["cell_type", "bands", "rows", "cols", "cells"]
 MAX_TILE_BYTES = 2**31 - 16 * 1024 * 1024
 
 
+def cell_bytes(cell_type: str) -> int:
+    """Bytes of one cell of a cell type name in the contract's storage."""
+    return np.dtype(_native.cell_type_info(cell_type)[2]).itemsize
+
+
 def check_tile_bytes(what: str, bands: int, rows: int, cols: int, cell_type: str) -> None:
     """Refuse, before anything is read or allocated, a tile larger than Spark can carry."""
-    size = int(bands) * int(rows) * int(cols) * np.dtype(_native.cell_type_info(cell_type)[2]).itemsize
+    size = int(bands) * int(rows) * int(cols) * cell_bytes(cell_type)
     if size > MAX_TILE_BYTES:
         raise InvalidArgumentError(
             f"{what}: a tile of {bands} band(s) × {rows} × {cols} {cell_type} cells is {size / 2**30:.2f} GiB, "

@@ -21,6 +21,10 @@ def _layout(crs: str, tile_size: int, zoom: int) -> LayoutDefinition:
     return zoomed_layout(crs, tile_size, zoom)
 
 
+def _is_zoom(z) -> bool:
+    return isinstance(z, int) and not isinstance(z, bool) and 0 <= z <= 30
+
+
 class CogLayer:
     """The zoom ranges, key indexes and layouts of a COG layer's metadata attribute."""
 
@@ -35,8 +39,7 @@ class CogLayer:
             self.indexes = {(r["minZoom"], r["maxZoom"]): index for r, index in layer.value["metadata"]["keyIndexes"]}
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{layer.path}: not a GeoTrellis COG layer's metadata ({e})") from None
-        zoom = lambda z: isinstance(z, int) and not isinstance(z, bool) and 0 <= z <= 30  # noqa: E731
-        if not self.ranges or not all(zoom(a) and zoom(b) and a <= b for a, b in self.ranges):
+        if not self.ranges or not all(_is_zoom(a) and _is_zoom(b) and a <= b for a, b in self.ranges):
             raise ValueError(f"{layer.path}: a COG layer's zoom ranges must be 0 ≤ minZoom ≤ maxZoom ≤ 30, "
                              f"got {self.ranges}")
         missing = [r for r in self.ranges if r not in self.indexes]

@@ -7,7 +7,7 @@ import json
 import math
 
 from ... import _native
-from ...errors import CorruptDataError, GeoPySparkError, LayerNotFoundError
+from ...errors import CellTypeError, CorruptDataError, GeoPySparkError, LayerNotFoundError
 from ..constants import LayerType
 from ..data_model import Metadata, SpaceTimeKey, SpatialKey
 from .store import check_name, check_zoom, read_json
@@ -38,7 +38,10 @@ def check_metadata(md: Metadata, path: str, space_time: bool) -> None:
         bad(f"an empty layoutDefinition extent: {tuple(le)}")
     if not isinstance(md.cell_type, str):
         bad(f"a cellType that is not a name: {md.cell_type!r}")
-    _native.cell_type_info(md.cell_type)  # CellTypeError (a ValueError) naming an unknown one
+    try:
+        _native.cell_type_info(md.cell_type)
+    except CellTypeError as e:
+        bad(f"an unknown cellType: {e}")
     if md.crs is not None and not isinstance(md.crs, str):
         bad(f"a crs that is not a string: {md.crs!r}")
     if md.bounds is not None:

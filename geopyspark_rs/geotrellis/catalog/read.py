@@ -150,10 +150,8 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
     layer's directory, then a search per file (GeoTrellis probes every index in the ranges instead)."""
     c0, r0, c1, r1, t0, t1 = key_box
     min_key, max_key = ((c0, r0, t0), (c1, r1, t1)) if layer.space_time else ((c0, r0), (c1, r1))
-    try:
-        ranges = _native.key_index_ranges(layer.key_index_json, layer.space_time, min_key, max_key)
-    except ValueError:
-        ranges = None  # too many ranges to enumerate: read every file, the key box still filters pairs
+    # Exact, or past the engine's bound a cover of them: the executors filter keys by the box anyway.
+    ranges = _native.key_index_ranges(layer.key_index_json, layer.space_time, min_key, max_key)
     if ranges == []:
         return []
     try:
@@ -167,8 +165,8 @@ def select_files(layer: StoredLayer, key_box, suffix: str = "") -> list[str]:
     confine = layer.store.location.confine_file
     for _, p in numeric:
         confine(p)  # a tile file symlinked out of the catalog is refused, not read
-    if not numeric or ranges is None:
-        return [p for _, p in numeric]
+    if not numeric:
+        return []
     starts = np.array([a for a, _ in ranges], dtype=np.int64)
     ends = np.array([b for _, b in ranges], dtype=np.int64)
     index = np.array([i for i, _ in numeric], dtype=np.int64)

@@ -10,12 +10,11 @@ import math
 import os
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from ... import _native
 from ...errors import InvalidArgumentError, NotFoundError
 from ..constants import LayerType
-from ..tile_contract import check_tile_bytes
+from ..tile_contract import cell_bytes, check_tile_bytes
 from .time_format import parse_instant_ms
 
 # Cells a read unit decodes at most (a row of windows across a very wide image is split).
@@ -119,7 +118,7 @@ def list_windows(info: dict, max_tile_size) -> list[tuple[int, int, int, int]]:
 
 def units_of(uri: str, info: dict, windows, crs, instant) -> list[ReadUnit]:
     """Windows grouped into units: one row of windows each, split where it would exceed UNIT_MAX_BYTES."""
-    cell_size = np.dtype(_native.cell_type_info(info["cell_type"])[2]).itemsize * info["bands"]
+    cell_size = cell_bytes(info["cell_type"]) * info["bands"]
     if windows:  # the first window is the largest
         check_tile_bytes(uri, info["bands"], windows[0][3], windows[0][2], info["cell_type"])
     units, current = [], None

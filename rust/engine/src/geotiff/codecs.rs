@@ -236,23 +236,11 @@ pub fn lerc(
             &scratch[..got]
         }
         LERC_ADD_ZSTD => {
-            // Room for what the frame says it holds; without that, the output grows as it decodes.
-            scratch.clear();
-            let corrupt = |e: std::io::Error| format!("corrupt zstd data around the LERC blob: {e}");
-            let got = match zstd::zstd_safe::get_frame_content_size(data) {
-                Ok(Some(n)) => {
-                    scratch.resize(limit.min(usize::try_from(n).unwrap_or(usize::MAX)), 0);
-                    zstd::bulk::decompress_to_buffer(data, &mut scratch[..]).map_err(corrupt)?
-                }
-                _ => {
-                    use std::io::Read;
-                    zstd::stream::read::Decoder::with_buffer(data)
-                        .map_err(corrupt)?
-                        .take(limit as u64)
-                        .read_to_end(scratch)
-                        .map_err(corrupt)?
-                }
-            };
+            let got = crate::geotiff::decode::zstd_bounded(data, limit, scratch)
+                .map_err(|e| format!("corrupt zstd data around the LERC blob: {e}"))?;
+            if got > limit {
+                return Err(format!("zstd LERC blob decodes past {limit} bytes: corrupt"));
+            }
             &scratch[..got]
         }
         _ => data,

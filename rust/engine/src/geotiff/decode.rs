@@ -198,27 +198,7 @@ fn decompress(
         50000 => {
             // The frame may hold a full-size last strip: allow room for it.
             let full = shape.row_bytes(layout.kind) * layout.segment_rows.max(shape.rows);
-            let got = match zstd::zstd_safe::get_frame_content_size(data) {
-                // The frame says how much it holds (libtiff's frames do): room for that, up to a full
-                // segment, rather than for whatever size the header claims (found by fuzzing).
-                Ok(Some(n)) => {
-                    out.clear();
-                    out.resize(full.min(usize::try_from(n).unwrap_or(usize::MAX)), 0);
-                    zstd::bulk::decompress_to_buffer(data, &mut out[..])
-                        .map_err(|e| format!("corrupt zstd data: {e}"))?
-                }
-                // Otherwise the output grows as the stream decodes.
-                _ => {
-                    use std::io::Read;
-                    out.clear();
-                    let decoder = zstd::stream::read::Decoder::with_buffer(data)
-                        .map_err(|e| format!("corrupt zstd data: {e}"))?;
-                    decoder
-                        .take(full as u64 + 1)
-                        .read_to_end(out)
-                        .map_err(|e| format!("corrupt zstd data: {e}"))?
-                }
-            };
+            let got = zstd_bounded(data, full, out).map_err(|e| format!("corrupt zstd data: {e}"))?;
             if got > full {
                 return Err(format!("zstd stream decodes past the segment's {full} bytes: corrupt"));
             }
@@ -235,6 +215,22 @@ fn decompress(
         c => return Err(format!("unsupported compression {c} ({})", layout.compression_name())),
     }
     Ok(())
+}
+
+/// Decompresses the zstd frame `data` into `out`, returning its length: more than `limit` when the frame
+/// holds more. A frame that says how much it holds (libtiff's do) gets room for that, up to `limit + 1`,
+/// rather than for whatever size a header claims (found by fuzzing); otherwise `out` grows as the stream
+/// decodes.
+pub(crate) fn zstd_bounded(data: &[u8], limit: usize, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    use std::io::Read;
+    out.clear();
+    match zstd::zstd_safe::get_frame_content_size(data) {
+        Ok(Some(n)) => {
+            out.resize(limit.saturating_add(1).min(usize::try_from(n).unwrap_or(usize::MAX)), 0);
+            zstd::bulk::decompress_to_buffer(data, &mut out[..])
+        }
+        _ => zstd::stream::read::Decoder::with_buffer(data)?.take(limit as u64 + 1).read_to_end(out),
+    }
 }
 
 /// The most bytes `len` bytes of a zlib stream can inflate to (deflate's ratio is 1032:1 at most).

@@ -68,11 +68,12 @@ pub enum KeyIndex {
 /// Most ranges `index_ranges` gives exactly. A box that needs more gets a cover, which may also hold
 /// indexes of keys outside the box (readers filter keys by the box anyway): for Z-order and Hilbert, whole
 /// curve cells overlapping it (the smallest cells that fit in this many ranges); for row-major, a box of
-/// more rows than this gets the whole index space. Each attempt stops past this many ranges or 4× as many
-/// visited curve cells, so no query box, however large or oddly shaped, takes more than milliseconds.
+/// more rows than this gets the whole index space. Each attempt stops past this many ranges or
+/// [`VISIT_BUDGET`] visited curve cells, so no query box, however large or oddly shaped, takes more than
+/// milliseconds.
 pub const EXACT_RANGES: usize = 1 << 14;
 
-/// Most curve cells one attempt of `index_ranges` visits.
+/// Most curve cells one attempt of `index_ranges` visits (all the curve queries of the attempt together).
 const VISIT_BUDGET: usize = EXACT_RANGES * 4;
 
 /// The ranges of `attempt(floor)` (curve cells of level `floor` taken whole; `None` past the attempt's
@@ -606,7 +607,8 @@ impl KeyIndex {
         let (r0, r1) = (min.row as i64, max.row as i64);
         match self {
             KeyIndex::ZSpatial { .. } => Ok(to_signed(covering(|floor| {
-                zcurve::z_ranges(&[c0, r0], &[c1, r1], zcurve::Z2_BITS, floor, EXACT_RANGES)
+                let mut budget = VISIT_BUDGET;
+                zcurve::z_ranges(&[c0, r0], &[c1, r1], zcurve::Z2_BITS, floor, EXACT_RANGES, &mut budget)
             }))),
             KeyIndex::ZSpaceTime {
                 temporal_resolution,
@@ -619,7 +621,9 @@ impl KeyIndex {
                 }
                 let (t0, t1) = (ta.min(tb), ta.max(tb));
                 Ok(to_signed(covering(|floor| {
-                    zcurve::z_ranges(&[c0, r0, t0], &[c1, r1, t1], zcurve::Z3_BITS, floor, EXACT_RANGES)
+                    let mut budget = VISIT_BUDGET;
+                    let (lo, hi) = ([c0, r0, t0], [c1, r1, t1]);
+                    zcurve::z_ranges(&lo, &hi, zcurve::Z3_BITS, floor, EXACT_RANGES, &mut budget)
                 })))
             }
             KeyIndex::HilbertSpatial { .. } | KeyIndex::HilbertSpaceTime { .. } => {
@@ -687,7 +691,6 @@ impl KeyIndex {
         let (Some((x0, x1)), Some((y0, y1))) = (sides[0], sides[1]) else {
             return Ok(Vec::new());
         };
-        // One budget of visited curve cells per attempt, shared by its time runs.
         let ranges = if bits.len() == 3 {
             covering(|floor| {
                 let (mut all, mut budget) = (Vec::new(), VISIT_BUDGET);

@@ -57,15 +57,16 @@ fn masked_intervals(lo: i64, hi: i64, bits: u32) -> Vec<(u64, u64)> {
 
 /// Sorted, merged inclusive index ranges of all keys in the box `lo[d]..=hi[d]` (real coordinates, which
 /// alias modulo 2^bits as the curve does) on an `n`-dimensional Z curve with `bits` bits per dimension;
-/// `None` if that takes more than `limit` ranges or `limit × 4` visited curve cells. Curve cells of side
-/// `2^floor` that overlap the box are taken whole: `floor` 0 gives the exact ranges, a higher one fewer
-/// ranges that cover the box.
+/// `None` if that takes more than `limit` ranges or visits more curve cells than `budget` has left (each
+/// visit takes one). Curve cells of side `2^floor` that overlap the box are taken whole: `floor` 0 gives
+/// the exact ranges, a higher one fewer ranges that cover the box.
 pub fn z_ranges(
     lo: &[i64],
     hi: &[i64],
     bits: u32,
     floor: u32,
     limit: usize,
+    budget: &mut usize,
 ) -> Option<Vec<(u64, u64)>> {
     let n = lo.len().min(hi.len());
     let per_dim: Vec<Vec<(u64, u64)>> = (0..n)
@@ -75,9 +76,8 @@ pub fn z_ranges(
     if per_dim.iter().any(|v| v.is_empty()) {
         return Some(out);
     }
-    // Cartesian product of the (at most two) intervals per dimension, sharing one budget of visits.
+    // Cartesian product of the (at most two) intervals per dimension.
     let combos: usize = per_dim.iter().map(|v| v.len()).product();
-    let mut budget = limit.saturating_mul(4);
     for c in 0..combos {
         let mut rest = c;
         let mut qlo = [0u64; 3];
@@ -88,7 +88,7 @@ pub fn z_ranges(
             qlo[d] = a;
             qhi[d] = b;
         }
-        if !descend(n, bits, &qlo[..n], &qhi[..n], floor, limit, &mut budget, &mut out) {
+        if !descend(n, bits, &qlo[..n], &qhi[..n], floor, limit, budget, &mut out) {
             return None;
         }
     }
@@ -201,11 +201,11 @@ mod tests {
     #[test]
     fn z2_ranges_geotrellis() {
         assert_eq!(
-            z_ranges(&[0, 0], &[2, 1], Z2_BITS, 0, 1000),
+            z_ranges(&[0, 0], &[2, 1], Z2_BITS, 0, 1000, &mut 4000),
             Some(vec![(0, 4), (6, 6)])
         );
         assert_eq!(
-            z_ranges(&[1, 1], &[3, 2], Z2_BITS, 0, 1000),
+            z_ranges(&[1, 1], &[3, 2], Z2_BITS, 0, 1000, &mut 4000),
             Some(vec![(3, 3), (6, 7), (9, 9), (12, 13)])
         );
     }
@@ -213,11 +213,11 @@ mod tests {
     #[test]
     fn full_space_is_one_range() {
         assert_eq!(
-            z_ranges(&[0, 0], &[i32::MAX as i64, i32::MAX as i64], Z2_BITS, 0, 1000),
+            z_ranges(&[0, 0], &[i32::MAX as i64, i32::MAX as i64], Z2_BITS, 0, 1000, &mut 4000),
             Some(vec![(0, (1 << 62) - 1)])
         );
         assert_eq!(
-            z_ranges(&[i32::MIN as i64, 0], &[-1, i32::MAX as i64], Z2_BITS, 0, 1000),
+            z_ranges(&[i32::MIN as i64, 0], &[-1, i32::MAX as i64], Z2_BITS, 0, 1000, &mut 4000),
             Some(vec![(0, (1 << 62) - 1)])
         );
         assert_eq!(
@@ -226,7 +226,8 @@ mod tests {
                 &[(1 << 21) - 1, (1 << 21) - 1, i64::MAX],
                 Z3_BITS,
                 0,
-                1000
+                1000,
+                &mut 4000
             ),
             Some(vec![(0, (1 << 63) - 1)])
         );
