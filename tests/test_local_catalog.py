@@ -375,11 +375,14 @@ def test_importing_stays_cheap():
     assert float(took) < 5.0  # about 0.3 s here; generous for loaded CI machines
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "rust" / "fuzz" / "regressions" / "metadata_json").iterdir()))
+METADATA_REGRESSIONS = Path(__file__).resolve().parents[1] / "rust" / "fuzz" / "regressions" / "metadata_json"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in METADATA_REGRESSIONS.iterdir()))
 def test_fuzzed_metadata_attributes_raise_clear_errors(tmp_path, name):
     """The inputs the metadata_json fuzz target found (a KeyError, an AttributeError and a KeyError deep in
     the query plan before) now raise a ValueError naming the attribute file."""
-    data = (Path(__file__).resolve().parents[1] / "rust" / "fuzz" / "regressions" / "metadata_json" / name).read_bytes()
+    data = (METADATA_REGRESSIONS / name).read_bytes()
     attribute = tmp_path / "attributes" / "layer__.__0__.__metadata.json"
     attribute.parent.mkdir()
     attribute.write_bytes(data)
