@@ -5,6 +5,7 @@ rasterstats and rasterio (each single-threaded) over the same GeoTIFF and the sa
     .venv/bin/python bench/bench_zonal.py [--side 20000] [--zones 10000] [--repeat 3]
                                           [--rasterstats-zones 500] [--workdir /tmp/bench_zonal]
     .venv/bin/python bench/bench_zonal.py --side 4000 --zones 1000 --repeat 1     # a quick run
+    .venv/bin/python bench/bench_zonal.py --rasterize-only                          # rasterio and ours only
 
 The raster: a ``side × side`` float32 terrain (sums of sines plus noise, 0.1 % scattered NoData and a NoData
 disc; EPSG:32633, 10 m cells, placed just north of the equator so that Web Mercator's zoom 14 (9.55 m) has
@@ -27,8 +28,10 @@ they overlap; some hang over its edge. Seeded: every run and every process sees 
   runs itself with ``--ours MASTER`` and reads a JSON line from its stdout.
 * rasterization: ``rasterio.features.rasterize`` of the zones onto the whole grid (uint8, one thread)
   against ``gps.rasterize`` of the same polygons reprojected to EPSG:3857, at zoom 14 (uint8), forced by
-  ``cache().count()`` (and by ``count()`` without the cache); compared in Mcells/s of the output grid
-  (ours: the 256² tiles reached).
+  ``cache().count()``, by ``count()`` without the cache, and by ``count()`` with one partition
+  (``HashPartitionStrategy(1)``; the default is GeoPySpark's one per 512 keys of the envelope, and every
+  Python task costs Spark a fixed time); compared in Mcells/s of the output grid (ours: the 256² tiles
+  reached).
 
 Sanity check: our ``fraction`` count and mean against exactextract's (which keeps coverage fractions as
 float32) for the first 20 zones — the run stops when they differ by more than 1e-5 relative; the worst
@@ -145,7 +148,16 @@ def run_ours(master, path, args):
     spark.sparkContext.setLogLevel("ERROR")
     pairs = list(enumerate(zones(args.side, args.zones)))
     times = {}
+    n_tiles, results = None, {}
+    if not args.rasterize_only:
+        n_tiles, results = zonal_runs(gps, path, pairs, times, args)
+    rasterized = rasterize_runs(gps, pairs, times, args)
+    spark.stop()
+    print("RESULT " + json.dumps({"times": times, "tiles": n_tiles, "rasterized_cells": rasterized,
+                                  "results": results}))
 
+
+def zonal_runs(gps, path, pairs, times, args):
     def tiled():
         return gps.geotiff.get(gps.LayerType.SPATIAL, path).tile_to_layout(gps.LocalLayout(256))
 
@@ -163,7 +175,11 @@ def run_ours(master, path, args):
     tiled().zonal_statistics(pairs, rule="fraction").collect()
     times["zonal fraction incl. read + tile"] = time.perf_counter() - t
     layer.unpersist()
+    return n_tiles, results
 
+
+def rasterize_runs(gps, pairs, times, args):
+    """Times of ``gps.rasterize`` of the zones (in Web Mercator) forced three ways; the cells rasterized."""
     rasterized = None
     if hasattr(gps, "rasterize"):
         import shapely
@@ -175,26 +191,27 @@ def run_ours(master, path, args):
                                  lambda xy: np.column_stack(to_merc.transform(xy[:, 0], xy[:, 1])))
         merc = list(merc)
 
-        def burn(cache):
-            out = gps.rasterize(merc, 3857, MERCATOR_ZOOM, 1, cell_type=gps.CellType.UINT8)
-            if not cache:
+        def burn(how):
+            strategy = gps.HashPartitionStrategy(1) if how == "one partition" else None
+            out = gps.rasterize(merc, 3857, MERCATOR_ZOOM, 1, cell_type=gps.CellType.UINT8,
+                                partition_strategy=strategy)
+            if how != "cached":
                 return out.count()
             n = out.cache().count()
             out.unpersist()
             return n
 
-        for cache in (True, False):
-            burn(cache)
-            times[f"rasterize{' cached' if cache else ''}"], n = median_time(lambda: burn(cache), args.repeat)
+        for how in ("cached", "count", "one partition"):
+            burn(how)
+            times[f"rasterize {how}"], n = median_time(lambda: burn(how), args.repeat)
         rasterized = n * 256 * 256
-    spark.stop()
-    print("RESULT " + json.dumps({"times": times, "tiles": n_tiles, "rasterized_cells": rasterized,
-                                  "results": results}))
+    return rasterized
 
 
 def ours_on(master, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--ours", master, "--side", str(args.side),
            "--zones", str(args.zones), "--repeat", str(args.repeat), "--workdir", args.workdir]
+    cmd += ["--rasterize-only"] if args.rasterize_only else []
     log = os.path.join(args.workdir, f"ours_{master.replace('[', '').replace(']', '')}.log")
     print(f"  ours on {master}: {' '.join(cmd)} (log {log})", file=sys.stderr)
     with open(log, "w") as err:
@@ -205,7 +222,7 @@ def ours_on(master, args):
             tail = f.read()[-4000:]
         sys.exit(f"our run on {master} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{tail}")
     out = json.loads(lines[-1][len("RESULT "):])
-    out["results"] = {rule: {int(z): v for z, v in rs.items()} for rule, rs in out["results"].items()}
+    out["results"] = {rule: {int(z): v for z, v in rs.items()} for rule, rs in (out["results"] or {}).items()}
     return out
 
 
@@ -214,7 +231,6 @@ def ours_on(master, args):
 def peers(path, geoms, args):
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
-    from rasterio.features import rasterize as rio_rasterize
     from rasterstats import zonal_stats
 
     feats = features(geoms)
@@ -241,11 +257,34 @@ def peers(path, geoms, args):
     out["rasterstats"] = t_sub * len(geoms) / len(sub)
     out["rs"] = rs
 
-    print("  rasterio.features.rasterize …", file=sys.stderr)
-    out["rasterio rasterize"], _ = median_time(
-        lambda: rio_rasterize(((g, 1) for g in geoms), out_shape=(args.side, args.side), fill=0,
-                              transform=transform(args.side), dtype="uint8"), args.repeat)
+    out["rasterio rasterize"] = rasterio_rasterize_time(geoms, args)
     return out
+
+
+def rasterio_rasterize_time(geoms, args):
+    from rasterio.features import rasterize as rio_rasterize
+
+    print("  rasterio.features.rasterize …", file=sys.stderr)
+    return median_time(lambda: rio_rasterize(((g, 1) for g in geoms), out_shape=(args.side, args.side), fill=0,
+                                             transform=transform(args.side), dtype="uint8"), args.repeat)[0]
+
+
+def print_rasterize(args, one, two, t_rio):
+    n, mcells = args.zones, args.side * args.side / 1e6
+    if not one.get("rasterized_cells"):
+        print(f"\nrasterize: gps.rasterize is missing, skipped (rasterio.features.rasterize: {t_rio:.2f} s)")
+        return
+    cells = one["rasterized_cells"] / 1e6
+    print(f"\nrasterize {n} polygons (uint8), Mcells/s of output grid, median of {args.repeat}:")
+    print(f"  {'rasterio.features.rasterize (1 thread)':44} {mcells:7.0f} Mcells {t_rio:7.2f} s {mcells / t_rio:8.0f}")
+    for key, how in (("rasterize cached", "cache().count()"), ("rasterize count", "count()"),
+                     ("rasterize one partition", "count(), one partition")):
+        for master, r in (("local[1]", one), ("local[2]", two)):
+            t = r["times"][key]
+            goal = "   goal ≥ 1× per core" if master == "local[1]" and key == "rasterize cached" else ""
+            label = f"ours z{MERCATOR_ZOOM} {how} {master}"
+            print(f"  {label:44} {cells:7.0f} Mcells {t:7.2f} s "
+                  f"{cells / t:8.0f}  ({cells / t / (mcells / t_rio):.2f}× rasterio){goal}")
 
 
 def rel(a, b):
@@ -283,6 +322,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rasterstats-zones", type=int, default=500, help="zones rasterstats is timed over")
     ap.add_argument("--workdir", default="/tmp/bench_zonal", help="where the GeoTIFF is cached")
+    ap.add_argument("--rasterize-only", action="store_true", help="only the rasterization figures (no zonal peers)")
     ap.add_argument("--ours", metavar="MASTER", help=argparse.SUPPRESS)  # internal: our figures on MASTER
     args = ap.parse_args()
     path = raster_path(args.workdir, args.side)
@@ -290,6 +330,9 @@ def main():
         return run_ours(args.ours, path, args)
 
     geoms = zones(args.side, args.zones)
+    if args.rasterize_only:
+        one, two = ours_on("local[1]", args), ours_on("local[2]", args)
+        return print_rasterize(args, one, two, rasterio_rasterize_time(geoms, args))
     p = peers(path, geoms, args)
     one, two = ours_on("local[1]", args), ours_on("local[2]", args)
 
@@ -330,20 +373,7 @@ def main():
     print(f"centre vs rasterstats: {len(centre_mismatch)} of {k} zones with a different cell count"
           + (f" {centre_mismatch[:10]}" if centre_mismatch else ""))
 
-    t_rio = p["rasterio rasterize"]
-    if one.get("rasterized_cells"):
-        cells = one["rasterized_cells"] / 1e6
-        print(f"\nrasterize {n} polygons (uint8), Mcells/s of output grid, median of {args.repeat}:")
-        print(f"  {'rasterio.features.rasterize (1 thread)':44} {mcells:7.0f} Mcells {t_rio:7.2f} s {mcells / t_rio:8.0f}")
-        for key, how in (("rasterize cached", "cache().count()"), ("rasterize", "count()")):
-            for master, r in (("local[1]", one), ("local[2]", two)):
-                t = r["times"][key]
-                goal = "   goal ≥ 1× per core" if master == "local[1]" and key == "rasterize cached" else ""
-                label = f"ours z{MERCATOR_ZOOM} {how} {master}"
-                print(f"  {label:44} {cells:7.0f} Mcells {t:7.2f} s "
-                      f"{cells / t:8.0f}  ({cells / t / (mcells / t_rio):.2f}× rasterio){goal}")
-    else:
-        print(f"\nrasterize: gps.rasterize is missing, skipped (rasterio.features.rasterize: {t_rio:.2f} s)")
+    print_rasterize(args, one, two, p["rasterio rasterize"])
 
     bad = max(first.get("count", 0), first.get("mean", 0))
     if bad > 1e-5 or missing:
