@@ -153,3 +153,11 @@ def _tune(session) -> None:
 def is_connect(obj) -> bool:
     """Whether a DataFrame or SparkSession belongs to Spark Connect."""
     return type(obj).__module__.startswith("pyspark.sql.connect")
+
+
+def default_parallelism(spark) -> int:
+    """The tasks Spark runs at once (``defaultParallelism``; under Spark Connect, which has no
+    SparkContext, ``spark.default.parallelism`` or 2)."""
+    if is_connect(spark):
+        return int(spark.conf.get("spark.default.parallelism", None) or 2)
+    return spark.sparkContext.defaultParallelism

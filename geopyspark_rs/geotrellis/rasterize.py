@@ -17,7 +17,9 @@ import pyarrow as pa
 
 from .. import _native
 from . import vector
-from .constants import CellType, LayerType
+from ..session import default_parallelism
+from .constants import DEFAULT_PARTITION_BYTES, CellType, LayerType
+from .tile_contract import cell_bytes
 
 __all__ = ["rasterize", "rasterize_features"]
 
@@ -126,10 +128,8 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     if env[0] is None:
         raise ValueError("nothing to rasterize: no geometries")
     c0, r0, c1, r1 = key_bounds(layout, Extent(*env))
-    # GeoTrellis' partition count, one per 512 keys of the envelope, unless the strategy says (Spark's
-    # default of 200 shuffle partitions costs a Python worker round each for a few tiles).
     n = (partition_strategy.num_partitions if partition_strategy is not None and partition_strategy.num_partitions
-         else max(1, (c1 - c0 + 1) * (r1 - r0 + 1) // 512))
+         else _partition_count((c1 - c0 + 1) * (r1 - r0 + 1), ct, default_parallelism(spark)))
     attach = None
     if geoms is not None:  # the pieces are made here, in Rust: no pass for the map side
         batch = _features_batch(rows, geoms)
@@ -155,6 +155,15 @@ def _rasterize(rows, crs, zoom, cell_type, options, zindex_cell_type, partition_
     out = TiledRasterLayer(LayerType.SPATIAL, pieces, metadata, int(zoom))
     out._head, out._partitions = head, n
     return out
+
+
+def _partition_count(keys: int, cell_type: str, parallelism: int) -> int:
+    """GeoPySpark's count (one partition per 512 keys of the envelope), but no more than Spark runs at once
+    unless the tiles need more room (``DEFAULT_PARTITION_BYTES`` each): a Python task costs Spark a fixed
+    ~50 ms here, more than burning its few hundred tiles (docs/benchmarks.md)."""
+    by_keys = max(1, keys // 512)
+    by_bytes = -(-keys * TILE_SIZE * TILE_SIZE * cell_bytes(cell_type) // DEFAULT_PARTITION_BYTES)
+    return min(by_keys, max(parallelism, by_bytes))
 
 
 def _crs_string(crs):

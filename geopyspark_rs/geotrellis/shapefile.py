@@ -71,9 +71,9 @@ def _files(uri, extensions) -> list[str]:
 
 def _partitions(spark, num_partitions) -> int:
     if num_partitions is None:
-        from .geotiff import _parallelism
+        from ..session import default_parallelism
 
-        return _parallelism(spark)
+        return default_parallelism(spark)
     if isinstance(num_partitions, bool) or not isinstance(num_partitions, int) or num_partitions <= 0:
         raise ValueError(f"num_partitions must be a positive int or None, got {num_partitions!r}")
     return num_partitions

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import _native
-from ..session import is_connect as _is_connect
+from ..session import default_parallelism
 from . import vector
 from .constants import LayerType
 
@@ -266,8 +266,7 @@ class Zonal:
 
             # Partials are small: the layer's partition count (Spark's default of 200 would cost a Python
             # worker round each for a few rows).
-            n = partitions or self._partitions or (
-                None if _is_connect(partials) else partials.sparkSession.sparkContext.defaultParallelism)
+            n = partitions or self._partitions or default_parallelism(partials.sparkSession)
             df, _, _ = shuffle_by_key(partials, keys, self.layer_type, None, n)
             combined = df.mapInArrow(
                 stream_runs(lambda batch, complete: _native.combine_zonal_runs(batch, keys, complete)),

@@ -5,7 +5,7 @@ once, through the Rust reader."""
 
 from __future__ import annotations
 
-from ...session import active_session, is_connect
+from ...session import active_session, default_parallelism
 from ..constants import (DEFAULT_CHUNK_SIZE, DEFAULT_GEOTIFF_TIME_FORMAT, DEFAULT_GEOTIFF_TIME_TAG,
                          DEFAULT_MAX_TILE_SIZE, DEFAULT_PARTITION_BYTES, DEFAULT_S3_CLIENT, LayerType, ReadMethod)
 from . import plan as _plan
@@ -30,12 +30,6 @@ def _positive(name, value, allow_none=False):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive int{' or None' if allow_none else ''}, got {value!r}")
     return value
-
-
-def _parallelism(spark) -> int:
-    if is_connect(spark):
-        return int(spark.conf.get("spark.default.parallelism", None) or 2)
-    return spark.sparkContext.defaultParallelism
 
 
 def read_layer(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE, num_partitions=None,
@@ -68,7 +62,7 @@ def read_layer(uri, layer_type, *, crs=None, max_tile_size=DEFAULT_MAX_TILE_SIZE
     units = _plan.plan_read(uris, layer_type, crs=_crs_text(crs), max_tile_size=max_tile_size,
                             time_tag=time_tag, time_format=time_format, delimiter=delimiter,
                             store_options=store_options, **readers)
-    n = _plan.partition_count(units, num_partitions, partition_bytes, _parallelism(spark))
+    n = _plan.partition_count(units, num_partitions, partition_bytes, default_parallelism(spark))
     parts = _plan.split_partitions(units, n)
     n = max(1, len(parts))
     ordered = [u for part in parts for u in part]
