@@ -28,10 +28,11 @@ they overlap; some hang over its edge. Seeded: every run and every process sees 
   runs itself with ``--ours MASTER`` and reads a JSON line from its stdout.
 * rasterization: ``rasterio.features.rasterize`` of the zones onto the whole grid (uint8, one thread)
   against ``gps.rasterize`` of the same polygons reprojected to EPSG:3857, at zoom 14 (uint8), forced by
-  ``cache().count()``, by ``count()`` without the cache, and by ``count()`` with one partition
-  (``HashPartitionStrategy(1)``; the default is GeoPySpark's one per 512 keys of the envelope, and every
-  Python task costs Spark a fixed time); compared in Mcells/s of the output grid (ours: the 256² tiles
-  reached).
+  ``cache().count()`` (the tiles also go into Spark's cache), by ``count()`` (every tile is made in the
+  pass, nothing goes back to the JVM), by ``get_min_max()`` (every cell is also read), and by ``count()``
+  with GeoPySpark's partition count (one per 512 keys of the envelope; ours caps it at Spark's parallelism,
+  since every Python task costs Spark a fixed time); compared in Mcells/s of the output grid (ours: the
+  256² tiles reached).
 
 Sanity check: our ``fraction`` count and mean against exactextract's (which keeps coverage fractions as
 float32) for the first 20 zones — the run stops when they differ by more than 1e-5 relative; the worst
@@ -179,7 +180,7 @@ def zonal_runs(gps, path, pairs, times, args):
 
 
 def rasterize_runs(gps, pairs, times, args):
-    """Times of ``gps.rasterize`` of the zones (in Web Mercator) forced three ways; the cells rasterized."""
+    """Times of ``gps.rasterize`` of the zones (in Web Mercator) forced four ways; the cells rasterized."""
     rasterized = None
     if hasattr(gps, "rasterize"):
         import shapely
@@ -191,19 +192,27 @@ def rasterize_runs(gps, pairs, times, args):
                                  lambda xy: np.column_stack(to_merc.transform(xy[:, 0], xy[:, 1])))
         merc = list(merc)
 
-        def burn(how):
-            strategy = gps.HashPartitionStrategy(1) if how == "one partition" else None
-            out = gps.rasterize(merc, 3857, MERCATOR_ZOOM, 1, cell_type=gps.CellType.UINT8,
-                                partition_strategy=strategy)
-            if how != "cached":
-                return out.count()
-            n = out.cache().count()
-            out.unpersist()
-            return n
+        def layer(strategy=None):
+            return gps.rasterize(merc, 3857, MERCATOR_ZOOM, 1, cell_type=gps.CellType.UINT8,
+                                 partition_strategy=strategy)
 
-        for how in ("cached", "count", "one partition"):
+        bounds = layer().layer_metadata.bounds
+        keys = (bounds.maxKey.col - bounds.minKey.col + 1) * (bounds.maxKey.row - bounds.minKey.row + 1)
+        geopyspark_partitions = gps.HashPartitionStrategy(max(1, keys // 512))
+
+        def burn(how):
+            out = layer(geopyspark_partitions if how == "geopyspark partitions" else None)
+            if how == "cached":
+                n = out.cache().count()
+                out.unpersist()
+                return n
+            return out.get_min_max() if how == "min max" else out.count()
+
+        tiles = {}
+        for how in ("cached", "count", "min max", "geopyspark partitions"):
             burn(how)
-            times[f"rasterize {how}"], n = median_time(lambda: burn(how), args.repeat)
+            times[f"rasterize {how}"], tiles[how] = median_time(lambda: burn(how), args.repeat)
+        n = tiles["count"]
         rasterized = n * 256 * 256
     return rasterized
 
@@ -278,10 +287,11 @@ def print_rasterize(args, one, two, t_rio):
     print(f"\nrasterize {n} polygons (uint8), Mcells/s of output grid, median of {args.repeat}:")
     print(f"  {'rasterio.features.rasterize (1 thread)':44} {mcells:7.0f} Mcells {t_rio:7.2f} s {mcells / t_rio:8.0f}")
     for key, how in (("rasterize cached", "cache().count()"), ("rasterize count", "count()"),
-                     ("rasterize one partition", "count(), one partition")):
+                     ("rasterize min max", "get_min_max()"),
+                     ("rasterize geopyspark partitions", "count(), 1 partition / 512 keys")):
         for master, r in (("local[1]", one), ("local[2]", two)):
             t = r["times"][key]
-            goal = "   goal ≥ 1× per core" if master == "local[1]" and key == "rasterize cached" else ""
+            goal = "   goal ≥ 1× per core" if master == "local[1]" and key == "rasterize min max" else ""
             label = f"ours z{MERCATOR_ZOOM} {how} {master}"
             print(f"  {label:44} {cells:7.0f} Mcells {t:7.2f} s "
                   f"{cells / t:8.0f}  ({cells / t / (mcells / t_rio):.2f}× rasterio){goal}")
