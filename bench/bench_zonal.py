@@ -208,12 +208,11 @@ def rasterize_runs(gps, pairs, times, args):
                 return n
             return out.get_min_max() if how == "min max" else out.count()
 
-        tiles = {}
+        returned = {}
         for how in ("cached", "count", "min max", "geopyspark partitions"):
             burn(how)
-            times[f"rasterize {how}"], tiles[how] = median_time(lambda: burn(how), args.repeat)
-        n = tiles["count"]
-        rasterized = n * 256 * 256
+            times[f"rasterize {how}"], returned[how] = median_time(lambda: burn(how), args.repeat)
+        rasterized = returned["count"] * 256 * 256
     return rasterized
 
 

@@ -100,3 +100,18 @@ def test_bad_input(spark):
         gps.rasterize([bowtie], 3857, ZOOM, 1.0)
     with pytest.raises(TypeError):
         gps.rasterize_features("features", 3857, ZOOM)
+
+
+def test_default_partition_count_is_geopysparks_capped_at_parallelism_unless_bytes_need_more():
+    from geopyspark_rs.geotrellis.rasterize import _partition_count
+
+    # GeoPySpark: one per 512 keys of the envelope (13 for 6 700 keys), at least one.
+    assert _partition_count(6700, "uint8", 64) == 13
+    assert _partition_count(100, "uint8", 4) == 1
+    # Capped at what Spark runs at once: each Python task has a fixed cost.
+    assert _partition_count(6700, "uint8", 1) == 1
+    assert _partition_count(6700, "uint8", 2) == 2
+    # Unless the tiles need the room: 6 700 float64 tiles are 3.5 GB, three partitions of ≤ 1281 MiB.
+    assert _partition_count(6700, "float64", 1) == 3
+    # Never more than GeoPySpark's count.
+    assert _partition_count(10**5, "float64", 1000) == 10**5 // 512
