@@ -10,7 +10,6 @@ import math
 import os
 from dataclasses import dataclass, field
 
-
 from ... import _native
 from ...errors import InvalidArgumentError, NotFoundError
 from ..constants import LayerType
