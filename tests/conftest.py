@@ -1,7 +1,9 @@
 """One local SparkSession per test session (starting Spark takes seconds).
 
 Spark Connect (tests/connect) and local-cluster (tests/cluster) suites need their own Spark in their own
-process: they run only when GPS_TEST_SUITE names them (see dev/test)."""
+process: they run only when GPS_TEST_SUITE names them (see dev/test). GPS_TEST_MASTER replaces the cluster
+suite's local-cluster with a running cluster's master (the dist suite runs tests/cluster/test_faults.py on its
+standalone cluster so)."""
 
 import os
 import sys
@@ -33,7 +35,8 @@ def spark():
     if SUITE == "connect":
         session = SparkSession.builder.remote("local[2]").getOrCreate()
     else:
-        master = "local-cluster[2,1,1024]" if SUITE == "cluster" else "local[2]"
+        cluster = os.environ.get("GPS_TEST_MASTER", "local-cluster[2,1,1024]")
+        master = cluster if SUITE == "cluster" else "local[2]"
         conf = gps.geopyspark_conf(master=master, appName=f"geopyspark_rs-tests-{SUITE}")
         conf.set("spark.driver.memory", "2g").set("spark.sql.shuffle.partitions", "4")
         session = SparkSession.builder.config(conf=conf).getOrCreate()

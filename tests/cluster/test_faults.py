@@ -1,4 +1,5 @@
-"""Executor faults on local-cluster[2,1,1024] (docs/reliability.md, "Executor faults").
+"""Executor faults on local-cluster[2,1,1024] and, from the dist suite, on a standalone cluster of two
+Workers started from the wheel's PySpark (docs/reliability.md, "Executor faults").
 
 A Python worker is SIGKILLed in the middle of a catalog write, an ``update_layer``, ``to_geotiff_rdd``,
 ``save_stitched`` and both sides of a shuffle (``tile_to_layout``), and an executor JVM in the middle of a
@@ -107,7 +108,7 @@ def _raster(sc, seed=0):
 @pytest.fixture(scope="module")
 def cluster(spark):
     sc = spark.sparkContext
-    assert sc.master.startswith("local-cluster")
+    assert sc.master.startswith(("local-cluster", "spark://")), "executors in their own JVMs"
     assert int(sc.getConf().get("spark.task.maxFailures", "4")) >= 2, "Spark must retry a failed task"
     return sc
 
@@ -224,34 +225,17 @@ def test_a_tile_file_failing_on_every_attempt_fails_the_write_and_removes_the_ot
 
 # --- a killed executor JVM ---------------------------------------------------------------------------------
 
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc): this test's own Spark processes only."""
-    children = {}
+def _executor_jvms(app_id: str) -> list[int]:
+    """The pids of this application's executor JVMs (from /proc: started by local-cluster or by a Worker)."""
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def _executor_jvms() -> list[int]:
-    found = []
-    for pid in _descendants(os.getpid()):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"CoarseGrainedExecutorBackend" in cmdline:
-            found.append(pid)
+            if any(a.endswith(b"CoarseGrainedExecutorBackend") for a in argv) and app_id.encode() in argv:
+                found.append(int(entry))
     return sorted(found)
 
 
@@ -261,7 +245,8 @@ def test_catalog_write_survives_a_killed_executor(cluster, tiled, reference, tmp
     rest; the layer is complete and byte-identical."""
     root = tmp_path / "cat"
     directory = root / "layer" / "0"
-    jvms = _executor_jvms()
+    app_id = cluster.applicationId
+    jvms = _executor_jvms(app_id)
     assert len(jvms) == 2, jvms
     killed = {}
 
@@ -283,6 +268,6 @@ def test_catalog_write_survives_a_killed_executor(cluster, tiled, reference, tmp
     assert killed["files"] < len(reference["tiles"]), "killed mid-write"
     assert _tree(root) == reference["write"]
     deadline = time.time() + 60
-    while len(_executor_jvms()) < 2 and time.time() < deadline:
+    while len(_executor_jvms(app_id)) < 2 and time.time() < deadline:
         time.sleep(0.5)
-    assert jvms[0] not in _executor_jvms() and len(_executor_jvms()) == 2, "the master replaced the executor"
+    assert jvms[0] not in _executor_jvms(app_id) and len(_executor_jvms(app_id)) == 2, "the master replaced it"

@@ -1,6 +1,7 @@
 """The distributable wheel, installed into a fresh venv (not the development one): a smoke job there on
 local Spark, then the same job with spark-submit on a standalone cluster of two workers on loopback, its
-environment shipped with --archives; both give the same tiles.
+environment shipped with --archives; both give the same tiles. On the same cluster, the executor-fault tests
+(tests/cluster/test_faults.py) run with the venv's own pytest.
 
 Runs when GPS_TEST_SUITE=dist (dev/test runs dev/wheel first). The wheel comes from $WHEEL_DIR or dist/.
 """
@@ -40,11 +41,12 @@ def wheel():
 
 @pytest.fixture(scope="module")
 def env(wheel, tmp_path_factory):
-    """A fresh venv with the wheel and its dependencies from the package index (or pip's cache)."""
+    """A fresh venv with the wheel, its dependencies and its test extra (pytest) from the package index (or
+    pip's cache)."""
     path = tmp_path_factory.mktemp("fresh") / "env"
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     py = path / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", f"{wheel}[connect]"], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", f"{wheel}[connect,test]"], check=True)
     return path
 
 
@@ -76,21 +78,18 @@ def test_smoke_job_on_local_spark(local_result):
     assert report["levels"][0] == 0 and report["levels"][-1] == report["zoom"]
 
 
-def test_standalone_cluster_matches_local(env, local_result, tmp_path):
-    """spark-submit to a standalone master with two workers (from the wheel's PySpark), the venv packed with
-    venv-pack and shipped with --archives; torn down whatever happens."""
-    venv_pack = shutil.which("venv-pack") or str(Path(sys.executable).with_name("venv-pack"))
-    if not Path(venv_pack).exists():
-        pytest.fail("venv-pack is not installed (dev/setup installs it)")
-    archive = tmp_path / "env.tar.gz"
-    subprocess.run([venv_pack, "-p", str(env), "-o", str(archive), "-q"], check=True)
+@pytest.fixture(scope="module")
+def standalone(env, tmp_path_factory):
+    """A standalone master with two Workers of one core each on loopback, started from the wheel's PySpark;
+    yields (master URL, SPARK_HOME) and is torn down whatever happens."""
     py = env / "bin" / "python"
     spark_home = subprocess.run([str(py), "-c", "import pyspark, os; print(os.path.dirname(pyspark.__file__))"],
                                 capture_output=True, text=True, check=True).stdout.strip()
     spark_class = os.path.join(spark_home, "bin", "spark-class")
     port, ui = _free_port(), _free_port()
     master_url = f"spark://127.0.0.1:{port}"
-    logs = tmp_path / "logs"
+    base = tmp_path_factory.mktemp("standalone")
+    logs = base / "logs"
     logs.mkdir()
     base_env = dict(os.environ, SPARK_HOME=spark_home, SPARK_LOCAL_IP="127.0.0.1")
     procs = []
@@ -99,7 +98,7 @@ def test_standalone_cluster_matches_local(env, local_result, tmp_path):
             [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
              "--webui-port", str(ui)], env=base_env, stdout=open(logs / "master.log", "w"), stderr=subprocess.STDOUT))
         for i in range(2):
-            work = tmp_path / f"worker{i}"
+            work = base / f"worker{i}"
             work.mkdir()
             procs.append(subprocess.Popen(
                 [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
@@ -113,19 +112,31 @@ def test_standalone_cluster_matches_local(env, local_result, tmp_path):
             time.sleep(0.5)
         else:
             pytest.fail("the workers did not register:\n" + (logs / "master.log").read_text()[-3000:])
-        out = tmp_path / "out"
-        submit = [os.path.join(spark_home, "bin", "spark-submit"), "--master", master_url,
-                  "--archives", f"{archive}#environment",
-                  "--conf", "spark.pyspark.python=./environment/bin/python",
-                  "--conf", f"spark.pyspark.driver.python={py}",
-                  "--conf", "spark.executor.memory=900m", "--conf", "spark.sql.shuffle.partitions=4",
-                  str(JOB), str(out)]
-        report, tiles = _job(py, out, {"SPARK_HOME": spark_home}, submit)
+        yield master_url, spark_home
     finally:
         for p in procs:
             p.kill()
         for p in procs:
             p.wait(30)
+
+
+def test_standalone_cluster_matches_local(env, standalone, local_result, tmp_path):
+    """spark-submit to the standalone cluster, the venv packed with venv-pack and shipped with --archives."""
+    venv_pack = shutil.which("venv-pack") or str(Path(sys.executable).with_name("venv-pack"))
+    if not Path(venv_pack).exists():
+        pytest.fail("venv-pack is not installed (dev/setup installs it)")
+    archive = tmp_path / "env.tar.gz"
+    subprocess.run([venv_pack, "-p", str(env), "-o", str(archive), "-q"], check=True)
+    py = env / "bin" / "python"
+    master_url, spark_home = standalone
+    out = tmp_path / "out"
+    submit = [os.path.join(spark_home, "bin", "spark-submit"), "--master", master_url,
+              "--archives", f"{archive}#environment",
+              "--conf", "spark.pyspark.python=./environment/bin/python",
+              "--conf", f"spark.pyspark.driver.python={py}",
+              "--conf", "spark.executor.memory=900m", "--conf", "spark.sql.shuffle.partitions=4",
+              str(JOB), str(out)]
+    report, tiles = _job(py, out, {"SPARK_HOME": spark_home}, submit)
     assert report["master"] == master_url
     workers = {d.split("/worker")[1].split("/")[0] for d in report["executor_dirs"] if "/worker" in d}
     assert workers == {"0", "1"}, report["executor_dirs"]  # tasks ran on both workers
@@ -134,6 +145,21 @@ def test_standalone_cluster_matches_local(env, local_result, tmp_path):
     assert tiles.keys() == local_tiles.keys()
     for k in tiles:
         np.testing.assert_array_equal(tiles[k], local_tiles[k], err_msg=k)
+
+
+def test_executor_faults_on_the_standalone_cluster(env, standalone, tmp_path):
+    """tests/cluster/test_faults.py (Python workers and an executor JVM SIGKILLed mid-write, mid-update,
+    mid-GeoTIFF and mid-shuffle) with the wheel's venv as driver and executors on the standalone cluster."""
+    master_url, spark_home = standalone
+    env_vars = dict(os.environ, GPS_TEST_SUITE="cluster", GPS_TEST_MASTER=master_url, SPARK_HOME=spark_home)
+    env_vars.pop("PYTHONPATH", None)
+    env_vars.pop("PYSPARK_PYTHON", None)
+    # The venv's pytest script, run outside the source tree: the package comes from the wheel.
+    done = subprocess.run([str(env / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "--basetemp",
+                           str(tmp_path / "t"), str(ROOT / "tests" / "cluster" / "test_faults.py")],
+                          cwd=tmp_path, env=env_vars, capture_output=True, text=True, timeout=1500)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    assert done.returncode == 0 and " passed" in summary and "skipped" not in summary, done.stdout[-6000:]
 
 
 def test_spark_connect_job_matches_local(env, local_result, tmp_path):
