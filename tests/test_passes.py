@@ -148,3 +148,17 @@ def test_counting_a_read_layer_brings_no_cells_back(spark, layer, tmp_path):
     assert python_passes(spark, back.count) == ["MapInArrow"]
     assert back.count() == 4 and not back.isEmpty()
     assert sorted((k.col, k.row) for k in back.collect_keys()) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_a_pass_freezes_its_python_workers_heap(spark):
+    """PySpark collects garbage after every task of a reused worker (20–60 ms for the imported modules'
+    objects); our passes freeze the worker's heap when they start, so every tile sees a frozen heap."""
+    layer = tiled({(c, r): np.zeros((1, 4, 4), np.int32) for c in range(2) for r in range(2)})
+
+    def mark_frozen(tile_cells, no_data):
+        import gc
+
+        return tile_cells + int(gc.get_freeze_count() > 0)
+
+    got = {k: t.cells for k, t in layer.map_cells(mark_frozen).to_numpy_tiles()}
+    assert len(got) == 4 and all((c == 1).all() for c in got.values()), got

@@ -15,6 +15,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from .. import tile_contract as tc
 from ..constants import LayerType
+from ..python_worker import freeze_imports
 
 PLAN_OPTION = "geopyspark_rs.catalogPlan"
 _STORE_PREFIXES = ("aws_", "google_", "azure_", "client_")
@@ -89,6 +90,7 @@ class _GeoTrellisReader(DataSourceReader):
         return [_Files(p) for p in self.plan["parts"]]
 
     def read(self, partition):
+        freeze_imports()
         if self.plan.get("cog"):
             from .cog import read_cog_part
 
