@@ -22,7 +22,7 @@ import pyarrow as pa
 from .. import _native
 from .layout import layer_bytes, tile_bytes
 from .plan import Head
-from .python_worker import freeze_imports
+from .python_worker import freeze_worker_heap
 from .tile_contract import cell_bytes, check_tile_bytes
 
 
@@ -109,7 +109,7 @@ def stream_runs(kernel, rows_per_call: int | None = None):
     at most that many runs (plus a carried one): large output tiles stay within an Arrow batch's 2 GiB."""
 
     def run(batches):
-        freeze_imports()
+        freeze_worker_heap()
         carry = None
         for batch in _slices(batches, rows_per_call):
             if carry is not None:

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import _native
-from .python_worker import freeze_imports
+from .python_worker import freeze_worker_heap
 from .tile_contract import TILE_COLUMNS, decode_tile, encode_tile
 
 
@@ -135,7 +135,7 @@ def pass_function(head, steps, consume=None):
     read = head.run if head is not None else None
 
     def run(batches):
-        freeze_imports()
+        freeze_worker_heap()
         if read is not None:
             batches = read(batches)
         if segments:

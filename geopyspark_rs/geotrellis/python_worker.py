@@ -16,7 +16,7 @@ import gc
 _frozen = False
 
 
-def freeze_imports() -> None:
+def freeze_worker_heap() -> None:
     """Freeze this process's heap for the garbage collector, once (see the module)."""
     global _frozen
     if not _frozen:

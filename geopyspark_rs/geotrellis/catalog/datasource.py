@@ -15,7 +15,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from .. import tile_contract as tc
 from ..constants import LayerType
-from ..python_worker import freeze_imports
+from ..python_worker import freeze_worker_heap
 
 PLAN_OPTION = "geopyspark_rs.catalogPlan"
 _STORE_PREFIXES = ("aws_", "google_", "azure_", "client_")
@@ -90,7 +90,7 @@ class _GeoTrellisReader(DataSourceReader):
         return [_Files(p) for p in self.plan["parts"]]
 
     def read(self, partition):
-        freeze_imports()
+        freeze_worker_heap()
         if self.plan.get("cog"):
             from .cog import read_cog_part
 

@@ -16,7 +16,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from .. import tile_contract as tc
 from ..constants import (DEFAULT_GEOTIFF_TIME_FORMAT, DEFAULT_GEOTIFF_TIME_TAG, DEFAULT_MAX_TILE_SIZE,
                          DEFAULT_PARTITION_BYTES, LayerType)
-from ..python_worker import freeze_imports
+from ..python_worker import freeze_worker_heap
 from .plan import ReadUnit, partition_count, plan_read, split_partitions
 from .read import read_units
 
@@ -81,7 +81,7 @@ class _GeoTiffReader(DataSourceReader):
         return [_Units([u.to_dict() for u in part]) for part in split_partitions(units, n)] or [_Units([])]
 
     def read(self, partition):
-        freeze_imports()
+        freeze_worker_heap()
         store = store_options_from(self.options)
         units = [ReadUnit.from_dict(u) for u in partition.units]
         return read_units(units, self.layer_type, lambda uri: store)
