@@ -1,6 +1,6 @@
 """The fixed cost of a Python task, and what freezing the worker's heap saves of it.
 
-    .venv/bin/python bench/bench_task_cost.py [--tasks 64] [--repeat 5] [--master local[1]]
+    .venv/bin/python bench/bench_task_cost.py [--tasks 64] [--repeat 5] [--master local[1]] [--conf key=value ...]
 
 A cached layer of ``--tasks`` 256×256 float32 tiles, one tile per partition, so that every case is almost
 only per-task cost. PySpark's daemon runs ``gc.collect()`` after each task of a reused Python worker, before
@@ -60,6 +60,9 @@ def main():
     ap.add_argument("--tasks", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--master", default="local[1]")
+    ap.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                    help="a Spark setting for the session (repeatable), e.g. "
+                         "spark.python.unix.domain.socket.enabled=false for loopback TCP")
     args = ap.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +73,9 @@ def main():
     from common import random_tile_layer
 
     conf = gps.geopyspark_conf(master=args.master, appName="bench-task-cost").set("spark.driver.memory", "4g")
+    for kv in args.conf:
+        key, _, value = kv.partition("=")
+        conf.set(key, value)
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     n = args.tasks
@@ -94,7 +100,8 @@ def main():
     after = per_task(lambda: one_way(df))
     probe_after = gc_probe(df)
     jvm = per_task(df.count)
-    print(f"{n} tasks of one 256x256 float32 tile, {args.master}, medians of {args.repeat} runs, ms per task")
+    print(f"{n} tasks of one 256x256 float32 tile, {args.master}, medians of {args.repeat} runs, ms per task"
+          + (f", --conf {' '.join(args.conf)}" if args.conf else ""))
     print(f"  1. plain one-way mapInArrow, fresh workers     {before:6.1f}   "
           f"(gc.collect {probe_before[0]:.1f} ms over {probe_before[1]:.0f} objects)")
     print(f"  2. ours, get_min_max()                         {ours:6.1f}")

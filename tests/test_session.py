@@ -16,6 +16,7 @@ def test_geopyspark_conf():
     # Spark's cache batches of 10 000 rows would be gigabytes of tiles in one buffer.
     assert conf.get("spark.sql.inMemoryColumnarStorage.batchSize") == "256"
     assert conf.get("spark.jars") is None
+    assert conf.get("spark.python.unix.domain.socket.enabled") == "true"
     with pytest.raises(ValueError, match="appName"):
         gps.geopyspark_conf()
 
@@ -68,3 +69,18 @@ def test_other_threads_use_the_session_and_its_runtime_conf(spark):
         spark.conf.unset("spark.hadoop.fs.s3a.secret.key")
     assert seen["session"] is spark
     assert seen["options"]["aws_access_key_id"] == "thread-key"
+
+
+def test_python_workers_talk_to_their_executor_over_a_unix_socket(spark):
+    """geopyspark_conf's session: Spark starts its Python workers with Unix sockets, not loopback TCP."""
+    import pyarrow as pa
+
+    def probe(batches):
+        import os
+
+        for _ in batches:
+            pass
+        yield pa.RecordBatch.from_pydict({"uds": [os.environ.get("PYTHON_UNIX_DOMAIN_ENABLED", "unset")]})
+
+    got = {r.uds for r in spark.range(0, 2, 1, 2).mapInArrow(probe, "uds string").collect()}
+    assert {g.lower() for g in got} == {"true"}
