@@ -183,17 +183,10 @@ def main():
     port = parent.recv()
     readers = ctx.Pool(2)
 
-    from pyspark.sql import SparkSession
-
     import geopyspark_rs as gps
-    from common import random_tile_layer
+    from common import bench_session, random_tile_layer
 
-    conf = gps.geopyspark_conf(master=args.master, appName="bench-transport").set("spark.driver.memory", "8g")
-    for kv in args.conf:
-        key, _, value = kv.partition("=")
-        conf.set(key, value)
-    spark = SparkSession.builder.config(conf=conf).getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = bench_session(args.master, "bench-transport", "8g", args.conf)
     # geopyspark_rs sets its Arrow batch size when a layer first touches the session; --conf wins.
     layout_rows = (args.tiles + 63) // 64
     layer = random_tile_layer(spark, 64, layout_rows, gps.Extent(0, 0, 64, layout_rows), SIZE,

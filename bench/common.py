@@ -9,6 +9,19 @@ import pyarrow as pa
 import geopyspark_rs as gps
 
 
+def bench_session(master, app_name, driver_memory, conf_pairs=()):
+    """A SparkSession from ``geopyspark_conf`` with the driver's memory and ``KEY=VALUE`` settings (``--conf``)."""
+    from pyspark.sql import SparkSession
+
+    conf = gps.geopyspark_conf(master=master, appName=app_name).set("spark.driver.memory", driver_memory)
+    for kv in conf_pairs:
+        key, _, value = kv.partition("=")
+        conf.set(key, value)
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
 def median_time(fn, repeat):
     """Median wall time of ``repeat`` calls of ``fn``."""
     times = []
