@@ -5,6 +5,7 @@ import datetime
 
 import numpy as np
 import pytest
+from pyspark import StorageLevel
 
 import geopyspark_rs as gps
 from geopyspark_rs.geotrellis.combine_bands import combine_bands
@@ -100,6 +101,25 @@ def test_cache_persist_unpersist(layer):
     np.testing.assert_array_equal(cells(chained)[(0, 0)], ramp((1, 4, 4)) + 1)
     assert chained.unpersist() is chained and not chained.is_cached
     assert len(layer.wrapped_rdds()) == 1
+
+
+@pytest.mark.parametrize("level, kept", [
+    (StorageLevel.MEMORY_ONLY, StorageLevel(False, True, False, True)),
+    (StorageLevel.MEMORY_AND_DISK_2, StorageLevel(True, True, False, True, 2)),
+    (StorageLevel.DISK_ONLY, StorageLevel.DISK_ONLY),
+    (StorageLevel.OFF_HEAP, StorageLevel.OFF_HEAP),
+])
+def test_persist_keeps_memory_levels_deserialized(layer, level, kept):
+    """PySpark's levels are serialized; a cached DataFrame kept serialized costs a deserializing copy of every
+    batch on every scan, so memory levels are cached deserialized (disk, off-heap and replicas as asked)."""
+    cached = (layer * 2).persist(level)
+    try:
+        got = cached.dataframe.storageLevel
+        assert (got.useDisk, got.useMemory, got.useOffHeap, got.deserialized, got.replication) == \
+            (kept.useDisk, kept.useMemory, kept.useOffHeap, kept.deserialized, kept.replication)
+        np.testing.assert_array_equal(cells(cached)[(1, 0)], ramp((1, 4, 4), start=16) * 2)
+    finally:
+        cached.unpersist()
 
 
 def test_repr(layer):

@@ -27,6 +27,17 @@ from .zonal import Zonal
 __all__ = ["RasterLayer", "TiledRasterLayer", "Pyramid"]
 
 
+def dataframe_storage_level(level: StorageLevel) -> StorageLevel:
+    """The level a layer's DataFrame is cached at for a GeoPySpark ``storageLevel``. PySpark's levels are
+    all serialized (made for pickled Python objects); a DataFrame's cache is already compact columnar
+    bytes, and keeping it serialized only adds a deserializing copy of every cached batch to every scan
+    (a quarter of a one-way pass's time). Memory levels are kept deserialized, same memory, disk and
+    replication; off-heap levels must stay serialized."""
+    if not level.useMemory or level.useOffHeap or level.deserialized:
+        return level
+    return StorageLevel(level.useDisk, True, False, True, level.replication)
+
+
 def with_cell_type(metadata, cell_type):
     """The metadata with another cell type."""
     m = metadata
@@ -111,7 +122,7 @@ class CachableLayer:
 
     def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
         """Run the recorded steps once and keep the tiles in Spark's cache."""
-        df = self.dataframe.persist(storageLevel)
+        df = self.dataframe.persist(dataframe_storage_level(storageLevel))
         self._set_df(df, partitions=self._partitions)
         self.is_cached = True
         self._strips = {}  # width → (tiles, their border strips as an Arrow batch), kept by focal operations
