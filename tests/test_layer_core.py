@@ -122,6 +122,18 @@ def test_persist_keeps_memory_levels_deserialized(layer, level, kept):
         cached.unpersist()
 
 
+def test_storage_levels_stay_serialized_when_the_session_compresses_them():
+    """With ``spark.rdd.compress`` (a startup setting) the user asked for compressed serialized caches, so
+    the level stays as given; without it, memory levels become deserialized."""
+    from geopyspark_rs.geotrellis.layer import dataframe_storage_level
+
+    for level in (StorageLevel.MEMORY_ONLY, StorageLevel.MEMORY_AND_DISK_2):
+        assert dataframe_storage_level(level, compress_serialized=True) is level
+        kept = dataframe_storage_level(level)
+        assert (kept.useDisk, kept.useMemory, kept.deserialized, kept.replication) == \
+            (level.useDisk, True, True, level.replication)
+
+
 def test_repr(layer):
     assert str(layer) == repr(layer) == \
         "TiledRasterLayer(layer_type=LayerType.SPATIAL, zoom_level=None, is_floating_point_layer=True)"

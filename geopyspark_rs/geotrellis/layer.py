@@ -27,13 +27,14 @@ from .zonal import Zonal
 __all__ = ["RasterLayer", "TiledRasterLayer", "Pyramid"]
 
 
-def dataframe_storage_level(level: StorageLevel) -> StorageLevel:
+def dataframe_storage_level(level: StorageLevel, compress_serialized: bool = False) -> StorageLevel:
     """The level a layer's DataFrame is cached at for a GeoPySpark ``storageLevel``. PySpark's levels are
     all serialized (made for pickled Python objects); a DataFrame's cache is already compact columnar
     bytes, and keeping it serialized only adds a deserializing copy of every cached batch to every scan
-    (a quarter of a one-way pass's time). Memory levels are kept deserialized, same memory, disk and
-    replication; off-heap levels must stay serialized."""
-    if not level.useMemory or level.useOffHeap or level.deserialized:
+    (a quarter of a one-way pass's time). Memory levels are kept deserialized, with the same disk and
+    replication; off-heap levels must stay serialized, and so do all levels when the session compresses
+    serialized blocks (``spark.rdd.compress``: the user traded scan speed for memory)."""
+    if compress_serialized or not level.useMemory or level.useOffHeap or level.deserialized:
         return level
     return StorageLevel(level.useDisk, True, False, True, level.replication)
 
@@ -122,7 +123,8 @@ class CachableLayer:
 
     def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
         """Run the recorded steps once and keep the tiles in Spark's cache."""
-        df = self.dataframe.persist(dataframe_storage_level(storageLevel))
+        compress = self._df.sparkSession.conf.get("spark.rdd.compress", "false").strip().lower() == "true"
+        df = self.dataframe.persist(dataframe_storage_level(storageLevel, compress))
         self._set_df(df, partitions=self._partitions)
         self.is_cached = True
         self._strips = {}  # width → (tiles, their border strips as an Arrow batch), kept by focal operations
