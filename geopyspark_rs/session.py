@@ -118,7 +118,7 @@ def active_session() -> SparkSession:
     """The active SparkSession, or an embedded ``local[*]`` one started now."""
     session = existing_session()
     if session is not None:
-        _tune(session)
+        tune_for_tiles(session)
         return session
     with _lock:
         session = existing_session()
@@ -134,15 +134,17 @@ def active_session() -> SparkSession:
                     builder = builder.config(key, value)
                 session = builder.getOrCreate()
                 session.sparkContext.setLogLevel("ERROR")
-    _tune(session)
+    tune_for_tiles(session)
     return session
 
 
 _tuned: set[int] = set()
 
 
-def _tune(session) -> None:
-    """Size Arrow and cache batches for tiles unless the user chose a size (once per session)."""
+def tune_for_tiles(session) -> None:
+    """Size Arrow and cache batches for tiles unless the user chose a size (once per session; every layer
+    calls it, whatever session built its DataFrame: Spark's 10 000-row batches would put a whole partition
+    of tiles in one batch)."""
     if id(session) in _tuned:
         return
     _tuned.add(id(session))

@@ -21,6 +21,29 @@ def test_geopyspark_conf():
         gps.geopyspark_conf()
 
 
+def test_a_layer_sizes_its_sessions_batches_for_tiles(spark, monkeypatch):
+    """A session the user built (not from geopyspark_conf) has Spark's 10 000-row batches; the first layer made
+    over it, from any DataFrame, sizes them for tiles, and leaves a size the user chose alone."""
+    from geopyspark_rs import session
+    from layers import metadata, ramp
+
+    arrow, cache = "spark.sql.execution.arrow.maxRecordsPerBatch", "spark.sql.inMemoryColumnarStorage.batchSize"
+    before = {key: spark.conf.get(key) for key in (arrow, cache)}
+    try:
+        for key in before:
+            spark.conf.unset(key)
+        spark.conf.set(cache, "32")  # the user's own choice
+        monkeypatch.setattr(session, "_tuned", set())
+        df = spark.createDataFrame(
+            [(0, 0, "float64", 1, 4, 4, ramp((1, 4, 4)).astype("<f8").tobytes())],
+            "col int, row int, cell_type string, bands int, rows int, cols int, cells binary")
+        gps.TiledRasterLayer.from_dataframe(gps.LayerType.SPATIAL, df, metadata("float64"))
+        assert (spark.conf.get(arrow), spark.conf.get(cache)) == ("64", "32")
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
+
+
 def test_get_spark_context(spark):
     assert gps.get_spark_context() is spark.sparkContext
 

@@ -8,7 +8,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from ..session import active_session, is_connect
+from ..session import active_session, is_connect, tune_for_tiles
 from . import plan as _plan
 from . import tile_contract as tc
 from .cell_edits import CellEdits
@@ -167,6 +167,7 @@ class _Layer(CachableLayer, CellEdits, Statistics, GeoTiffOutput, PngOutput):
     _tiled = False
 
     def _init(self, layer_type, df, steps=(), partition_strategy=None):
+        tune_for_tiles(df.sparkSession)
         self.layer_type = LayerType(layer_type)
         self.is_cached = False
         self._partition_strategy = partition_strategy
