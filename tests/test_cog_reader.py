@@ -306,6 +306,19 @@ def test_not_a_tiff_and_truncated_files(tmp_path, cog_path):
         run(tif.read(Window(tif.width - 10, tif.height - 10, 10, 10)))
 
 
+@pytest.mark.parametrize("dtype,predictor", [("uint16", None), ("int16", 2), ("float32", 3)])
+def test_windows_wanting_the_top_rows_of_tiles_match_rasterio(tmp_path, dtype, predictor):
+    """Windows ending high in a row of tiles decode only down to their last row (deflate stops there);
+    with others sharing those tiles and ending lower, the tiles decode down to the lowest row any needs."""
+    path = make_cog(tmp_path / "top.tif", dtype=dtype, predictor=predictor, bands=1, overviews=())
+    tif = run(GeoTIFF.open(str(path)))
+    windows = [Window(3, 256, 300, 1), Window(100, 256, 40, 90), Window(300, 300, 500, 100),
+               Window(0, 500, 700, 20), Window(260, 510, 10, 140), Window(512, 768, 256, 132)]
+    assert_same_as_rasterio(path, tif, windows)
+    for w in windows:  # alone, each decodes only as far as it needs
+        assert_same_as_rasterio(path, tif, [w])
+
+
 def test_corrupt_segment_names_file_and_segment(tmp_path):
     import tifffile
 
@@ -319,6 +332,9 @@ def test_corrupt_segment_names_file_and_segment(tmp_path):
     tile = Window(0, 256, 256, 256)  # segment 5: 5 tiles across
     with pytest.raises(CorruptDataError, match=r"garbled\.tif.*segment 5 "):
         run(tif.read(tile))
+    # A window wanting only its top rows inflates no further than them, and still finds the garbage.
+    with pytest.raises(CorruptDataError, match=r"garbled\.tif.*segment 5 "):
+        run(tif.read(Window(10, 256, 50, 12)))
     # Windows read together with a bad one still get their cells; only the bad one fails.
     good, bad = run(_gather_settled(tif, [Window(0, 0, 256, 256), tile]))
     assert isinstance(good.data, np.ndarray) and isinstance(bad, CorruptDataError)

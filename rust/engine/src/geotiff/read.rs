@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::cached::{CachedSource, FetchedRanges, SharedBytes};
-use super::decode::{decode_segment, Scratch, SegmentShape};
+use super::decode::{decode_segment, decode_segment_top, Scratch, SegmentShape};
 use super::info::{GeoTiffInfo, ImageLayout, SampleKind};
 use crate::cell_type::{CellType, NoData};
 use crate::error::{EngineError, Result};
@@ -322,6 +322,12 @@ fn decode_windows(
                 continue;
             }
             let data = get(range.clone())?;
+            // Rows below the lowest one a window needs are not decoded (deflate stops before them).
+            let wanted = wins
+                .iter()
+                .map(|&wi| (windows[wi].1 + windows[wi].3).min(sy0 + shape.rows) - sy0)
+                .max()
+                .unwrap_or(shape.rows);
             let fail = |e: String| {
                 EngineError::geotiff(
                     path,
@@ -336,8 +342,9 @@ fn decode_windows(
                 }
                 continue;
             }
-            decode_segment(layout, little_endian, &data, &shape, &mut scratch, &mut seg_buf).map_err(fail)?;
-            if seg_buf.len() < shape.rows * shape.cols * shape.samples * layout.kind.bytes() {
+            decode_segment_top(layout, little_endian, &data, &shape, wanted, &mut scratch, &mut seg_buf)
+                .map_err(fail)?;
+            if seg_buf.len() < wanted * shape.cols * shape.samples * layout.kind.bytes() {
                 return Err(fail("decoded segment is too short".into()));
             }
             for &wi in wins {
