@@ -142,6 +142,10 @@ impl PlanSink for MinMax {
 const LANES: usize = 8;
 
 /// Fold little-endian float32 cells into the lanes.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx2+fma",
+    "x86_64+avx2+fma"
+))]
 fn min_max_f32(cells: &[u8], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
     let (mut lo32, mut hi32) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
     let mut lanes = cells.chunks_exact(4 * LANES);

@@ -267,7 +267,7 @@ impl Compiled {
     }
 
     /// Run the pointwise steps over a chunk of float32 values (only when `f32_path`).
-    #[inline]
+    #[inline(always)]
     pub fn apply_pointwise_f32(&self, values: &mut [f32]) {
         for ts in &self.pointwise {
             pointwise::apply_f32(&ts.step, values);

@@ -284,6 +284,7 @@ fn binary_f32(op: BinaryOp, x: f32, y: f32) -> f32 {
 }
 
 /// Apply a step that `exact_in_f32` accepts to float32 working values.
+#[inline(always)]
 pub(crate) fn apply_f32(step: &Step, values: &mut [f32]) {
     match step {
         Step::Scalar {
