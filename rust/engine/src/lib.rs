@@ -1,5 +1,20 @@
 //! The geopyspark_rs raster engine: pure Rust, no Python and no Spark.
 
+/// Compiles the function(s) inside once per SIMD level of x86-64 that speeds them (AVX-512, AVX2) besides the
+/// baseline, and picks one at run time: wheels target the baseline. Only for hot kernels whose results are
+/// the same bits at every level (IEEE arithmetic, no fused multiply-add unless written).
+macro_rules! simd_clones {
+    ($($item:item)*) => {
+        $(
+            #[multiversion::multiversion(targets(
+                "x86_64+avx512f+avx512vl+avx512bw+avx2+fma",
+                "x86_64+avx2+fma"
+            ))]
+            $item
+        )*
+    };
+}
+
 pub mod batch;
 pub mod buffer;
 pub mod catalog;

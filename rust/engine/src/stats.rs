@@ -141,34 +141,32 @@ impl PlanSink for MinMax {
 
 const LANES: usize = 8;
 
-/// Fold little-endian float32 cells into the lanes.
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512bw+avx2+fma",
-    "x86_64+avx2+fma"
-))]
-fn min_max_f32(cells: &[u8], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
-    let (mut lo32, mut hi32) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
-    let mut lanes = cells.chunks_exact(4 * LANES);
-    for chunk in &mut lanes {
-        for k in 0..LANES {
-            let x = f32::from_le_bytes([
-                chunk[4 * k],
-                chunk[4 * k + 1],
-                chunk[4 * k + 2],
-                chunk[4 * k + 3],
-            ]);
+simd_clones! {
+    /// Fold little-endian float32 cells into the lanes.
+    fn min_max_f32(cells: &[u8], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
+        let (mut lo32, mut hi32) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
+        let mut lanes = cells.chunks_exact(4 * LANES);
+        for chunk in &mut lanes {
+            for k in 0..LANES {
+                let x = f32::from_le_bytes([
+                    chunk[4 * k],
+                    chunk[4 * k + 1],
+                    chunk[4 * k + 2],
+                    chunk[4 * k + 3],
+                ]);
+                lo32[k] = lo32[k].min(x);
+                hi32[k] = hi32[k].max(x);
+            }
+        }
+        for (k, c) in lanes.remainder().chunks_exact(4).enumerate() {
+            let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
             lo32[k] = lo32[k].min(x);
             hi32[k] = hi32[k].max(x);
         }
-    }
-    for (k, c) in lanes.remainder().chunks_exact(4).enumerate() {
-        let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        lo32[k] = lo32[k].min(x);
-        hi32[k] = hi32[k].max(x);
-    }
-    for k in 0..LANES {
-        lo[k] = lo[k].min(lo32[k] as f64);
-        hi[k] = hi[k].max(hi32[k] as f64);
+        for k in 0..LANES {
+            lo[k] = lo[k].min(lo32[k] as f64);
+            hi[k] = hi[k].max(hi32[k] as f64);
+        }
     }
 }
 

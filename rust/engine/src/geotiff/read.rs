@@ -322,12 +322,6 @@ fn decode_windows(
                 continue;
             }
             let data = get(range.clone())?;
-            // Rows below the lowest one a window needs are not decoded (deflate stops before them).
-            let wanted = wins
-                .iter()
-                .map(|&wi| (windows[wi].1 + windows[wi].3).min(sy0 + shape.rows) - sy0)
-                .max()
-                .unwrap_or(shape.rows);
             let fail = |e: String| {
                 EngineError::geotiff(
                     path,
@@ -342,6 +336,12 @@ fn decode_windows(
                 }
                 continue;
             }
+            // Rows below the lowest one a window needs are not decoded (deflate stops before them).
+            let wanted = wins
+                .iter()
+                .map(|&wi| (windows[wi].1 + windows[wi].3).min(sy0 + shape.rows) - sy0)
+                .max()
+                .unwrap_or(shape.rows);
             decode_segment_top(layout, little_endian, &data, &shape, wanted, &mut scratch, &mut seg_buf)
                 .map_err(fail)?;
             if seg_buf.len() < wanted * shape.cols * shape.samples * layout.kind.bytes() {
