@@ -203,8 +203,9 @@ impl CellType {
         self.data_type.bytes_per_cell()
     }
 
-    /// `getDouble`: the working value of a stored value (NaN for NoData).
-    #[inline(always)]
+    /// `getDouble`: the working value of a stored value (NaN for NoData), cell by cell: the reference
+    /// `normalize` and `load` must equal (they choose the test once per call).
+    #[cfg(test)]
     fn load_value(&self, stored: f64) -> f64 {
         match self.no_data {
             NoData::Raw => stored,
@@ -319,31 +320,95 @@ impl CellType {
                 let nd = ud.unwrap_or(f64::NAN);
                 store_as!(f64, |v: f64| if v.is_nan() { nd } else { v })
             }
-            (DataType::Bool, _) => store_as!(u8, |v: f64| self.store_value(v) as u8),
-            (DataType::Int8, _) => store_as!(i8, |v: f64| self.store_value(v) as i8),
-            (DataType::UInt8, _) => store_as!(u8, |v: f64| self.store_value(v) as u8),
-            (DataType::Int16, _) => store_as!(i16, |v: f64| self.store_value(v) as i16),
-            (DataType::UInt16, _) => store_as!(u16, |v: f64| self.store_value(v) as u16),
-            (DataType::Int32, _) => store_as!(i32, |v: f64| self.store_value(v) as i32),
+            // Integers: `store_value` with the type's narrowing chosen once, not per cell.
+            (dt, _) => {
+                let nan = self.store_value(f64::NAN);
+                match dt {
+                    DataType::Bool => store_as!(u8, |v: f64| (if v.is_nan() { nan } else { to_bool(v) }) as u8),
+                    DataType::Int8 => store_as!(i8, |v: f64| (if v.is_nan() { nan } else { to_i8(v) }) as i8),
+                    DataType::UInt8 => store_as!(u8, |v: f64| (if v.is_nan() { nan } else { to_u8(v) }) as u8),
+                    DataType::Int16 => store_as!(i16, |v: f64| (if v.is_nan() { nan } else { to_i16(v) }) as i16),
+                    DataType::UInt16 => store_as!(u16, |v: f64| (if v.is_nan() { nan } else { to_u16(v) }) as u16),
+                    _ => store_as!(i32, |v: f64| (if v.is_nan() { nan } else { to_i32(v) }) as i32),
+                }
+            }
         }
     }
 
     /// Round working values through this type's storage, as if a tile of this type had been written and
     /// read back (what GeoTrellis does between two operations).
     pub fn normalize(&self, values: &mut [f64]) {
-        match (self.data_type, self.no_data) {
+        normalize_values(self, values)
+    }
+}
+
+simd_clones! {
+    /// [`CellType::normalize`], cloned for the CPU's SIMD: the saturating float → integer conversions vectorise.
+    fn normalize_values(ct: &CellType, values: &mut [f64]) {
+        match (ct.data_type, ct.no_data) {
             (DataType::Float64, NoData::Raw | NoData::Constant) => {}
             (DataType::Float32, NoData::Raw | NoData::Constant) => {
                 for v in values.iter_mut() {
                     *v = *v as f32 as f64;
                 }
             }
-            _ => {
-                for v in values.iter_mut() {
-                    *v = self.load_value(self.store_value(*v));
+            // `load_value(store_value(v))` with the type's narrowing and NoData test chosen once, not per
+            // cell, so that each loop is a plain map the compiler vectorises.
+            (dt, _) => {
+                let (nan, nd) = (ct.store_value(f64::NAN), ct.no_data_value());
+                match dt {
+                    DataType::Bool => round_trip(values, nan, nd, to_bool),
+                    DataType::Int8 => round_trip(values, nan, nd, to_i8),
+                    DataType::UInt8 => round_trip(values, nan, nd, to_u8),
+                    DataType::Int16 => round_trip(values, nan, nd, to_i16),
+                    DataType::UInt16 => round_trip(values, nan, nd, to_u16),
+                    DataType::Int32 => round_trip(values, nan, nd, to_i32),
+                    DataType::Float32 => round_trip(values, nan, nd, |v| v as f32 as f64),
+                    DataType::Float64 => round_trip(values, nan, nd, |v| v),
                 }
             }
         }
+    }
+}
+
+/// The stored value of a non-NaN working value of each integer type (`store_value`'s narrowing).
+#[inline(always)]
+fn to_bool(v: f64) -> f64 {
+    (saturating_i32(v) & 1) as f64
+}
+#[inline(always)]
+fn to_i8(v: f64) -> f64 {
+    saturating_i32(v) as i8 as f64
+}
+#[inline(always)]
+fn to_u8(v: f64) -> f64 {
+    saturating_i32(v) as u8 as f64
+}
+#[inline(always)]
+fn to_i16(v: f64) -> f64 {
+    saturating_i32(v) as i16 as f64
+}
+#[inline(always)]
+fn to_u16(v: f64) -> f64 {
+    saturating_i32(v) as u16 as f64
+}
+#[inline(always)]
+fn to_i32(v: f64) -> f64 {
+    saturating_i32(v) as f64
+}
+
+/// Each value through a store and a load: NaN becomes `nan` (what NoData is stored as), others `narrow`ed,
+/// and a stored value equal to `nd` reads back as NaN.
+#[inline(always)]
+fn round_trip(values: &mut [f64], nan: f64, nd: Option<f64>, narrow: impl Fn(f64) -> f64) {
+    match nd {
+        Some(nd) => values.iter_mut().for_each(|v| {
+            let stored = if v.is_nan() { nan } else { narrow(*v) };
+            *v = if stored == nd { f64::NAN } else { stored };
+        }),
+        None => values
+            .iter_mut()
+            .for_each(|v| *v = if v.is_nan() { nan } else { narrow(*v) }),
     }
 }
 
@@ -424,6 +489,65 @@ pub fn java_double_string(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every cell type of every NoData kind, and values that probe narrowing, saturation and NoData.
+    fn every_type_and_awkward_values() -> (Vec<CellType>, Vec<f64>) {
+        let dts = [
+            DataType::Bool,
+            DataType::Int8,
+            DataType::UInt8,
+            DataType::Int16,
+            DataType::UInt16,
+            DataType::Int32,
+            DataType::Float32,
+            DataType::Float64,
+        ];
+        let mut types = Vec::new();
+        for dt in dts {
+            types.push(CellType::new(dt, NoData::Raw));
+            if dt == DataType::Bool {
+                continue; // bool has no NoData (`with_no_data`, `parse`)
+            }
+            types.push(CellType::new(dt, NoData::Constant));
+            // User NoData values are stored values: only those the type can hold.
+            for nd in [-128.0, 0.0, 1.0, 255.0, -32768.0, 65535.0, 7.0, -1e30, 3.5] {
+                let holds = match dt {
+                    DataType::Float64 => true,
+                    DataType::Float32 => nd as f32 as f64 == nd,
+                    _ => nd.fract() == 0.0 && dt.wrap_int(saturating_i32(nd)) == nd,
+                };
+                if holds {
+                    types.push(CellType::new(dt, NoData::UserDefined(nd)));
+                }
+            }
+        }
+        let mut values = vec![
+            f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 7.0, 3.5,
+            127.0, 128.0, -128.0, -129.0, 255.0, 256.0, 32767.0, 32768.0, -32768.0, -32769.0, 65535.0,
+            65536.0, 2147483647.0, 2147483648.0, -2147483648.0, -2147483649.0, 1e30, -1e30, 1e300,
+        ];
+        values.extend((0..2000).map(|i| ((i as f64) * 7919.37).sin() * 10f64.powi(i % 12)));
+        (types, values)
+    }
+
+    #[test]
+    fn normalize_and_store_narrow_each_value_as_store_value_does() {
+        let (types, values) = every_type_and_awkward_values();
+        for ct in types {
+            let mut fast = values.clone();
+            ct.normalize(&mut fast);
+            let mut stored = Vec::new();
+            ct.store(&values, &mut stored);
+            let mut back = vec![0.0; values.len()];
+            ct.load(&stored, 0, &mut back);
+            for (i, &v) in values.iter().enumerate() {
+                let want = ct.load_value(ct.store_value(v));
+                let same = |x: f64| x.to_bits() == want.to_bits() || (x.is_nan() && want.is_nan());
+                assert!(same(fast[i]), "{ct:?} normalize({v}) = {}, want {want}", fast[i]);
+                assert!(same(back[i]), "{ct:?} store+load({v}) = {}, want {want}", back[i]);
+            }
+        }
+    }
 
     #[test]
     fn names_round_trip() {
