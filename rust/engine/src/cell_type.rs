@@ -371,30 +371,23 @@ simd_clones! {
     }
 }
 
-/// The stored value of a non-NaN working value of each integer type (`store_value`'s narrowing).
+/// `DataType::wrap_int` after Scala's `Double.toInt`, one function per type (what `store_value` does to a
+/// non-NaN working value), so that a loop over cells of one type has no match inside.
+macro_rules! narrowings {
+    ($($name:ident: $t:ty),*) => {
+        $(
+            #[inline(always)]
+            fn $name(v: f64) -> f64 {
+                saturating_i32(v) as $t as f64
+            }
+        )*
+    };
+}
+narrowings!(to_i8: i8, to_u8: u8, to_i16: i16, to_u16: u16, to_i32: i32);
+
 #[inline(always)]
 fn to_bool(v: f64) -> f64 {
     (saturating_i32(v) & 1) as f64
-}
-#[inline(always)]
-fn to_i8(v: f64) -> f64 {
-    saturating_i32(v) as i8 as f64
-}
-#[inline(always)]
-fn to_u8(v: f64) -> f64 {
-    saturating_i32(v) as u8 as f64
-}
-#[inline(always)]
-fn to_i16(v: f64) -> f64 {
-    saturating_i32(v) as i16 as f64
-}
-#[inline(always)]
-fn to_u16(v: f64) -> f64 {
-    saturating_i32(v) as u16 as f64
-}
-#[inline(always)]
-fn to_i32(v: f64) -> f64 {
-    saturating_i32(v) as f64
 }
 
 /// Each value through a store and a load: NaN becomes `nan` (what NoData is stored as), others `narrow`ed,

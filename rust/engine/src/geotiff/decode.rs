@@ -530,21 +530,10 @@ mod deflate_tests {
         let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(&stored).unwrap();
         let layout = ImageLayout {
-            width: cols,
-            height: rows,
-            bands: 1,
             kind: SampleKind::U16,
             tiled: true,
-            segment_cols: cols,
-            segment_rows: rows,
-            planar: false,
-            compression: 8,
             predictor: 2,
-            photometric: 1,
-            offsets: vec![0],
-            byte_counts: vec![0],
-            jpeg_tables: None,
-            lerc_parameters: vec![],
+            ..super::fuzz_regressions::layout(8, cols, rows)
         };
         let bytes = cells.iter().flat_map(|v| v.to_le_bytes()).collect();
         (layout, enc.finish().unwrap(), bytes)
@@ -606,7 +595,8 @@ mod fuzz_regressions {
 
     use super::*;
 
-    fn layout(compression: u16, segment_cols: usize, segment_rows: usize) -> ImageLayout {
+    /// A one-band uint8 image of one segment (shared with the other test modules).
+    pub(super) fn layout(compression: u16, segment_cols: usize, segment_rows: usize) -> ImageLayout {
         ImageLayout {
             width: segment_cols,
             height: segment_rows,
