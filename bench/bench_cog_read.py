@@ -9,10 +9,11 @@ every reader, so no reader is served from a cache of the previous one), all star
   `S3Store`;
 * rasterio: `loop.run_in_executor` per window over a thread pool of 2 x cores threads, one dataset per thread
   (GDAL_NUM_THREADS=1, GDAL_CACHEMAX=64 MB; S3 through /vsis3/).
-Local files and the loopback moto S3 server (tests/s3server.py). Prints the median time per 64 windows, Mpix/s
+Local files and a loopback S3 server: by default bench/s3_file_server.py (ranged GETs by sendfile), or
+moto (tests/s3server.py, --s3 moto: it reads the whole object for every ranged GET). Prints the median time per 64 windows, Mpix/s
 and ratios (above 1: ours faster).
 
-    /work/main/.venv/bin/python bench/bench_cog_read.py [--repeat 5] [--size 16000] [--no-s3]
+    /work/main/.venv/bin/python bench/bench_cog_read.py [--repeat 5] [--size 16000] [--s3 files|moto|none]
 """
 
 import argparse
@@ -132,7 +133,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--size", type=int, default=16000)
     ap.add_argument("--dir", default="/tmp/gps-bench-cog")
-    ap.add_argument("--no-s3", action="store_true")
+    ap.add_argument("--s3", choices=["files", "moto", "none"], default="files",
+                    help="the loopback S3 server: files (bench/s3_file_server.py), moto, or none")
+    ap.add_argument("--no-s3", action="store_true", help="the same as --s3 none")
     args = ap.parse_args()
     n = args.size
     path = Path(args.dir) / f"cog{n}.tif"
@@ -155,23 +158,34 @@ def main():
                                         (f"rasterio ({threads} threads)", rio.read)])
     report("local file", rows, n_pix)
 
-    if args.no_s3:
+    if args.s3 == "none" or args.no_s3:
         return
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from s3server import S3Server
+    if args.s3 == "files":
+        from s3_file_server import S3FileServer
 
-    with S3Server() as server:
-        bucket = server.create_bucket("bench")
+        server_cm, what = S3FileServer(Path(args.dir) / "s3"), "loopback S3 (bench/s3_file_server.py)"
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from s3server import S3Server
+
+        server_cm, what = S3Server(), "loopback S3 (moto)"
+    with server_cm as server:
+        bucket = "bench"
         t = time.perf_counter()
-        server.client().upload_file(str(path), bucket, path.name)
-        print(f"\nuploaded to moto in {time.perf_counter() - t:.0f} s")
+        if args.s3 == "files":
+            key = server.put(bucket, path)
+        else:
+            server.create_bucket(bucket)
+            server.client().upload_file(str(path), bucket, path.name)
+            key = path.name
+        print(f"\n{what}: object in place in {time.perf_counter() - t:.0f} s")
         opts = server.options()
         store = S3Store(bucket, endpoint=opts["aws_endpoint"], access_key_id=opts["aws_access_key_id"],
                         secret_access_key=opts["aws_secret_access_key"], region=opts["aws_region"],
                         client_options={"allow_http": True})
-        ours_s3 = loop.run_until_complete(GeoTIFF.open(f"s3://{bucket}/{path.name}", options=opts))
-        ours_store = loop.run_until_complete(GeoTIFF.open(path.name, store=store))
-        ag_s3 = loop.run_until_complete(AGGeoTIFF.open(path.name, store=store))
+        ours_s3 = loop.run_until_complete(GeoTIFF.open(f"s3://{bucket}/{key}", options=opts))
+        ours_store = loop.run_until_complete(GeoTIFF.open(key, store=store))
+        ag_s3 = loop.run_until_complete(AGGeoTIFF.open(key, store=store))
         from rasterio.session import AWSSession
 
         endpoint = opts["aws_endpoint"].removeprefix("http://")
@@ -179,13 +193,13 @@ def main():
                                       aws_secret_access_key=opts["aws_secret_access_key"],
                                       region_name=opts["aws_region"], endpoint_url=endpoint),
                    AWS_HTTPS="NO", AWS_VIRTUAL_HOSTING="FALSE", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR")
-        rio_s3 = RasterioPool(f"/vsis3/{bucket}/{path.name}", env, threads)
+        rio_s3 = RasterioPool(f"/vsis3/{bucket}/{key}", env, threads)
         rows = timed(loop, args.repeat, n, [
             ("geopyspark_rs.cog (s3:// URI)", lambda o: read_ours(ours_s3, o)),
             ("geopyspark_rs.cog (obstore S3Store)", lambda o: read_ours(ours_store, o)),
             ("async-geotiff (obstore S3Store)", lambda o: read_async_geotiff(ag_s3, o)),
             (f"rasterio /vsis3/ ({threads} threads)", rio_s3.read)])
-        report("loopback S3 (moto)", rows, n_pix)
+        report(what, rows, n_pix)
 
 
 if __name__ == "__main__":
