@@ -251,11 +251,29 @@ impl CellType {
 
     /// Load cells `[start, start + out.len())` of little-endian storage into working values.
     pub fn load(&self, bytes: &[u8], start: usize, out: &mut [f64]) {
+        load_values(self, bytes, start, out)
+    }
+
+    /// Append the storage of working values to `out`.
+    pub fn store(&self, values: &[f64], out: &mut Vec<u8>) {
+        store_values(self, values, out)
+    }
+
+    /// Round working values through this type's storage, as if a tile of this type had been written and
+    /// read back (what GeoTrellis does between two operations).
+    pub fn normalize(&self, values: &mut [f64]) {
+        normalize_values(self, values)
+    }
+}
+
+simd_clones! {
+    /// [`CellType::load`], cloned for the CPU's SIMD.
+    fn load_values(ct: &CellType, bytes: &[u8], start: usize, out: &mut [f64]) {
         // The NoData test is hoisted out of the loop so that each loop is a plain, vectorisable map.
-        let nd = match self.no_data {
+        let nd = match ct.no_data {
             NoData::Raw => None,
-            NoData::Constant if self.data_type.is_float() => None,
-            _ => self.no_data_value(),
+            NoData::Constant if ct.data_type.is_float() => None,
+            _ => ct.no_data_value(),
         };
         macro_rules! load_as {
             ($t:ty) => {{
@@ -274,7 +292,7 @@ impl CellType {
                 }
             }};
         }
-        match self.data_type {
+        match ct.data_type {
             DataType::Bool => {
                 let src = &bytes[start..start + out.len()];
                 out.iter_mut()
@@ -291,8 +309,8 @@ impl CellType {
         }
     }
 
-    /// Append the storage of working values to `out`.
-    pub fn store(&self, values: &[f64], out: &mut Vec<u8>) {
+    /// [`CellType::store`], cloned for the CPU's SIMD: the saturating float → integer conversions vectorise.
+    fn store_values(ct: &CellType, values: &[f64], out: &mut Vec<u8>) {
         macro_rules! store_as {
             ($t:ty, $conv:expr) => {{
                 const N: usize = std::mem::size_of::<$t>();
@@ -305,8 +323,8 @@ impl CellType {
                 }
             }};
         }
-        let ud = self.no_data_value();
-        match (self.data_type, self.no_data) {
+        let ud = ct.no_data_value();
+        match (ct.data_type, ct.no_data) {
             // Floats without a user NoData store NaN as NaN: a plain narrowing copy.
             (DataType::Float32, NoData::Raw | NoData::Constant) => {
                 store_as!(f32, |v: f64| v as f32)
@@ -320,29 +338,29 @@ impl CellType {
                 let nd = ud.unwrap_or(f64::NAN);
                 store_as!(f64, |v: f64| if v.is_nan() { nd } else { v })
             }
-            // Integers: `store_value` with the type's narrowing chosen once, not per cell.
+            // Integers: `store_value` with the type's narrowing chosen once, not per cell, straight to the
+            // stored integer (through f64 would convert back with a scalar saturating cast per cell).
             (dt, _) => {
-                let nan = self.store_value(f64::NAN);
+                let nan = ct.store_value(f64::NAN);
+                macro_rules! store_int {
+                    ($t:ty, $narrow:expr) => {{
+                        let nan = nan as $t; // what NoData is stored as: a value of the type, exactly
+                        let narrow = $narrow;
+                        store_as!($t, |v: f64| if v.is_nan() { nan } else { narrow(saturating_i32(v)) })
+                    }};
+                }
                 match dt {
-                    DataType::Bool => store_as!(u8, |v: f64| (if v.is_nan() { nan } else { to_bool(v) }) as u8),
-                    DataType::Int8 => store_as!(i8, |v: f64| (if v.is_nan() { nan } else { to_i8(v) }) as i8),
-                    DataType::UInt8 => store_as!(u8, |v: f64| (if v.is_nan() { nan } else { to_u8(v) }) as u8),
-                    DataType::Int16 => store_as!(i16, |v: f64| (if v.is_nan() { nan } else { to_i16(v) }) as i16),
-                    DataType::UInt16 => store_as!(u16, |v: f64| (if v.is_nan() { nan } else { to_u16(v) }) as u16),
-                    _ => store_as!(i32, |v: f64| (if v.is_nan() { nan } else { to_i32(v) }) as i32),
+                    DataType::Bool => store_int!(u8, |i: i32| (i & 1) as u8),
+                    DataType::Int8 => store_int!(i8, |i: i32| i as i8),
+                    DataType::UInt8 => store_int!(u8, |i: i32| i as u8),
+                    DataType::Int16 => store_int!(i16, |i: i32| i as i16),
+                    DataType::UInt16 => store_int!(u16, |i: i32| i as u16),
+                    _ => store_int!(i32, |i: i32| i),
                 }
             }
         }
     }
 
-    /// Round working values through this type's storage, as if a tile of this type had been written and
-    /// read back (what GeoTrellis does between two operations).
-    pub fn normalize(&self, values: &mut [f64]) {
-        normalize_values(self, values)
-    }
-}
-
-simd_clones! {
     /// [`CellType::normalize`], cloned for the CPU's SIMD: the saturating float → integer conversions vectorise.
     fn normalize_values(ct: &CellType, values: &mut [f64]) {
         match (ct.data_type, ct.no_data) {
@@ -426,7 +444,11 @@ fn float_no_data(dt: DataType, v: f64) -> NoData {
 /// Scala's `Double.toInt`: truncate toward zero, saturate, NaN → 0.
 #[inline(always)]
 fn saturating_i32(v: f64) -> i32 {
-    v as i32
+    // Rust's `v as i32` (NaN → 0, saturating), written as a select, a clamp and an in-range conversion:
+    // those vectorise (`as` alone compiles to a scalar conversion per cell, the hot spot of integer plans).
+    let clamped = if v.is_nan() { 0.0 } else { v.clamp(i32::MIN as f64, i32::MAX as f64) };
+    // SAFETY: `clamped` is finite and within i32's range.
+    unsafe { clamped.to_int_unchecked::<i32>() }
 }
 
 /// Parse a number the way Java's `Double.parseDouble` accepts the values GeoTrellis writes.
@@ -539,6 +561,15 @@ mod tests {
                 assert!(same(fast[i]), "{ct:?} normalize({v}) = {}, want {want}", fast[i]);
                 assert!(same(back[i]), "{ct:?} store+load({v}) = {}, want {want}", back[i]);
             }
+        }
+    }
+
+    #[test]
+    fn saturating_i32_is_rusts_as_cast() {
+        let (_, values) = every_type_and_awkward_values();
+        let edges = [f64::MAX, f64::MIN, f64::MIN_POSITIVE, -2147483648.5, 2147483647.5, -2147483647.9];
+        for v in values.iter().chain(&edges) {
+            assert_eq!(saturating_i32(*v), *v as i32, "{v}");
         }
     }
 

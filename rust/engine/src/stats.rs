@@ -175,43 +175,45 @@ simd_clones! {
 /// cell at all leaves lo > hi.
 macro_rules! min_max_int {
     ($name:ident, $t:ty) => {
-        fn $name(cells: &[u8], nd: Option<f64>) -> Option<(f64, f64)> {
-            const N: usize = std::mem::size_of::<$t>();
-            const W: usize = 64 / N;
-            // A NoData the type cannot hold matches no cell.
-            let nd = nd.filter(|v| (*v as $t) as f64 == *v).map(|v| v as $t);
-            let (mut lo, mut hi) = ([<$t>::MAX; W], [<$t>::MIN; W]);
-            let mut chunks = cells.chunks_exact(N * W);
-            let value = |c: &[u8]| <$t>::from_le_bytes(c.try_into().unwrap());
-            match nd {
-                None => {
-                    for chunk in &mut chunks {
-                        for k in 0..W {
-                            let x = value(&chunk[N * k..N * k + N]);
-                            lo[k] = lo[k].min(x);
-                            hi[k] = hi[k].max(x);
+        simd_clones! {
+            fn $name(cells: &[u8], nd: Option<f64>) -> Option<(f64, f64)> {
+                const N: usize = std::mem::size_of::<$t>();
+                const W: usize = 64 / N;
+                // A NoData the type cannot hold matches no cell.
+                let nd = nd.filter(|v| (*v as $t) as f64 == *v).map(|v| v as $t);
+                let (mut lo, mut hi) = ([<$t>::MAX; W], [<$t>::MIN; W]);
+                let mut chunks = cells.chunks_exact(N * W);
+                let value = |c: &[u8]| <$t>::from_le_bytes(c.try_into().unwrap());
+                match nd {
+                    None => {
+                        for chunk in &mut chunks {
+                            for k in 0..W {
+                                let x = value(&chunk[N * k..N * k + N]);
+                                lo[k] = lo[k].min(x);
+                                hi[k] = hi[k].max(x);
+                            }
+                        }
+                    }
+                    Some(nd) => {
+                        for chunk in &mut chunks {
+                            for k in 0..W {
+                                let x = value(&chunk[N * k..N * k + N]);
+                                lo[k] = lo[k].min(if x == nd { <$t>::MAX } else { x });
+                                hi[k] = hi[k].max(if x == nd { <$t>::MIN } else { x });
+                            }
                         }
                     }
                 }
-                Some(nd) => {
-                    for chunk in &mut chunks {
-                        for k in 0..W {
-                            let x = value(&chunk[N * k..N * k + N]);
-                            lo[k] = lo[k].min(if x == nd { <$t>::MAX } else { x });
-                            hi[k] = hi[k].max(if x == nd { <$t>::MIN } else { x });
-                        }
+                for c in chunks.remainder().chunks_exact(N) {
+                    let x = value(c);
+                    if Some(x) != nd {
+                        lo[0] = lo[0].min(x);
+                        hi[0] = hi[0].max(x);
                     }
                 }
+                let (lo, hi) = (*lo.iter().min().unwrap(), *hi.iter().max().unwrap());
+                (lo <= hi).then_some((lo as f64, hi as f64))
             }
-            for c in chunks.remainder().chunks_exact(N) {
-                let x = value(c);
-                if Some(x) != nd {
-                    lo[0] = lo[0].min(x);
-                    hi[0] = hi[0].max(x);
-                }
-            }
-            let (lo, hi) = (*lo.iter().min().unwrap(), *hi.iter().max().unwrap());
-            (lo <= hi).then_some((lo as f64, hi as f64))
         }
     };
 }

@@ -150,18 +150,21 @@ macro_rules! specialise {
     };
 }
 
-/// Apply `op` between each value of `acc` and the matching value of `other`, in place.
-pub fn binary_slices(op: BinaryOp, acc: &mut [f64], other: &[f64], int_out: bool) {
-    specialise!(op, OP => for (a, b) in acc.iter_mut().zip(other) {
-        *a = binary(OP, *a, *b, int_out);
-    })
-}
+simd_clones! {
+    /// Apply `op` between each value of `acc` and the matching value of `other`, in place.
+    pub fn binary_slices(op: BinaryOp, acc: &mut [f64], other: &[f64], int_out: bool) {
+        specialise!(op, OP => for (a, b) in acc.iter_mut().zip(other) {
+            *a = binary(OP, *a, *b, int_out);
+        })
+    }
 
-fn scalar(op: BinaryOp, value: f64, reverse: bool, values: &mut [f64], int_out: bool) {
-    if reverse {
-        specialise!(op, OP => values.iter_mut().for_each(|v| *v = binary(OP, value, *v, int_out)))
-    } else {
-        specialise!(op, OP => values.iter_mut().for_each(|v| *v = binary(OP, *v, value, int_out)))
+    /// A scalar step over working values, cloned for the CPU's SIMD (the paths of integer and float64 tiles).
+    fn scalar(op: BinaryOp, value: f64, reverse: bool, values: &mut [f64], int_out: bool) {
+        if reverse {
+            specialise!(op, OP => values.iter_mut().for_each(|v| *v = binary(OP, value, *v, int_out)))
+        } else {
+            specialise!(op, OP => values.iter_mut().for_each(|v| *v = binary(OP, *v, value, int_out)))
+        }
     }
 }
 
