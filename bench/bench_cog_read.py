@@ -160,14 +160,11 @@ def main():
 
     if args.s3 == "none" or args.no_s3:
         return
-    if args.s3 == "files":
-        from s3_file_server import S3FileServer
+    from s3_file_server import S3FileServer, S3Server  # S3Server: the tests' moto server
 
+    if args.s3 == "files":
         server_cm, what = S3FileServer(Path(args.dir) / "s3"), "loopback S3 (bench/s3_file_server.py)"
     else:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from s3server import S3Server
-
         server_cm, what = S3Server(), "loopback S3 (moto)"
     with server_cm as server:
         bucket = "bench"

@@ -17,10 +17,14 @@ import email.utils
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from s3server import S3Server  # noqa: E402
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
@@ -101,32 +105,19 @@ def serve(root: Path, port: int = 0) -> None:
     server.serve_forever()
 
 
-class S3FileServer:
-    """The server in a subprocess (so it takes no GIL from the readers being measured); a context manager.
-    ``options()`` are the same store options as ``tests/s3server.py``'s."""
+class S3FileServer(S3Server):
+    """This server in a subprocess (so it takes no GIL from the readers being measured), with the endpoint,
+    store options and context management of the tests' moto server."""
 
     def __init__(self, root: Path):
+        super().__init__()
         self.root = Path(root)
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
 
-    def __enter__(self) -> S3FileServer:
+    def start(self, timeout: float = 60.0) -> S3FileServer:
         self.process = subprocess.Popen([sys.executable, __file__, str(self.root)], stdout=subprocess.PIPE,
                                         text=True)
         self.port = int(self.process.stdout.readline())
         return self
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def options(self) -> dict[str, str]:
-        return {"aws_endpoint": self.endpoint, "aws_allow_http": "true", "aws_access_key_id": "bench",
-                "aws_secret_access_key": "bench", "aws_region": "us-east-1"}
 
     def put(self, bucket: str, src: Path) -> str:
         """Makes ``src`` the object ``bucket/<its name>`` (a hard link, else a copy); returns the key."""
@@ -136,8 +127,6 @@ class S3FileServer:
             try:
                 os.link(src, dest)
             except OSError:
-                import shutil
-
                 shutil.copyfile(src, dest)
         return src.name
 

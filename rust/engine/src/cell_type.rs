@@ -345,17 +345,16 @@ simd_clones! {
                 macro_rules! store_int {
                     ($t:ty, $narrow:expr) => {{
                         let nan = nan as $t; // what NoData is stored as: a value of the type, exactly
-                        let narrow = $narrow;
-                        store_as!($t, |v: f64| if v.is_nan() { nan } else { narrow(saturating_i32(v)) })
+                        store_as!($t, |v: f64| if v.is_nan() { nan } else { $narrow(v) })
                     }};
                 }
                 match dt {
-                    DataType::Bool => store_int!(u8, |i: i32| (i & 1) as u8),
-                    DataType::Int8 => store_int!(i8, |i: i32| i as i8),
-                    DataType::UInt8 => store_int!(u8, |i: i32| i as u8),
-                    DataType::Int16 => store_int!(i16, |i: i32| i as i16),
-                    DataType::UInt16 => store_int!(u16, |i: i32| i as u16),
-                    _ => store_int!(i32, |i: i32| i),
+                    DataType::Bool => store_int!(u8, to_bool),
+                    DataType::Int8 => store_int!(i8, to_i8),
+                    DataType::UInt8 => store_int!(u8, to_u8),
+                    DataType::Int16 => store_int!(i16, to_i16),
+                    DataType::UInt16 => store_int!(u16, to_u16),
+                    _ => store_int!(i32, to_i32),
                 }
             }
         }
@@ -381,7 +380,7 @@ simd_clones! {
                     DataType::Int16 => round_trip(values, nan, nd, to_i16),
                     DataType::UInt16 => round_trip(values, nan, nd, to_u16),
                     DataType::Int32 => round_trip(values, nan, nd, to_i32),
-                    DataType::Float32 => round_trip(values, nan, nd, |v| v as f32 as f64),
+                    DataType::Float32 => round_trip(values, nan, nd, |v| v as f32),
                     DataType::Float64 => round_trip(values, nan, nd, |v| v),
                 }
             }
@@ -389,14 +388,14 @@ simd_clones! {
     }
 }
 
-/// `DataType::wrap_int` after Scala's `Double.toInt`, one function per type (what `store_value` does to a
-/// non-NaN working value), so that a loop over cells of one type has no match inside.
+/// `DataType::wrap_int` after Scala's `Double.toInt`, one function per type, to the stored integer (what
+/// `store_value` does to a non-NaN working value), so that a loop over cells of one type has no match inside.
 macro_rules! narrowings {
     ($($name:ident: $t:ty),*) => {
         $(
             #[inline(always)]
-            fn $name(v: f64) -> f64 {
-                saturating_i32(v) as $t as f64
+            fn $name(v: f64) -> $t {
+                saturating_i32(v) as $t
             }
         )*
     };
@@ -404,22 +403,22 @@ macro_rules! narrowings {
 narrowings!(to_i8: i8, to_u8: u8, to_i16: i16, to_u16: u16, to_i32: i32);
 
 #[inline(always)]
-fn to_bool(v: f64) -> f64 {
-    (saturating_i32(v) & 1) as f64
+fn to_bool(v: f64) -> u8 {
+    (saturating_i32(v) & 1) as u8
 }
 
 /// Each value through a store and a load: NaN becomes `nan` (what NoData is stored as), others `narrow`ed,
 /// and a stored value equal to `nd` reads back as NaN.
 #[inline(always)]
-fn round_trip(values: &mut [f64], nan: f64, nd: Option<f64>, narrow: impl Fn(f64) -> f64) {
+fn round_trip<T: Into<f64>>(values: &mut [f64], nan: f64, nd: Option<f64>, narrow: impl Fn(f64) -> T) {
     match nd {
         Some(nd) => values.iter_mut().for_each(|v| {
-            let stored = if v.is_nan() { nan } else { narrow(*v) };
+            let stored = if v.is_nan() { nan } else { narrow(*v).into() };
             *v = if stored == nd { f64::NAN } else { stored };
         }),
         None => values
             .iter_mut()
-            .for_each(|v| *v = if v.is_nan() { nan } else { narrow(*v) }),
+            .for_each(|v| *v = if v.is_nan() { nan } else { narrow(*v).into() }),
     }
 }
 
